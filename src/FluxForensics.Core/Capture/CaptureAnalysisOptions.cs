@@ -1,0 +1,30 @@
+using System;
+using System.Collections.Generic;
+
+namespace FluxForensics.Capture
+{
+    /// <summary>Everything Invoke-PcapFluxAnalysis can be told; Core analysers read what they need.</summary>
+    public sealed class CaptureAnalysisOptions
+    {
+        /// <summary>The infected/relay host when the analyst knows it; inferred otherwise.</summary>
+        public IReadOnlyList<NetAddress> HostAddresses { get; set; } = Array.Empty<NetAddress>();
+
+        /// <summary>Resolvers that are expected to answer DNS for others (lowers DnsProxy risk).</summary>
+        public IReadOnlyList<NetAddress> KnownDnsServers { get; set; } = Array.Empty<NetAddress>();
+
+        /// <summary>Optional MaxMind-format ASN database (GeoLite2-ASN.mmdb) for the Holz flux score.</summary>
+        public string? AsnDatabasePath { get; set; }
+
+        /// <summary>When set, carved executables are written here (with a manifest). Otherwise nothing is written.</summary>
+        public string? ExtractPath { get; set; }
+
+        /// <summary>Show secrets in clear instead of <c>********</c>.</summary>
+        public bool IncludeSecret { get; set; }
+
+        /// <summary>Cap on buffered bytes per TCP flow direction.</summary>
+        public int MaxBufferedBytesPerFlow { get; set; } = 4 * 1024 * 1024;
+
+        /// <summary>Idle time after which a flow is expired.</summary>
+        public TimeSpan FlowTimeout { get; set; } = TimeSpan.FromMinutes(5);
+    }
+}

@@ -1,0 +1,124 @@
+using System;
+using System.Diagnostics;
+using System.Management.Automation;
+using System.Threading;
+using FluxForensics.Model;
+
+namespace FluxForensics.Commands
+{
+    /// <summary>
+    /// What every FluxForensics cmdlet shares: a cancellation token that Ctrl+C trips, a reporter Core talks back
+    /// through, and error helpers with stable IDs.
+    /// </summary>
+    public abstract class FluxCmdlet : PSCmdlet
+    {
+        private CancellationTokenSource? _cancellation;
+        private CmdletReporter? _reporter;
+
+        protected CancellationToken CancellationToken => (_cancellation ??= new CancellationTokenSource()).Token;
+
+        internal CmdletReporter Reporter => _reporter ??= new CmdletReporter(this);
+
+        protected override void BeginProcessing()
+        {
+            _cancellation ??= new CancellationTokenSource();
+        }
+
+        protected override void StopProcessing()
+        {
+            _cancellation?.Cancel();
+        }
+
+        protected override void EndProcessing()
+        {
+            _reporter?.Complete();
+        }
+
+        /// <summary>Shells of cmdlets whose issue has not landed stop here rather than pretending to work.</summary>
+        protected void ThrowNotImplemented(string issue)
+        {
+            ThrowTerminatingError(new ErrorRecord(
+                new NotImplementedException($"{MyInvocation.MyCommand.Name} is not implemented yet ({issue})."),
+                "NotImplementedYet", ErrorCategory.NotImplemented, null));
+        }
+
+        protected void ThrowTerminating(string errorId, ErrorCategory category, object? target, string message, Exception? inner = null)
+        {
+            ThrowTerminatingError(new ErrorRecord(inner is null ? new InvalidOperationException(message) : new InvalidOperationException(message, inner), errorId, category, target));
+        }
+
+        internal static ErrorCategory ToCategory(FluxErrorCategory category) => category switch
+        {
+            FluxErrorCategory.ReadError => ErrorCategory.ReadError,
+            FluxErrorCategory.InvalidData => ErrorCategory.InvalidData,
+            FluxErrorCategory.PermissionDenied => ErrorCategory.PermissionDenied,
+            FluxErrorCategory.ObjectNotFound => ErrorCategory.ObjectNotFound,
+            FluxErrorCategory.ResourceUnavailable => ErrorCategory.ResourceUnavailable,
+            FluxErrorCategory.InvalidOperation => ErrorCategory.InvalidOperation,
+            FluxErrorCategory.InvalidArgument => ErrorCategory.InvalidArgument,
+            FluxErrorCategory.NotInstalled => ErrorCategory.NotInstalled,
+            FluxErrorCategory.OperationStopped => ErrorCategory.OperationStopped,
+            FluxErrorCategory.WriteError => ErrorCategory.WriteError,
+            FluxErrorCategory.ResourceExists => ErrorCategory.ResourceExists,
+            FluxErrorCategory.SecurityError => ErrorCategory.SecurityError,
+            FluxErrorCategory.NotImplemented => ErrorCategory.NotImplemented,
+            _ => ErrorCategory.NotSpecified,
+        };
+
+        internal static ErrorRecord ToErrorRecord(FluxError error) =>
+            new ErrorRecord(error.Exception ?? new InvalidOperationException(error.Message), error.ErrorId, ToCategory(error.Category), error.Target)
+            {
+                ErrorDetails = new ErrorDetails(error.Message),
+            };
+    }
+
+    /// <summary>
+    /// Turns Core's reports into PowerShell streams. Must be called on the pipeline thread. Progress is throttled to
+    /// a few updates a second and closed with a Completed record.
+    /// </summary>
+    internal sealed class CmdletReporter : IFluxReporter
+    {
+        private static readonly long MinTicksBetweenProgress = Stopwatch.Frequency / 4;
+        private readonly Cmdlet _cmdlet;
+        private readonly int _activityId;
+        private long _lastProgress;
+        private string? _activity;
+
+        public CmdletReporter(Cmdlet cmdlet)
+        {
+            _cmdlet = cmdlet;
+            _activityId = Math.Abs(cmdlet.GetType().Name.GetHashCode() % 10000) + 1;
+        }
+
+        public void Progress(string activity, string status, double fraction)
+        {
+            long now = Stopwatch.GetTimestamp();
+            if (_activity is not null && now - _lastProgress < MinTicksBetweenProgress)
+            {
+                return;
+            }
+
+            _lastProgress = now;
+            _activity = activity;
+            int percent = double.IsNaN(fraction) ? -1 : (int)Math.Max(0, Math.Min(100, fraction * 100));
+            _cmdlet.WriteProgress(new ProgressRecord(_activityId, activity, string.IsNullOrEmpty(status) ? activity : status) { PercentComplete = percent });
+        }
+
+        public void Complete()
+        {
+            if (_activity is not null)
+            {
+                _cmdlet.WriteProgress(new ProgressRecord(_activityId, _activity, "Done") { RecordType = ProgressRecordType.Completed });
+                _activity = null;
+            }
+        }
+
+        public void Warning(string message) => _cmdlet.WriteWarning(message);
+
+        public void Verbose(string message) => _cmdlet.WriteVerbose(message);
+
+        public void Issue(ParseIssue issue) => _cmdlet.WriteWarning(issue.ToString());
+
+        public void Error(FluxError error) => _cmdlet.WriteError(FluxCmdlet.ToErrorRecord(error));
+    }
+}
