@@ -14,5 +14,8 @@ namespace FluxForensics.Model
         public string? CommandLine { get; internal set; }
         public int OutboundConnectionCount { get; internal set; }
         public int DistinctRemoteNetworkCount { get; internal set; }
+
+        /// <summary>When the process started (UTC); remediation checks it so a reused PID is never stopped.</summary>
+        public DateTime? ProcessStartTime { get; internal set; }
     }
 }

@@ -16,5 +16,21 @@ namespace FluxForensics.Model
         public string Scope { get; internal set; } = "Machine";
         public DateTime? LastWriteTime { get; internal set; }
         public bool Enabled { get; internal set; } = true;
+
+        /// <summary>What kind of entry: RegistryValue, ScheduledTask, Service, StartupFile, CronLine, SystemdUnit,
+        /// XdgAutostart, ProfileLine, RcScript, LdPreload … Remediation decides how to remove it from this.</summary>
+        public string EntryType { get; internal set; } = string.Empty;
+
+        /// <summary>The registry key path, or the file (task XML, unit, crontab, profile) holding the entry.</summary>
+        public string? EntryPath { get; internal set; }
+
+        /// <summary>The entry exactly as stored (value data, the cron/profile line, the unit file text), so it can be put back.</summary>
+        public string? EntryText { get; internal set; }
+
+        /// <summary>1-based line of the entry in <see cref="EntryPath"/> for line-based entries (cron, profiles, rc).</summary>
+        public int? LineNumber { get; internal set; }
+
+        /// <summary>The offline root (-Root) the entry was read from, or null for the live system.</summary>
+        public string? Root { get; internal set; }
     }
 }
