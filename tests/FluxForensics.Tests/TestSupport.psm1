@@ -72,16 +72,20 @@ function Invoke-FluxFreshPwsh {
     Set-Content -LiteralPath $scriptFile -Value ($prelude + $Script) -Encoding utf8
     try {
         $psi = [System.Diagnostics.ProcessStartInfo]::new($pwsh.File)
-        foreach ($a in @($pwsh.Prefix) + @('-NoLogo', '-NoProfile', '-NonInteractive', '-File', $scriptFile)) { $psi.ArgumentList.Add($a) }
+        $arguments = @($pwsh.Prefix) + @('-NoLogo', '-NoProfile', '-NonInteractive', '-File', $scriptFile)
+        # ArgumentList does not exist on .NET Framework (Windows PowerShell 5.1): quote by hand there.
+        if ($psi.PSObject.Properties['ArgumentList']) { foreach ($a in $arguments) { $psi.ArgumentList.Add($a) } }
+        else { $psi.Arguments = ($arguments | ForEach-Object { '"' + ($_ -replace '"', '\"') + '"' }) -join ' ' }
         $psi.RedirectStandardOutput = $true
         $psi.RedirectStandardError = $true
         $psi.UseShellExecute = $false
+        $psi.Environment['NO_COLOR'] = '1'
         foreach ($k in $Environment.Keys) { $psi.Environment[$k] = [string]$Environment[$k] }
         $p = [System.Diagnostics.Process]::Start($psi)
         $stdout = $p.StandardOutput.ReadToEndAsync()
         $stderr = $p.StandardError.ReadToEndAsync()
         if (-not $p.WaitForExit($TimeoutSeconds * 1000)) {
-            $p.Kill($true)
+            try { $p.Kill($true) } catch { $p.Kill() }
             throw "fresh pwsh timed out after $TimeoutSeconds s. Output: $($stdout.Result) $($stderr.Result)"
         }
         $p.WaitForExit()
@@ -207,7 +211,7 @@ function New-FluxSshSession([Parameter(Mandatory)] $Server) {
 
 function Stop-FluxSshServer($Server) {
     if (-not $Server -or $Server.Skip) { return }
-    if ($Server.Process -and -not $Server.Process.HasExited) { $Server.Process.Kill($true); $Server.Process.WaitForExit(5000) | Out-Null }
+    if ($Server.Process -and -not $Server.Process.HasExited) { $Server.Process.Kill(); $Server.Process.WaitForExit(5000) | Out-Null }
     $tmp = [System.IO.Path]::GetTempPath()
     if ($Server.Directory -and $Server.Directory.StartsWith($tmp) -and (Test-Path -LiteralPath $Server.Directory)) {
         Remove-Item -LiteralPath $Server.Directory -Recurse -Force
