@@ -176,14 +176,15 @@ function Install-Wine {
     if ((& id -u) -ne '0') { return 'Wine is not installed and this is not root, so it cannot be installed (apt-get install wine64)' }
     if (-not (Get-Command apt-get -ErrorAction Ignore)) { return 'Wine is not installed and apt-get is not available' }
 
+    # With its recommends: the configuration the lane was tested with (Debian 12, Wine 8.0).
     Write-Host 'Installing Wine: apt-get install -y wine64'
     $aptEnvironment = @{ DEBIAN_FRONTEND = 'noninteractive' }
-    $install = Invoke-Bounded -FilePath 'apt-get' -Arguments @('install', '-y', '--no-install-recommends', 'wine64') `
+    $install = Invoke-Bounded -FilePath 'apt-get' -Arguments @('-o', 'DPkg::Lock::Timeout=300', 'install', '-y', 'wine64') `
         -TimeoutSeconds 900 -OutputFile $logPath -Environment $aptEnvironment
     if ($install.ExitCode -ne 0) {
         # A fresh machine may have no package lists yet.
         $null = Invoke-Bounded -FilePath 'apt-get' -Arguments @('update') -TimeoutSeconds 600 -OutputFile $logPath -Environment $aptEnvironment
-        $install = Invoke-Bounded -FilePath 'apt-get' -Arguments @('install', '-y', '--no-install-recommends', 'wine64') `
+        $install = Invoke-Bounded -FilePath 'apt-get' -Arguments @('-o', 'DPkg::Lock::Timeout=300', 'install', '-y', 'wine64') `
             -TimeoutSeconds 900 -OutputFile $logPath -Environment $aptEnvironment
     }
     if ($install.ExitCode -ne 0) { return "apt-get install wine64 failed (exit $($install.ExitCode)); see $logPath" }
