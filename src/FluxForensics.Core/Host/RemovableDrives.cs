@@ -145,7 +145,10 @@ namespace FluxForensics.Host
 
                     if (File.Exists(Path.Combine(candidate, "partition")))
                     {
-                        string parent = Path.Combine(candidate, "..", "removable");
+                        // sysfs entries are symbolic links: the disk is the parent of the link's real target,
+                        // which a lexical "..", as .NET applies it, would miss.
+                        string real = RealPath(candidate);
+                        string parent = Path.Combine(Path.GetDirectoryName(real) ?? real, "removable");
                         return File.Exists(parent) && File.ReadAllText(parent).Trim() == "1";
                     }
                 }
@@ -156,6 +159,24 @@ namespace FluxForensics.Host
             }
 
             return false;
+        }
+
+        private static string RealPath(string path)
+        {
+#if NET8_0_OR_GREATER
+            try
+            {
+                var info = new DirectoryInfo(path);
+                if (info.LinkTarget is not null)
+                {
+                    return info.ResolveLinkTarget(true)?.FullName ?? path;
+                }
+            }
+            catch (IOException)
+            {
+            }
+#endif
+            return path;
         }
 
         private static string ResolveDeviceName(string device)
