@@ -40,6 +40,35 @@ namespace FluxForensics.WindowsTests.Support
         [DllImport("version.dll", CharSet = CharSet.Unicode)]
         private static extern bool VerQueryValueW(byte* block, string subBlock, out IntPtr buffer, out uint length);
 
+        [DllImport("kernel32.dll", SetLastError = true)]
+        private static extern IntPtr OpenProcess(uint access, bool inherit, int processId);
+
+        [DllImport("kernel32.dll")]
+        private static extern bool GetExitCodeProcess(IntPtr process, out uint exitCode);
+
+        [DllImport("kernel32.dll")]
+        private static extern bool CloseHandle(IntPtr handle);
+
+        /// <summary>True when the PID can still be opened but GetExitCodeProcess says it has ended.</summary>
+        public static bool HasExited(int processId)
+        {
+            const uint PROCESS_QUERY_LIMITED_INFORMATION = 0x1000, STILL_ACTIVE = 259;
+            IntPtr process = OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, false, processId);
+            if (process == IntPtr.Zero)
+            {
+                return false;
+            }
+
+            try
+            {
+                return GetExitCodeProcess(process, out uint code) && code != STILL_ACTIVE;
+            }
+            finally
+            {
+                CloseHandle(process);
+            }
+        }
+
         /// <summary>One row of MIB_TCPROW_OWNER_PID / MIB_UDPROW_OWNER_PID (IPv4): local address, port, owner PID.</summary>
         public readonly record struct SocketRow(IPAddress LocalAddress, int LocalPort, int OwnerPid);
 
