@@ -31,6 +31,23 @@ namespace FluxForensics.WindowsTests.Support
         public static void SkipOnWineGap(bool gap, string what) =>
             Assert.SkipWhen(gap && IsWine, $"Wine {WineVersion} gap: {what}");
 
+        /// <summary>The repository the published program was built from (the folder holding FluxForensics.sln), or null.</summary>
+        public static string? RepositoryRoot
+        {
+            get
+            {
+                for (DirectoryInfo? dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
+                {
+                    if (File.Exists(Path.Combine(dir.FullName, "FluxForensics.sln")))
+                    {
+                        return dir.FullName;
+                    }
+                }
+
+                return null;
+            }
+        }
+
         /// <summary>The shared corpus, <c>&lt;repo&gt;/../shared/corpus</c>, found from the published program's folder
         /// (under Wine the Linux tree is visible as drive Z:). FLUX_CORPUS overrides.</summary>
         public static string? CorpusDirectory
@@ -43,16 +60,9 @@ namespace FluxForensics.WindowsTests.Support
                     return fromEnvironment;
                 }
 
-                for (DirectoryInfo? dir = new DirectoryInfo(AppContext.BaseDirectory); dir != null; dir = dir.Parent)
-                {
-                    if (File.Exists(Path.Combine(dir.FullName, "FluxForensics.sln")))
-                    {
-                        string corpus = Path.GetFullPath(Path.Combine(dir.FullName, "..", "shared", "corpus"));
-                        return Directory.Exists(corpus) ? corpus : null;
-                    }
-                }
-
-                return null;
+                string? repo = RepositoryRoot;
+                string? corpus = repo is null ? null : Path.GetFullPath(Path.Combine(repo, "..", "shared", "corpus"));
+                return corpus is not null && Directory.Exists(corpus) ? corpus : null;
             }
         }
 

@@ -1,0 +1,101 @@
+using System;
+using System.IO;
+using System.Linq;
+using System.Net;
+using System.Net.Sockets;
+using FluxForensics.Fixtures.Usb;
+using FluxForensics.Model;
+using FluxForensics.WindowsTests.Support;
+
+namespace FluxForensics.WindowsTests.Module
+{
+    /// <summary>The built module in a PowerShell 7 engine hosted by this program: import, help, and the cmdlets whose
+    /// Windows paths exist, run against things the test set up.</summary>
+    public sealed class ModuleUnderWindowsTests
+    {
+        [Fact]
+        public void BuiltModuleImportsWithEveryCmdletAndItsHelp()
+        {
+            string manifest = ModuleHost.RequireBuiltModule();
+
+            var (output, errors) = ModuleHost.Run(manifest, @"
+                (Get-Command -Module FluxForensics).Name | Sort-Object
+                (Get-Help Get-FluxListener -Full).Synopsis
+                @((Get-Help Get-FluxListener -Examples).examples.example).Count");
+
+            Assert.Empty(errors);
+            var lines = output.Select(o => o.ToString()).ToList();
+            Assert.Contains("Get-FluxListener", lines);
+            Assert.Contains("Find-UsbLnkTrap", lines);
+            Assert.Contains("Remove-FluxInfection", lines);
+            Assert.Contains(lines, l => l.StartsWith("Lists every listening socket", StringComparison.Ordinal));
+            Assert.True(int.Parse(lines.Last(), System.Globalization.CultureInfo.InvariantCulture) >= 2, "fewer than two help examples");
+        }
+
+        [Fact]
+        public void GetFluxListenerReportsAListenerTheTestOpened()
+        {
+            string manifest = ModuleHost.RequireBuiltModule();
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+
+            var (output, errors) = ModuleHost.Run(manifest, $"Get-FluxListener | Where-Object LocalPort -eq {port}");
+
+            Assert.Empty(errors);
+            var found = Assert.Single(output.Select(o => o.BaseObject).OfType<FluxListener>());
+            Assert.Equal("Tcp", found.Protocol);
+            Assert.Equal("127.0.0.1", found.LocalAddress);
+            Assert.Equal(Environment.MachineName, found.ComputerName, ignoreCase: true);
+            Assert.Equal("Live", found.Source);
+            TestHost.SkipOnWineGap(found.ProcessId == 0, "GetExtendedTcpTable reports owner PID 0, so Get-FluxListener names no owner (shows PID 0)");
+            Assert.Equal(Environment.ProcessId, found.ProcessId);
+            Assert.Equal(Environment.ProcessPath, found.Path, ignoreCase: true);
+        }
+
+        [Fact]
+        public void FindUsbLnkTrapFindsTheIncidentTrapOnTheRemovableDrive()
+        {
+            string manifest = ModuleHost.RequireBuiltModule();
+            string? root = Environment.GetEnvironmentVariable("FLUX_WINDOWS_TESTS_REMOVABLE");
+            Assert.SkipWhen(string.IsNullOrEmpty(root), "no removable drive to write to (the Wine lane maps one)");
+            // The trap lives in the drive's root, where the cmdlet looks without -Recurse.
+            var layout = UsbTrapLayout.Create(root!);
+            try
+            {
+                Assert.True(layout.TrySetAttributes(out string? error), error);
+
+                var (output, errors) = ModuleHost.Run(manifest, "Find-UsbLnkTrap");
+
+                Assert.Empty(errors);
+                var traps = output.Select(o => o.BaseObject).OfType<UsbLnkTrap>().ToList();
+                Assert.Equal(UsbTrapLayout.TrapFolders.Length, traps.Count);
+                Assert.All(traps, t => Assert.Equal(root, t.DriveRoot, ignoreCase: true));
+                Assert.All(traps, t => Assert.True(t.HiddenFolderIsHidden));
+                Assert.All(traps, t => Assert.Equal(layout.PayloadPath, t.PayloadPath, ignoreCase: true));
+                Assert.All(traps, t => Assert.True(t.RiskScore > 0));
+            }
+            finally
+            {
+                foreach (string path in layout.TrapShortcuts.Concat(layout.HiddenSystemPaths).Concat(layout.BenignItems).Append(layout.PayloadPath).Append(Path.Combine(root!, "readme.txt")))
+                {
+                    if (File.Exists(path))
+                    {
+                        File.SetAttributes(path, FileAttributes.Normal);
+                        File.Delete(path);
+                    }
+                    else if (Directory.Exists(path))
+                    {
+                        foreach (string entry in Directory.EnumerateFileSystemEntries(path, "*", SearchOption.AllDirectories))
+                        {
+                            File.SetAttributes(entry, FileAttributes.Normal);
+                        }
+
+                        File.SetAttributes(path, FileAttributes.Directory);
+                        Directory.Delete(path, recursive: true);
+                    }
+                }
+            }
+        }
+    }
+}
