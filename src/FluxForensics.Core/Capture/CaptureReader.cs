@@ -41,11 +41,17 @@ namespace FluxForensics.Capture
 
         public TimeSpan Elapsed { get; internal set; }
 
-        /// <summary>The files in the order their reading began (by first timestamp).</summary>
+        /// <summary>The files in the order their reading began (by first timestamp); for live capture, the save path if any.</summary>
         public IReadOnlyList<string> Files { get; }
 
         /// <summary>Parse issues reported (also those summarised rather than reported one by one).</summary>
         public long IssueCount { get; internal set; }
+
+        /// <summary>Live capture only: the interface captured on (null for files).</summary>
+        public string? InterfaceName { get; internal set; }
+
+        /// <summary>Live capture only: frames dropped because the analysis fell behind the bounded queue.</summary>
+        public long DroppedPacketCount { get; internal set; }
 
         public double PacketsPerSecond => Elapsed.TotalSeconds > 0 ? PacketCount / Elapsed.TotalSeconds : 0;
     }
