@@ -309,6 +309,13 @@ namespace FluxForensics.Capture
             }
 
             cursor.Summarise(issues);
+            long unreported = cursor.Reader.IssueCount - CaptureFileReader.MaxReportedIssues;
+            if (unreported > 0)
+            {
+                issues.Counted(unreported - 1);
+                issues.Report(new ParseIssue(cursor.Path, -1, $"{cursor.Reader.IssueCount:N0} damaged records in all; {unreported:N0} not reported one by one", "capture file"));
+            }
+
             cursor.Reader.Dispose();
             cursor.Reader = null;
             return cursor.Length;
