@@ -96,6 +96,90 @@ namespace FluxForensics.Tests.Capture
             }
         }
 
+        private static void SendUdp(int port, string prefix, int count)
+        {
+            using var client = new UdpClient();
+            for (int i = 0; i < count; i++)
+            {
+                var bytes = Encoding.ASCII.GetBytes($"{prefix}-{i}");
+                client.Send(bytes, bytes.Length, new IPEndPoint(IPAddress.Loopback, port));
+                Thread.Sleep(5);
+            }
+        }
+
+        [SkippableFact]
+        public void CapturingOnAnyDecodesLinuxCookedFrames()
+        {
+            Skip.IfNot(IsRoot, "live capture needs root (or CAP_NET_RAW)");
+            var interfaces = InterfacesOrSkip();
+            Skip.IfNot(interfaces.Any(i => i.Name == "any"), "no 'any' capture interface");
+            using var receiver = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+            int port = ((IPEndPoint)receiver.Client.LocalEndPoint!).Port;
+            var seen = new HashSet<string>();
+            Task? sender = null;
+
+            var result = LiveCapture.Capture(
+                new LiveCaptureOptions
+                {
+                    InterfaceName = "any", Duration = TimeSpan.FromSeconds(1.5), Filter = $"udp and dst port {port}",
+                    Started = () => sender = Task.Run(() => SendUdp(port, "any", 5)),
+                },
+                (in DecodedPacket p) => seen.Add(Encoding.ASCII.GetString(p.Payload)), null, NullReporter.Instance, default);
+            sender?.Wait();
+
+            Assert.True(result.Completed);
+            Assert.True(result.PacketCount >= 5);
+            Assert.Equal(result.PacketCount, result.DecodedPacketCount);
+            Assert.Equal(Enumerable.Range(0, 5).Select(i => $"any-{i}").ToHashSet(), seen);
+        }
+
+        [SkippableFact]
+        public void TcpdumpSll2CaptureOfRealTrafficIsDecoded()
+        {
+            Skip.IfNot(IsRoot, "tcpdump -i any needs root");
+            string? tcpdump = CaptureInteropTests.Tool("tcpdump");
+            Skip.If(tcpdump is null, "tcpdump is not installed (apt-get install tcpdump)");
+            using var dir = new TempDir();
+            using var receiver = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+            int port = ((IPEndPoint)receiver.Client.LocalEndPoint!).Port;
+            string file = dir.Name("sll2.pcap");
+            var psi = new System.Diagnostics.ProcessStartInfo(tcpdump!, $"-i any -y LINUX_SLL2 -U -c 5 -w \"{file}\" udp and dst port {port}")
+            {
+                UseShellExecute = false,
+                RedirectStandardError = true,
+            };
+            using (var process = System.Diagnostics.Process.Start(psi)!)
+            {
+                var listening = new ManualResetEventSlim();
+                process.ErrorDataReceived += (_, e) =>
+                {
+                    if (e.Data?.Contains("listening on") == true)
+                    {
+                        listening.Set();
+                    }
+                };
+                process.BeginErrorReadLine();
+                Skip.IfNot(listening.Wait(TimeSpan.FromSeconds(10)), "tcpdump did not start listening");
+                SendUdp(port, "sll2", 5);
+                if (!process.WaitForExit(10_000))
+                {
+                    process.Kill();
+                    process.WaitForExit();
+                }
+            }
+
+            var run = ReadRun.Of(file);
+
+            Assert.Empty(run.Issues);
+            Assert.Equal(5, run.Result.PacketCount);
+            Assert.Equal(5, run.Packets.Count);
+            Assert.All(run.Packets, p => Assert.Equal((ushort)port, p.DestinationPort));
+            Assert.All(run.Packets, p => Assert.StartsWith("sll2-", Encoding.ASCII.GetString(p.Payload)));
+            using var reader = new CaptureFileReader(file);
+            Assert.True(reader.ReadNext());
+            Assert.Equal(PacketDecoder.LinkTypeLinuxSll2, reader.LinkType);
+        }
+
         [SkippableFact]
         public void DurationEndsAQuietCaptureAndCancellationEndsItEarly()
         {
