@@ -121,8 +121,41 @@ namespace FluxForensics.Tests.Usb
             Assert.Equal("Disk-C", link.VolumeLabel);
             Assert.Equal(0x9606dc0fu, link.DriveSerialNumber);
             Assert.Equal(7u, link.ShowCommand); // SW_SHOWMINNOACTIVE: the console window stays out of sight
+            Assert.True(Detection.UsbTrapRules.IsLauncher(link));
+            var arguments = Detection.UsbTrapRules.AnalyzeArguments(link.Arguments);
+            Assert.Equal(new[] { @"_\DeviceManager.exe" }, arguments.DriveRelativePrograms);
+            Assert.Equal(new[] { "_" }, arguments.OpenedFolders);
             var sid = Assert.Single(link.Properties);
             Assert.Equal("S-1-5-21-1650344431-3226446000-3174426739-3956", sid.Value);
+        }
+
+        [SkippableFact]
+        public void Sample13OnAStickIsReportedAsATrapWithItsPayload()
+        {
+            Skip.If(Corpus.Root is null, "the shared corpus is not present");
+            string lnk = Corpus.Artifacts(Path.Combine(LnkParse3, "_decoded", "tests", "samples", "sample13.lnk"));
+            string stick = Path.Combine(Path.GetTempPath(), "flux-s13-" + Guid.NewGuid().ToString("N"));
+            try
+            {
+                // The layout this launcher expects: everything moved into a folder "_", the payload inside it.
+                Directory.CreateDirectory(Path.Combine(stick, "_"));
+                File.WriteAllBytes(Path.Combine(stick, "_", "DeviceManager.exe"), new byte[] { (byte)'M', (byte)'Z', 0x90, 0 });
+                File.Copy(lnk, Path.Combine(stick, "Removable Disk.lnk"));
+                var reporter = new RecordingReporter();
+                var trap = Assert.Single(new Host.UsbScanner(reporter).Scan(stick, recurse: false));
+                Assert.Equal(Path.Combine(stick, "_", "DeviceManager.exe"), trap.PayloadPath);
+                Assert.Equal(Path.Combine(stick, "_"), trap.HiddenFolderPath);
+                Assert.Equal("w-51511", trap.MachineId);
+                Assert.Equal(@"B:\", trap.WorkingDirectory);
+                Assert.Empty(reporter.Errors);
+            }
+            finally
+            {
+                if (Directory.Exists(stick))
+                {
+                    Directory.Delete(stick, true);
+                }
+            }
         }
 
         [SkippableFact]
