@@ -159,6 +159,36 @@ namespace FluxForensics.Tests.Usb
         }
 
         [SkippableFact]
+        public void RandomlyDamagedCorpusShortcutsNeverThrow()
+        {
+            Skip.If(Corpus.Root is null, "the shared corpus is not present");
+            var files = Directory.GetFiles(Corpus.Artifacts(Path.Combine(LnkParse3, "_decoded", "tests", "samples")), "*.lnk")
+                .Concat(Directory.GetFiles(Corpus.Artifacts(Path.Combine("log2timeline__plaso", "test_data")), "*.lnk"))
+                .Where(f => new FileInfo(f).Length < 16384)
+                .OrderBy(f => f, StringComparer.Ordinal)
+                .ToArray();
+            var random = new Random(20261128);
+            int withIssues = 0;
+            for (int round = 0; round < 3000; round++)
+            {
+                byte[] bytes = File.ReadAllBytes(files[round % files.Length]);
+                // Overwrite a few bytes past the header with values that make lengths and offsets large, small or odd.
+                int edits = 1 + random.Next(4);
+                for (int e = 0; e < edits; e++)
+                {
+                    int at = ShellLinkFile.HeaderSize - 8 + random.Next(bytes.Length - ShellLinkFile.HeaderSize + 8);
+                    bytes[at] = random.Next(4) switch { 0 => (byte)0xFF, 1 => (byte)0x00, 2 => (byte)0x7F, _ => (byte)random.Next(256) };
+                }
+
+                var link = ShellLinkFile.Parse(bytes, "mutated.lnk");
+                withIssues += link.HasIssues ? 1 : 0;
+                Assert.All(link.Issues, i => Assert.InRange(i.Offset, 0, bytes.Length));
+            }
+
+            Assert.True(withIssues > 0);
+        }
+
+        [SkippableFact]
         public void PlasoNeroInfoTool()
         {
             var link = Plaso("NeroInfoTool.lnk");
