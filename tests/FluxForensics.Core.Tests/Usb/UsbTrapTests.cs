@@ -230,6 +230,8 @@ namespace FluxForensics.Tests.Usb
                 Assert.True(t.HiddenFolderIsSystem);
                 Assert.True(t.IsHidden);
                 Assert.Equal(FileAttributeMechanism.NtfsXattr, t.AttributeMechanism);
+                Assert.Equal(FileAttributeBits.Hidden | FileAttributeBits.System, t.PayloadAttributes!.Value & 0x6);
+                Assert.Equal(FileAttributeBits.Directory, t.HiddenFolderAttributes!.Value & FileAttributeBits.Directory);
                 Assert.Equal(expectedHash, t.PayloadSha256);
                 Assert.Equal("tacert-victim", t.MachineId);
                 Assert.Equal(Severity.Critical, t.Severity);
