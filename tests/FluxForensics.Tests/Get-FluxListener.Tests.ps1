@@ -181,6 +181,43 @@ Describe 'Get-FluxListener on real processes' {
     It 'writes no warning when run as root' {
         @($warnings | Where-Object { "$_" -match 'other users' }).Count | Should -Be 0
     }
+
+    It 'run unprivileged, warns once about what it could not see and still lists the relay socket without its owner' {
+        $setpriv = '/usr/bin/setpriv'
+        if (-not (Test-Path -LiteralPath $setpriv)) { Set-ItResult -Skipped -Because 'setpriv (util-linux) is needed to drop to an unprivileged user'; return }
+        # The unprivileged pwsh must be able to read PowerShell itself: the dotnet tool lives under /root, so copy it.
+        $pwsh = Get-FluxPwshCommand
+        if ($pwsh.Prefix) {
+            $copy = Join-Path $temp 'pwsh'
+            Copy-Item -LiteralPath $PSHOME -Destination $copy -Recurse
+            $command = @($pwsh.File, (Join-Path $copy 'pwsh.dll'))
+        }
+        else {
+            $command = @($pwsh.File)
+        }
+        $userHome = Join-Path $temp 'nobody-home'
+        New-Item -ItemType Directory -Path $userHome | Out-Null
+        & chmod -R a+rX $temp
+        & chown 65534 $userHome
+        $script = @"
+`$w = `$null
+`$r = @(Get-FluxListener -WarningVariable w -WarningAction SilentlyContinue)
+[pscustomobject]@{
+    Warnings = @(`$w | ForEach-Object { "`$_" })
+    Relay = @(`$r | Where-Object { `$_.LocalAddress -eq '127.0.0.1' -and `$_.LocalPort -eq 80 -and `$_.Protocol -eq 'Tcp' } | ForEach-Object { [pscustomobject]@{ ProcessId = `$_.ProcessId; Reasons = @(`$_.Reasons.Reason) } })
+} | ConvertTo-Json -Depth 4 -Compress
+"@
+        $out = & $setpriv --reuid=65534 --regid=65534 --clear-groups env "HOME=$userHome" "DOTNET_CLI_HOME=$userHome" NO_COLOR=1 @command -NoLogo -NoProfile -NonInteractive -Command "Import-Module '$(Get-FluxManifestPath)' -ErrorAction Stop; $script" 2>&1
+        $LASTEXITCODE | Should -Be 0 -Because ($out | Out-String)
+        $json = ($out | Where-Object { "$_" -match '^\{' } | Select-Object -Last 1) | ConvertFrom-Json
+        @($json.Warnings).Count | Should -Be 1
+        $json.Warnings[0] | Should -Match 'processes of other users could not be read.*run as root for the full picture'
+        $relay = @($json.Relay)
+        $relay.Count | Should -Be 1
+        $relay[0].ProcessId | Should -Be 0
+        $relay[0].Reasons | Should -Contain 'listens on TCP 80 without being a known server for it'
+        $relay[0].Reasons | Should -Contain 'owning process could not be determined (socket created by uid 0)'
+    }
 }
 
 Describe 'PE facts of the corpus files through the module' {
