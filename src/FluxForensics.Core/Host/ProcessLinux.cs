@@ -298,6 +298,40 @@ namespace FluxForensics.Host
         [DllImport("libc", SetLastError = true, EntryPoint = "readlink")]
         private static extern IntPtr readlink(byte* path, byte* buffer, UIntPtr size);
 
+        [DllImport("libc", SetLastError = true, EntryPoint = "opendir")]
+        private static extern IntPtr opendir(byte* path);
+
+        [DllImport("libc", SetLastError = true, EntryPoint = "readdir")]
+        private static extern byte* readdir(IntPtr dir);
+
+        [DllImport("libc", EntryPoint = "closedir")]
+        private static extern int closedir(IntPtr dir);
+
+        /// <summary>opendir(3) on a NUL-terminated path; IntPtr.Zero and <paramref name="errno"/> on failure.</summary>
+        public static IntPtr OpenDirectory(byte* path, out int errno)
+        {
+            IntPtr dir = opendir(path);
+            errno = dir == IntPtr.Zero ? Marshal.GetLastWin32Error() : 0;
+            return dir;
+        }
+
+        /// <summary>
+        /// The NUL-terminated name of the next entry, or null at the end. struct dirent on 64-bit glibc and musl:
+        /// d_ino (8), d_off (8), d_reclen (2), d_type (1), d_name.
+        /// </summary>
+        public static byte* NextEntryName(IntPtr dir)
+        {
+            if (IntPtr.Size != 8)
+            {
+                throw new PlatformNotSupportedException("the /proc walk reads struct dirent as laid out on 64-bit Linux");
+            }
+
+            byte* entry = readdir(dir);
+            return entry == null ? null : entry + 19;
+        }
+
+        public static void CloseDirectory(IntPtr dir) => closedir(dir);
+
         [DllImport("libc", SetLastError = true, EntryPoint = "sysconf")]
         private static extern long sysconf(int name);
 

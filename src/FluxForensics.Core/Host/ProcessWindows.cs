@@ -22,21 +22,20 @@ namespace FluxForensics.Host
         private const int ERROR_ACCESS_DENIED = 5;
         private const int ERROR_INVALID_PARAMETER = 87;
 
-        private Dictionary<int, (string Name, int Parent)>? _snapshot;
-        private Dictionary<int, List<string>>? _services;
+        // Read once per reader; Read is called from several threads.
+        private readonly Lazy<Dictionary<int, (string Name, int Parent)>> _snapshot = new Lazy<Dictionary<int, (string Name, int Parent)>>(Snapshot);
+        private readonly Lazy<Dictionary<int, List<string>>> _services = new Lazy<Dictionary<int, List<string>>>(WindowsServices.ByProcess);
 
         public ProcessFacts Read(int processId)
         {
-            _snapshot ??= Snapshot();
-            _services ??= WindowsServices.ByProcess();
             var facts = new ProcessFacts(processId);
-            if (_snapshot.TryGetValue(processId, out var entry))
+            if (_snapshot.Value.TryGetValue(processId, out var entry))
             {
                 facts.Name = entry.Name;
                 facts.ParentProcessId = entry.Parent;
             }
 
-            if (_services.TryGetValue(processId, out var services))
+            if (_services.Value.TryGetValue(processId, out var services))
             {
                 facts.ServiceNames = services;
             }
@@ -174,9 +173,9 @@ namespace FluxForensics.Host
             }
         }
 
-        private static Dictionary<int, (string, int)> Snapshot()
+        private static Dictionary<int, (string Name, int Parent)> Snapshot()
         {
-            var result = new Dictionary<int, (string, int)>();
+            var result = new Dictionary<int, (string Name, int Parent)>();
             IntPtr snap = CreateToolhelp32Snapshot(TH32CS_SNAPPROCESS, 0);
             if (snap == new IntPtr(-1))
             {

@@ -86,14 +86,30 @@ namespace FluxForensics.Host
                 }
             }
 
-            var owners = new Dictionary<int, SocketOwner>();
+            // Reading /proc/<pid>/stat and status waits on each process's memory map lock more than it computes, so
+            // the owners are examined on a few threads; progress is reported from this thread only.
+            reporter.Progress("Get-FluxListener", $"Examining {selected.Count} processes", 0.5);
             var files = new FileFactsReader.Cache();
-            int done = 0;
-            foreach (int pid in selected)
+            var pids = selected.ToArray();
+            var examined = new SocketOwner[pids.Length];
+            var options = new System.Threading.Tasks.ParallelOptions
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                reporter.Progress("Get-FluxListener", $"Examining process {pid}", (double)done++ / Math.Max(1, selected.Count));
-                owners[pid] = Examine(pid, processes, files);
+                CancellationToken = cancellationToken,
+                MaxDegreeOfParallelism = Math.Max(1, Math.Min(8, Environment.ProcessorCount * 2)),
+            };
+            try
+            {
+                System.Threading.Tasks.Parallel.For(0, pids.Length, options, i => examined[i] = Examine(pids[i], processes, files));
+            }
+            catch (AggregateException e) when (e.InnerException is not null)
+            {
+                throw new InvalidOperationException("examining the socket owners failed: " + e.InnerException.Message, e.InnerException);
+            }
+
+            var owners = new Dictionary<int, SocketOwner>(pids.Length);
+            for (int i = 0; i < pids.Length; i++)
+            {
+                owners[pids[i]] = examined[i];
             }
 
             return new ListenerFacts(snapshot, owners);

@@ -1,6 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Globalization;
+using System.Linq;
 using System.IO;
 using System.Runtime.InteropServices;
 using System.Threading;
@@ -99,64 +100,208 @@ namespace FluxForensics.Host
 
         private unsafe void MatchOwners(Dictionary<long, SocketEntry> byInode, SocketSnapshot snapshot, CancellationToken cancellationToken)
         {
-            IEnumerable<string> processDirs;
-            try
+            // A hot loop over tens of thousands of descriptors: readdir and readlink straight on bytes, because
+            // .NET's directory enumeration stats every symlink it meets. The kernel's per-descriptor checks dominate and
+            // wait more than they compute, so the processes are split over a few threads.
+            byte[] root = System.Text.Encoding.UTF8.GetBytes(_proc.TrimEnd('/') + "/");
+            if (root.Length > 256)
             {
-                processDirs = Directory.EnumerateDirectories(_proc);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                snapshot.BlindSpots.Add($"{_proc} could not be listed ({e.Message}): no socket has an owner");
+                snapshot.BlindSpots.Add($"{_proc}: path too long");
                 return;
             }
 
-            byte* path = stackalloc byte[512];
-            byte* target = stackalloc byte[128];
-            foreach (var dir in processDirs)
+            var pids = ListProcesses(root, out int procError);
+            if (pids is null)
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                string pidText = Path.GetFileName(dir);
-                if (pidText.Length == 0 || pidText[0] < '0' || pidText[0] > '9' || !int.TryParse(pidText, NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
+                snapshot.BlindSpots.Add($"{_proc} could not be listed ({LinuxNative.Describe(procError)}): no socket has an owner");
+                return;
+            }
+
+            int workers = Math.Max(1, Math.Min(8, Math.Min(Environment.ProcessorCount * 2, pids.Count / 16)));
+            var found = new List<(long Inode, int Pid)>[workers];
+            var hidden = new int[workers];
+            if (workers == 1)
+            {
+                found[0] = Walk(root, pids, 0, 1, byInode, ref hidden[0], cancellationToken);
+            }
+            else
+            {
+                var threads = new Thread[workers];
+                Exception? failure = null;
+                for (int w = 0; w < workers; w++)
                 {
-                    continue;
+                    int worker = w;
+                    threads[w] = new Thread(() =>
+                    {
+                        try
+                        {
+                            found[worker] = Walk(root, pids, worker, workers, byInode, ref hidden[worker], cancellationToken);
+                        }
+                        catch (Exception e)
+                        {
+                            failure = e;
+                        }
+                    }) { IsBackground = true, Name = "FluxForensics /proc fd walk" };
+                    threads[w].Start();
                 }
 
-                IEnumerable<string> fds;
+                foreach (var t in threads)
+                {
+                    t.Join();
+                }
+
+                if (failure is OperationCanceledException)
+                {
+                    throw new OperationCanceledException(cancellationToken);
+                }
+
+                if (failure is not null)
+                {
+                    throw new InvalidOperationException("walking /proc/<pid>/fd failed: " + failure.Message, failure);
+                }
+            }
+
+            // A socket shared by several processes (a forking server) is attributed to the lowest pid: deterministic.
+            foreach (var list in found)
+            {
+                foreach (var (inode, pid) in list)
+                {
+                    var socket = byInode[inode];
+                    if (socket.ProcessId is null || pid < socket.ProcessId)
+                    {
+                        socket.ProcessId = pid;
+                    }
+                }
+            }
+
+            snapshot.ProcessesNotVisible = hidden.Sum();
+        }
+
+        private static unsafe List<int>? ListProcesses(byte[] root, out int errno)
+        {
+            byte* procPath = stackalloc byte[root.Length + 1];
+            for (int i = 0; i < root.Length; i++)
+            {
+                procPath[i] = root[i];
+            }
+
+            procPath[root.Length] = 0;
+            IntPtr procDir = LinuxNative.OpenDirectory(procPath, out errno);
+            if (procDir == IntPtr.Zero)
+            {
+                return null;
+            }
+
+            var pids = new List<int>();
+            try
+            {
+                byte* name;
+                while ((name = LinuxNative.NextEntryName(procDir)) != null)
+                {
+                    int pid = 0, length = 0;
+                    while (length < 10 && name[length] >= (byte)'0' && name[length] <= (byte)'9')
+                    {
+                        pid = pid * 10 + (name[length] - '0');
+                        length++;
+                    }
+
+                    if (length > 0 && name[length] == 0)
+                    {
+                        pids.Add(pid); // not self, net, sys …
+                    }
+                }
+            }
+            finally
+            {
+                LinuxNative.CloseDirectory(procDir);
+            }
+
+            return pids;
+        }
+
+        /// <summary>Walks the descriptors of every <paramref name="stride"/>-th process from <paramref name="first"/>.</summary>
+        private static unsafe List<(long, int)> Walk(byte[] root, List<int> pids, int first, int stride, Dictionary<long, SocketEntry> byInode, ref int notVisible, CancellationToken cancellationToken)
+        {
+            var found = new List<(long, int)>();
+            byte* path = stackalloc byte[1024];
+            byte* target = stackalloc byte[128];
+            byte* digits = stackalloc byte[12];
+            for (int i = 0; i < root.Length; i++)
+            {
+                path[i] = root[i];
+            }
+
+            for (int index = first; index < pids.Count; index += stride)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int pid = pids[index];
+
+                // path = "<proc>/<pid>/fd"
+                int count = 0;
+                for (int v = pid; count == 0 || v > 0; v /= 10)
+                {
+                    digits[count++] = (byte)('0' + v % 10);
+                }
+
+                int at = root.Length;
+                while (count > 0)
+                {
+                    path[at++] = digits[--count];
+                }
+
+                foreach (byte b in FdSuffix)
+                {
+                    path[at++] = b;
+                }
+
+                path[at - 1] = 0;
+                IntPtr fdDir = LinuxNative.OpenDirectory(path, out int errno);
+                if (fdDir == IntPtr.Zero)
+                {
+                    if (errno == LinuxNative.EACCES || errno == 1)
+                    {
+                        notVisible++;
+                    }
+
+                    continue; // ENOENT: the process exited while we looked; its sockets are gone or closing.
+                }
+
+                path[at - 1] = (byte)'/';
                 try
                 {
-                    fds = Directory.EnumerateFileSystemEntries(Path.Combine(dir, "fd"));
-                    foreach (var fd in fds)
+                    byte* fd;
+                    while ((fd = LinuxNative.NextEntryName(fdDir)) != null)
                     {
-                        int length = System.Text.Encoding.UTF8.GetByteCount(fd);
-                        if (length >= 511)
+                        if (fd[0] == (byte)'.')
                         {
                             continue;
                         }
 
-                        fixed (char* c = fd)
+                        int end = at;
+                        for (int i = 0; fd[i] != 0 && end < 1000; i++)
                         {
-                            System.Text.Encoding.UTF8.GetBytes(c, fd.Length, path, length);
+                            path[end++] = fd[i];
                         }
 
-                        path[length] = 0;
+                        path[end] = 0;
                         int n = LinuxNative.ReadLink(path, target, 128, out _);
                         long inode = SocketInode(target, n);
-                        if (inode != 0 && byInode.TryGetValue(inode, out var socket) && socket.ProcessId is null)
+                        if (inode != 0 && byInode.ContainsKey(inode))
                         {
-                            socket.ProcessId = pid;
+                            found.Add((inode, pid));
                         }
                     }
                 }
-                catch (UnauthorizedAccessException)
+                finally
                 {
-                    snapshot.ProcessesNotVisible++;
-                }
-                catch (Exception e) when (e is DirectoryNotFoundException or FileNotFoundException or IOException)
-                {
-                    // The process exited while we looked: its sockets are gone or will be closed.
+                    LinuxNative.CloseDirectory(fdDir);
                 }
             }
+
+            return found;
         }
+
+        private static readonly byte[] FdSuffix = { (byte)'/', (byte)'f', (byte)'d', (byte)'/' };
 
         /// <summary>Parses "socket:[12345]" from a readlink result; 0 for anything else.</summary>
         private static unsafe long SocketInode(byte* target, int length)

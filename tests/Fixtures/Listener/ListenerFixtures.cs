@@ -153,7 +153,7 @@ namespace FluxForensics.Fixtures.Listener
     public sealed class ListenerMalwareCommand : IFixtureCommand
     {
         public string Name => "listener-malware";
-        public string Usage => "listener-malware [--ready-file F] [--connections 50] [--networks 5] [--seconds 300] (TCP 80 + UDP 53 + fan-out)";
+        public string Usage => "listener-malware [--ready-file F] [--connections 50] [--networks 5] [--no-listen] [--seconds 300] (TCP 80 + UDP 53 + fan-out)";
 
         public int Run(string[] args)
         {
@@ -162,15 +162,20 @@ namespace FluxForensics.Fixtures.Listener
             string? ready = ListenerFixture.Option(args, "--ready-file");
             var taken = new List<string>();
             var accepted = new List<Socket>();
-            var tcp = ListenerFixture.Listen(IPAddress.Loopback, 80, SocketType.Stream, ProtocolType.Tcp, taken);
-            var udp = ListenerFixture.Listen(IPAddress.Loopback, 53, SocketType.Dgram, ProtocolType.Udp, taken);
-            if (taken.Count > 0)
+            Socket? udp = null;
+            if (!args.Contains("--no-listen"))
             {
-                ListenerFixture.Ready(ready, "taken " + string.Join("; ", taken));
-                return ListenerFixture.PortTaken;
+                var tcp = ListenerFixture.Listen(IPAddress.Loopback, 80, SocketType.Stream, ProtocolType.Tcp, taken);
+                udp = ListenerFixture.Listen(IPAddress.Loopback, 53, SocketType.Dgram, ProtocolType.Udp, taken);
+                if (taken.Count > 0)
+                {
+                    ListenerFixture.Ready(ready, "taken " + string.Join("; ", taken));
+                    return ListenerFixture.PortTaken;
+                }
+
+                ListenerFixture.AcceptForever(tcp, accepted);
             }
 
-            ListenerFixture.AcceptForever(tcp, accepted);
             var outbound = new List<Socket>();
             for (int i = 0; i < connections; i++)
             {
@@ -182,6 +187,32 @@ namespace FluxForensics.Fixtures.Listener
             ListenerFixture.Ready(ready, "ready pid=" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
             ListenerFixture.HoldUntilReleased(args);
             GC.KeepAlive(udp);
+            return 0;
+        }
+    }
+
+    /// <summary>An ordinary server: TCP on 127.0.0.1:--port (a high port), nothing else.</summary>
+    public sealed class ListenerPlainCommand : IFixtureCommand
+    {
+        public string Name => "listener-plain";
+        public string Usage => "listener-plain --port P [--ready-file F] [--seconds 300] (one TCP listener on 127.0.0.1)";
+
+        public int Run(string[] args)
+        {
+            int port = ListenerFixture.IntOption(args, "--port", 0);
+            var taken = new List<string>();
+            var accepted = new List<Socket>();
+            var listener = ListenerFixture.Listen(IPAddress.Loopback, port, SocketType.Stream, ProtocolType.Tcp, taken);
+            if (taken.Count > 0)
+            {
+                ListenerFixture.Ready(ListenerFixture.Option(args, "--ready-file"), "taken " + string.Join("; ", taken));
+                return ListenerFixture.PortTaken;
+            }
+
+            ListenerFixture.AcceptForever(listener, accepted);
+            ListenerFixture.Ready(ListenerFixture.Option(args, "--ready-file"),
+                "ready pid=" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + " port=" + ((IPEndPoint)listener.LocalEndPoint!).Port.ToString(CultureInfo.InvariantCulture));
+            ListenerFixture.HoldUntilReleased(args);
             return 0;
         }
     }

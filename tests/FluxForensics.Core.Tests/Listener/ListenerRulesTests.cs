@@ -89,7 +89,10 @@ namespace FluxForensics.Tests.Listener
         {
             var f = Evaluate(new[] { Listen(SocketProtocol.Tcp, "0.0.0.0", 5000, 11) },
                 new[] { Owner(11, "/opt/app/app.exe", pe: true, company: "Contoso", description: "App", original: "app.exe", signature: SignatureStatuses.NoEmbeddedSignature) }).Single();
-            var reason = Assert.Single(f.Reasons);
+            Assert.Equal("listens on TCP 5000, not a relay port (TCP 80, 443, 8080, UDP 53)", f.Reasons[0].Reason);
+            Assert.Equal(0, f.Reasons[0].Points);
+            var reason = f.Reasons[1];
+            Assert.Equal(2, f.Reasons.Length);
             Assert.Contains("only its presence was checked", reason.Reason);
             Assert.Equal(ListenerRules.NoEmbeddedSignaturePoints, reason.Points);
         }
@@ -132,6 +135,7 @@ namespace FluxForensics.Tests.Listener
             sockets.AddRange(Enumerable.Range(0, 30).Select(i => Connection(8443, $"198.{i}.1.1", 50000 + i, 40)));
             sockets.Add(Connection(45000, "203.0.113.9", 5432, 40));
             var f = Evaluate(sockets, new[] { Owner(40, "/usr/bin/server") }).Single();
+            Assert.NotEmpty(f.Reasons); // every finding says what it is about
             Assert.Equal(1, f.OutboundConnectionCount);
             Assert.Equal(new[] { 5432 }, f.RemotePorts);
             Assert.Equal(0, f.RiskScore);
