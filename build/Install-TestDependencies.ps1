@@ -33,10 +33,10 @@ if ($isRoot -and (Get-Command apt-get -ErrorAction SilentlyContinue)) {
     $env:DEBIAN_FRONTEND = 'noninteractive'
     # tshark asks whether non-root users may capture; preseed the answer.
     'wireshark-common wireshark-common/install-setuid boolean false' | & debconf-set-selections 2>$null
-    & apt-get install -y -qq --no-install-recommends @missing | Out-Null
+    & apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends @missing | Out-Null
     if ($LASTEXITCODE) {
-        & apt-get update -qq | Out-Null
-        & apt-get install -y -qq --no-install-recommends @missing | Out-Null
+        & apt-get -o DPkg::Lock::Timeout=300 update -qq | Out-Null
+        & apt-get -o DPkg::Lock::Timeout=300 install -y -qq --no-install-recommends @missing | Out-Null
     }
     if ($LASTEXITCODE) { Write-Warning "apt-get could not install: $($missing -join ', '). Tests that need them will skip." }
 }

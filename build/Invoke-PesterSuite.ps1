@@ -9,6 +9,9 @@ param(
     [string] $FullNameFilter = ''
 )
 $ErrorActionPreference = 'Stop'
+# Plain text, so failure messages carry no escape codes into the result files.
+if ($PSVersionTable.PSVersion.Major -ge 7) { $PSStyle.OutputRendering = 'PlainText' }
+$env:NO_COLOR = '1'
 $root = Split-Path -Parent $PSScriptRoot
 $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
 Import-Module (Join-Path $packages 'pester/5.7.1/tools/Pester.psd1') -Force
@@ -31,7 +34,11 @@ $skips = @($run.Skipped | ForEach-Object {
         $reason = if ($_.ErrorRecord) { ($_.ErrorRecord | Select-Object -First 1).Exception.Message } else { '' }
         "$($_.ExpandedPath): $reason"
     })
-$failures = @($run.Failed | ForEach-Object { "$($_.ExpandedPath): $(($_.ErrorRecord | Select-Object -First 1).Exception.Message)" })
+$failures = @($run.Failed | ForEach-Object {
+        $message = ($_.ErrorRecord | Select-Object -First 1).Exception.Message
+        if (-not $message -and $_.Block.ErrorRecord) { $message = 'setup failed: ' + ($_.Block.ErrorRecord | Select-Object -First 1).Exception.Message }
+        "$($_.ExpandedPath): $message"
+    })
 # Failures in BeforeAll/AfterAll blocks fail containers, not tests: count them too so nothing fails silently.
 $containerFailures = @($run.Containers | Where-Object { $_.Result -eq 'Failed' -and $_.FailedCount -eq 0 } | ForEach-Object { "$($_.Item): container failed: $(($_.ErrorRecord | Select-Object -First 1).Exception.Message)" })
 [pscustomobject]@{

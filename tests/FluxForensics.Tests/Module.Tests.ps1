@@ -54,6 +54,9 @@ BeforeAll {
 
     function ConvertTo-ComparableText($value) {
         if ($null -eq $value) { return '<null>' }
+        # A deserialized enum is its number wrapped with the name it had: compare names.
+        if ($value -is [Enum]) { return "$value" }
+        if ($value.PSObject.TypeNames -contains 'Deserialized.System.Enum') { return $value.PSObject.ToString() }
         if ($value -is [DateTime]) { return $value.ToUniversalTime().ToString('o') }
         if ($value -is [System.Collections.IEnumerable] -and $value -isnot [string]) { return (@($value | ForEach-Object { ConvertTo-ComparableText $_ }) -join '|') }
         $members = @($value.PSObject.Properties | Where-Object MemberType -in 'Property', 'NoteProperty')

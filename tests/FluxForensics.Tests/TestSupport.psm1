@@ -48,11 +48,11 @@ function Get-FluxPwshCommand {
     How to start a fresh PowerShell like this one: the installed pwsh, or (for the dotnet tool, which has no native
     executable on Linux) dotnet with the tool's pwsh.dll.
     #>
-    foreach ($name in 'pwsh', 'pwsh.exe') {
-        $native = Join-Path $PSHOME $name
-        if (Test-Path -LiteralPath $native -PathType Leaf) { return [pscustomobject]@{ File = $native; Prefix = @() } }
+    $self = (Get-Process -Id $PID).Path
+    if ([System.IO.Path]::GetFileNameWithoutExtension($self) -eq 'dotnet') {
+        return [pscustomobject]@{ File = $self; Prefix = @(Join-Path $PSHOME 'pwsh.dll') }
     }
-    [pscustomobject]@{ File = (Get-Command dotnet).Source; Prefix = @(Join-Path $PSHOME 'pwsh.dll') }
+    [pscustomobject]@{ File = $self; Prefix = @() }
 }
 
 function Invoke-FluxFreshPwsh {
@@ -99,7 +99,13 @@ function New-FluxFinding {
     #>
     param([Parameter(Mandatory)] [string] $Type, [hashtable] $Property = @{})
     $assembly = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'FluxForensics.Core' } | Select-Object -First 1
-    if (-not $assembly) { throw 'Import the FluxForensics module first.' }
+    if (-not $assembly) {
+        # Core loads lazily with the first cmdlet call: load it from the imported module's own build folder.
+        $module = Get-Module FluxForensics | Select-Object -First 1
+        if (-not $module) { throw 'Import the FluxForensics module first.' }
+        $framework = if ($PSVersionTable.PSEdition -eq 'Core') { 'net8.0' } else { 'net472' }
+        $assembly = [System.Reflection.Assembly]::LoadFrom((Join-Path (Join-Path $module.ModuleBase $framework) 'FluxForensics.Core.dll'))
+    }
     $t = $assembly.GetType("FluxForensics.Model.$Type", $true)
     $o = [Activator]::CreateInstance($t, $true)
     foreach ($key in $Property.Keys) {

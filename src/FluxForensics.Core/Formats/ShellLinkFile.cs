@@ -605,7 +605,8 @@ namespace FluxForensics.Formats
                 {
                     if (position + 4 > data.Length)
                     {
-                        // Many writers omit the TerminalBlock at the very end; that is not damage.
+                        // Windows always ends ExtraData with a TerminalBlock: a file that stops before it was cut short.
+                        Issue(position, "ExtraData", $"file ends at {data.Length} bytes without the TerminalBlock (truncated?)");
                         break;
                     }
 
