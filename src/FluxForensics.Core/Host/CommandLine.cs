@@ -267,7 +267,8 @@ namespace FluxForensics.Host
             foreach (int end in spaces)
             {
                 string candidate = line.Substring(0, end);
-                if (HasExecutableExtension(candidate))
+                bool plausible = end == spaces[0] || (candidate.IndexOf('\\') >= 0 && candidate.IndexOf("://", StringComparison.Ordinal) < 0);
+                if (plausible && HasExecutableExtension(candidate))
                 {
                     image = candidate;
                     arguments = line.Substring(end).Trim();
@@ -437,7 +438,7 @@ namespace FluxForensics.Host
                         rest = rest.Substring(1, rest.Length - 2);
                     }
 
-                    return Split(StripStart(FirstCommand(rest)), exists, out next, out nextArgs);
+                    return Split(StripStart(RunningCommand(rest, exists)), exists, out next, out nextArgs);
                 }
 
                 case "start":
@@ -592,9 +593,11 @@ namespace FluxForensics.Host
             return next is not null && next.Length > 0;
         }
 
-        private static string FirstCommand(string line)
+        /// <summary>Of "a &amp; b", "a &amp;&amp; b", "a | b": the first command that starts a program file; <c>start _</c>
+        /// (opening a folder, as the USB trap does before running <c>_\DeviceManager.exe</c>) is passed over.</summary>
+        private static string RunningCommand(string line, Func<string, bool>? exists)
         {
-            // "a & b", "a && b", "a | b": the first command runs first; the finding names it.
+            var commands = new List<string>();
             var sb = new StringBuilder();
             bool quoted = false;
             foreach (char c in line)
@@ -605,13 +608,33 @@ namespace FluxForensics.Host
                 }
                 else if (!quoted && (c == '&' || c == '|'))
                 {
-                    break;
+                    if (sb.ToString().Trim().Length > 0)
+                    {
+                        commands.Add(sb.ToString().Trim());
+                    }
+
+                    sb.Clear();
+                    continue;
                 }
 
                 sb.Append(c);
             }
 
-            return sb.ToString().Trim();
+            if (sb.ToString().Trim().Length > 0)
+            {
+                commands.Add(sb.ToString().Trim());
+            }
+
+            foreach (string command in commands)
+            {
+                SplitWindows(StripStart(command), exists, out string? image, out _);
+                if (image is not null && HasExecutableExtension(image))
+                {
+                    return command;
+                }
+            }
+
+            return commands.Count > 0 ? commands[0] : line.Trim();
         }
 
         private static string StripStart(string line)

@@ -545,9 +545,17 @@ namespace FluxForensics.Host
                 RegistryValueData? image = values.FirstOrDefault(v => v.Name.Equals("ImagePath", StringComparison.OrdinalIgnoreCase) && v.IsString);
                 string? serviceDll = (s.Open("Parameters")?.Values() ?? Array.Empty<RegistryValueData>())
                     .Concat(values).FirstOrDefault(v => v.Name.Equals("ServiceDll", StringComparison.OrdinalIgnoreCase) && v.IsString)?.Text;
+                ulong type = values.FirstOrDefault(v => v.Name.Equals("Type", StringComparison.OrdinalIgnoreCase))?.Number ?? 0;
+                string? implied = null;
                 if (image is null && serviceDll is null)
                 {
-                    continue;
+                    // A kernel or file-system driver without ImagePath loads from System32\drivers\<name>.sys.
+                    if ((type & 0x3) == 0)
+                    {
+                        continue;
+                    }
+
+                    implied = @"System32\drivers\" + name + ".sys";
                 }
 
                 ulong start = values.FirstOrDefault(v => v.Name.Equals("Start", StringComparison.OrdinalIgnoreCase))?.Number ?? 3;
@@ -556,7 +564,7 @@ namespace FluxForensics.Host
                 {
                     Location = system.Prefix + @"\" + controlSet + @"\Services",
                     Name = name,
-                    Command = serviceDll ?? image!.Text,
+                    Command = serviceDll ?? image?.Text ?? implied!,
                     Scope = "Machine",
                     LastWriteTime = s.LastWriteTime,
                     Enabled = start != 4,
