@@ -140,6 +140,12 @@ Describe 'Get-SuspiciousAutorun on an offline Windows tree' {
         $run.Severity | Should -BeIn @('High', 'Critical')
     }
 
+    It 'takes Enabled from StartupApproved: a disabled record turns an entry off, no record means enabled' {
+        ($all | Where-Object Name -eq 'OneDriveSetup').Enabled | Should -BeFalse
+        @(($all | Where-Object Name -eq 'OneDriveSetup').Reasons.Reason) | Should -Contain 'entry is disabled'
+        ($all | Where-Object { $_.EntryType -eq 'RegistryValue' -and $_.Name -eq 'CrashReportSaver' }).Enabled | Should -BeTrue
+    }
+
     It 'follows the task through cmd /c start and the Startup shortcut to the same payload' {
         $task = $all | Where-Object { $_.EntryType -eq 'ScheduledTask' -and $_.Name -eq 'CrashReportSaver' }
         $task.ImagePath | Should -Be 'C:\Users\alice\AppData\Roaming\mobile7.exe'

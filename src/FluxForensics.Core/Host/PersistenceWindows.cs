@@ -88,7 +88,7 @@ namespace FluxForensics.Host
                 }
             }
 
-            foreach (AutorunEntry e in StartupFolder(@"C:\ProgramData\Microsoft\Windows\Start Menu\Programs\Startup", "Machine", _machineVariables, machineApproved))
+            foreach (AutorunEntry e in StartupFolder(_machineVariables["ProgramData"] + @"\Microsoft\Windows\Start Menu\Programs\Startup", "Machine", _machineVariables, machineApproved))
             {
                 yield return e;
             }
@@ -645,7 +645,8 @@ namespace FluxForensics.Host
 
         private IEnumerable<AutorunEntry> Tasks()
         {
-            string? local = _mapper.ToLocal(@"C:\Windows\System32\Tasks");
+            string tasksFolder = _machineVariables["SystemRoot"] + @"\System32\Tasks";
+            string? local = _mapper.ToLocal(tasksFolder);
             if (local is null || !Directory.Exists(local))
             {
                 yield break;
@@ -690,14 +691,14 @@ namespace FluxForensics.Host
                 {
                     yield return new AutorunEntry
                     {
-                        Location = @"C:\Windows\System32\Tasks" + relative.Substring(0, relative.LastIndexOf('\\') < 0 ? 0 : relative.LastIndexOf('\\')),
+                        Location = tasksFolder + relative.Substring(0, relative.LastIndexOf('\\') < 0 ? 0 : relative.LastIndexOf('\\')),
                         Name = name,
                         Command = action.CommandLine,
                         Scope = task.PrincipalUserIds.FirstOrDefault() ?? "Machine",
                         LastWriteTime = PersistenceScanner.WriteTime(file),
                         Enabled = task.Enabled,
                         EntryType = AutorunEntryType.ScheduledTask,
-                        EntryPath = Offline ? file : @"C:\Windows\System32\Tasks" + relative,
+                        EntryPath = Offline ? file : tasksFolder + relative,
                         EntryText = task.Text,
                         NameIsLabel = true,
                         IsWindows = true,
