@@ -798,9 +798,9 @@ namespace FluxForensics.Formats
                 return Array.Empty<byte>();
             }
 
-            if (size > RegistryHive.MaxValueData)
+            if (size > RegistryHive.MaxValueData || size > hive.Span.Length)
             {
-                hive.Report(fileOffset, "value", $"value '{name}' of '{key.Path}' states {size} bytes; over the cap, not read");
+                hive.Report(fileOffset, "value", $"value '{name}' of '{key.Path}' states {size} bytes, more than the hive holds or the cap; not read");
                 return Array.Empty<byte>();
             }
 
@@ -830,10 +830,10 @@ namespace FluxForensics.Formats
                 segments = list.Length / 4;
             }
 
-            var data = new byte[size];
+            var data = new byte[Math.Min(size, (long)segments * RegistryHive.BigDataSegmentSize)];
             int filled = 0;
             var seen = new HashSet<uint>();
-            for (int i = 0; i < segments && filled < size; i++)
+            for (int i = 0; i < segments && filled < data.Length; i++)
             {
                 uint segmentOffset = RegistryHive.U32(list, i * 4);
                 if (!seen.Add(segmentOffset))
@@ -843,7 +843,7 @@ namespace FluxForensics.Formats
                 }
 
                 ReadOnlySpan<byte> segment = hive.Cell(segmentOffset, "big data segment");
-                int take = (int)Math.Min(Math.Min(segment.Length, RegistryHive.BigDataSegmentSize), size - filled);
+                int take = (int)Math.Min(Math.Min(segment.Length, RegistryHive.BigDataSegmentSize), data.Length - filled);
                 segment.Slice(0, take).CopyTo(data.AsSpan(filled));
                 filled += take;
             }

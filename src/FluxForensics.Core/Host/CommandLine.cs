@@ -102,17 +102,22 @@ namespace FluxForensics.Host
         public static ParsedCommandLine ParsePosix(string raw)
         {
             var parsed = new ParsedCommandLine(raw ?? string.Empty, raw ?? string.Empty);
-            List<string> words = PosixWords(parsed.Raw);
+            List<string> words = FirstProgram(parsed.Raw);
             var launchers = new List<string>();
             int guard = 0;
             while (words.Count > 0 && guard++ < MaxUnwrap)
             {
                 string first = words[0];
                 string name = BaseName(first);
-                if (first.Length > 0 && "-@+!:".IndexOf(first[0]) >= 0 && first.Length > 1 && (first[1] == '/' || first[0] == '@'))
+                if (first.Length > 1 && "-@+!:".IndexOf(first[0]) >= 0)
                 {
-                    // systemd prefixes: -/usr/bin/x, @/usr/bin/x argv0, +, !, !!
+                    // systemd ExecStart prefixes: -/usr/bin/x, @/usr/bin/x argv0, +, !, !!, :
                     words[0] = first.TrimStart('-', '@', '+', '!', ':');
+                    if (first[0] == '@' && words.Count > 1)
+                    {
+                        words.RemoveAt(1);
+                    }
+
                     continue;
                 }
 
@@ -155,6 +160,56 @@ namespace FluxForensics.Host
             }
 
             return parsed;
+        }
+
+        private static readonly HashSet<string> PosixNoise = new HashSet<string>(StringComparer.Ordinal) { "cd", "export", "set", "umask", "test", "[", "[[", "true", ":", "ulimit" };
+
+        /// <summary>The words of the first command of a list (<c>cd / &amp;&amp; run-parts …</c>) that runs a program.</summary>
+        private static List<string> FirstProgram(string line)
+        {
+            var segments = new List<string>();
+            var current = new StringBuilder();
+            char quote = '\0';
+            for (int i = 0; i < line.Length; i++)
+            {
+                char c = line[i];
+                if (quote != '\0')
+                {
+                    if (c == quote)
+                    {
+                        quote = '\0';
+                    }
+                }
+                else if (c == '\'' || c == '"')
+                {
+                    quote = c;
+                }
+                else if (c == ';' || (c == '&' && i + 1 < line.Length && line[i + 1] == '&') || (c == '|' && i + 1 < line.Length && line[i + 1] == '|'))
+                {
+                    segments.Add(current.ToString());
+                    current.Clear();
+                    if (c != ';')
+                    {
+                        i++;
+                    }
+
+                    continue;
+                }
+
+                current.Append(c);
+            }
+
+            segments.Add(current.ToString());
+            foreach (string segment in segments)
+            {
+                List<string> words = PosixWords(segment);
+                if (words.Count > 0 && !PosixNoise.Contains(words[0]))
+                {
+                    return words;
+                }
+            }
+
+            return PosixWords(line);
         }
 
         /// <summary>Splits a Windows command line into the program and the rest (CreateProcess rules: a quoted first
@@ -212,7 +267,8 @@ namespace FluxForensics.Host
             foreach (int end in spaces)
             {
                 string candidate = line.Substring(0, end);
-                if (HasExecutableExtension(candidate))
+                bool plausible = end == spaces[0] || (candidate.IndexOf('\\') >= 0 && candidate.IndexOf("://", StringComparison.Ordinal) < 0);
+                if (plausible && HasExecutableExtension(candidate))
                 {
                     image = candidate;
                     arguments = line.Substring(end).Trim();
@@ -382,7 +438,7 @@ namespace FluxForensics.Host
                         rest = rest.Substring(1, rest.Length - 2);
                     }
 
-                    return Split(StripStart(FirstCommand(rest)), exists, out next, out nextArgs);
+                    return Split(StripStart(RunningCommand(rest, exists)), exists, out next, out nextArgs);
                 }
 
                 case "start":
@@ -537,9 +593,11 @@ namespace FluxForensics.Host
             return next is not null && next.Length > 0;
         }
 
-        private static string FirstCommand(string line)
+        /// <summary>Of "a &amp; b", "a &amp;&amp; b", "a | b": the first command that starts a program file; <c>start _</c>
+        /// (opening a folder, as the USB trap does before running <c>_\DeviceManager.exe</c>) is passed over.</summary>
+        private static string RunningCommand(string line, Func<string, bool>? exists)
         {
-            // "a & b", "a && b", "a | b": the first command runs first; the finding names it.
+            var commands = new List<string>();
             var sb = new StringBuilder();
             bool quoted = false;
             foreach (char c in line)
@@ -550,13 +608,33 @@ namespace FluxForensics.Host
                 }
                 else if (!quoted && (c == '&' || c == '|'))
                 {
-                    break;
+                    if (sb.ToString().Trim().Length > 0)
+                    {
+                        commands.Add(sb.ToString().Trim());
+                    }
+
+                    sb.Clear();
+                    continue;
                 }
 
                 sb.Append(c);
             }
 
-            return sb.ToString().Trim();
+            if (sb.ToString().Trim().Length > 0)
+            {
+                commands.Add(sb.ToString().Trim());
+            }
+
+            foreach (string command in commands)
+            {
+                SplitWindows(StripStart(command), exists, out string? image, out _);
+                if (image is not null && HasExecutableExtension(image))
+                {
+                    return command;
+                }
+            }
+
+            return commands.Count > 0 ? commands[0] : line.Trim();
         }
 
         private static string StripStart(string line)

@@ -88,7 +88,7 @@ namespace FluxForensics.Host
                 }
             }
 
-            foreach (AutorunEntry e in StartupFolder(@"C:\ProgramData\Microsoft\Windows\Start Menu\Programs\Startup", "Machine", _machineVariables, machineApproved))
+            foreach (AutorunEntry e in StartupFolder(_machineVariables["ProgramData"] + @"\Microsoft\Windows\Start Menu\Programs\Startup", "Machine", _machineVariables, machineApproved))
             {
                 yield return e;
             }
@@ -545,9 +545,17 @@ namespace FluxForensics.Host
                 RegistryValueData? image = values.FirstOrDefault(v => v.Name.Equals("ImagePath", StringComparison.OrdinalIgnoreCase) && v.IsString);
                 string? serviceDll = (s.Open("Parameters")?.Values() ?? Array.Empty<RegistryValueData>())
                     .Concat(values).FirstOrDefault(v => v.Name.Equals("ServiceDll", StringComparison.OrdinalIgnoreCase) && v.IsString)?.Text;
+                ulong type = values.FirstOrDefault(v => v.Name.Equals("Type", StringComparison.OrdinalIgnoreCase))?.Number ?? 0;
+                string? implied = null;
                 if (image is null && serviceDll is null)
                 {
-                    continue;
+                    // A kernel or file-system driver without ImagePath loads from System32\drivers\<name>.sys.
+                    if ((type & 0x3) == 0)
+                    {
+                        continue;
+                    }
+
+                    implied = @"System32\drivers\" + name + ".sys";
                 }
 
                 ulong start = values.FirstOrDefault(v => v.Name.Equals("Start", StringComparison.OrdinalIgnoreCase))?.Number ?? 3;
@@ -556,7 +564,7 @@ namespace FluxForensics.Host
                 {
                     Location = system.Prefix + @"\" + controlSet + @"\Services",
                     Name = name,
-                    Command = serviceDll ?? image!.Text,
+                    Command = serviceDll ?? image?.Text ?? implied!,
                     Scope = "Machine",
                     LastWriteTime = s.LastWriteTime,
                     Enabled = start != 4,
@@ -637,7 +645,8 @@ namespace FluxForensics.Host
 
         private IEnumerable<AutorunEntry> Tasks()
         {
-            string? local = _mapper.ToLocal(@"C:\Windows\System32\Tasks");
+            string tasksFolder = _machineVariables["SystemRoot"] + @"\System32\Tasks";
+            string? local = _mapper.ToLocal(tasksFolder);
             if (local is null || !Directory.Exists(local))
             {
                 yield break;
@@ -682,14 +691,14 @@ namespace FluxForensics.Host
                 {
                     yield return new AutorunEntry
                     {
-                        Location = @"C:\Windows\System32\Tasks" + relative.Substring(0, relative.LastIndexOf('\\') < 0 ? 0 : relative.LastIndexOf('\\')),
+                        Location = tasksFolder + relative.Substring(0, relative.LastIndexOf('\\') < 0 ? 0 : relative.LastIndexOf('\\')),
                         Name = name,
                         Command = action.CommandLine,
                         Scope = task.PrincipalUserIds.FirstOrDefault() ?? "Machine",
                         LastWriteTime = PersistenceScanner.WriteTime(file),
                         Enabled = task.Enabled,
                         EntryType = AutorunEntryType.ScheduledTask,
-                        EntryPath = Offline ? file : @"C:\Windows\System32\Tasks" + relative,
+                        EntryPath = Offline ? file : tasksFolder + relative,
                         EntryText = task.Text,
                         NameIsLabel = true,
                         IsWindows = true,
