@@ -273,9 +273,13 @@ if ($IsLinux) {
     $prefix = Join-Path ([IO.Path]::GetTempPath()) ("flux-wine-" + [Guid]::NewGuid().ToString('N').Substring(0, 12))
     $null = New-Item -ItemType Directory -Path $prefix
     $wineEnvironment = @{
-        WINEPREFIX = $prefix
-        WINEARCH   = 'win64'
-        WINEDEBUG  = '-all'
+        WINEPREFIX                   = $prefix
+        WINEARCH                     = 'win64'
+        WINEDEBUG                    = '-all'
+        # .NET's W^X double mapping of JIT code breaks under Wine 8: freeing a DynamicMethod (the finalizer's
+        # DynamicResolver.DestroyScout) ends the process with "Internal CLR error (0x80131506)" once PowerShell has
+        # compiled enough script. Plain single mapping avoids it.
+        DOTNET_EnableWriteXorExecute = '0'
         # Not WINEDLLOVERRIDES=mscoree=: Wine's loader asks mscoree to validate every IL-only image, so without it
         # the runtime cannot load System.Runtime.dll. Without a display, wineboot skips the Mono/Gecko prompts.
     }

@@ -11,6 +11,7 @@ namespace FluxForensics.WindowsTests.Module
 {
     /// <summary>The built module in a PowerShell 7 engine hosted by this program: import, help, and the cmdlets whose
     /// Windows paths exist, run against things the test set up.</summary>
+    [Collection(Core.LiveRegistry.Name)]
     public sealed class ModuleUnderWindowsTests
     {
         [Fact]
@@ -51,6 +52,29 @@ namespace FluxForensics.WindowsTests.Module
             TestHost.SkipOnWineGap(found.ProcessId == 0, "GetExtendedTcpTable reports owner PID 0, so Get-FluxListener names no owner (shows PID 0)");
             Assert.Equal(Environment.ProcessId, found.ProcessId);
             Assert.Equal(Environment.ProcessPath, found.Path, ignoreCase: true);
+        }
+
+        [Fact]
+        public void GetSuspiciousAutorunReportsTheIncidentRunValueFromTheLiveRegistry()
+        {
+            string manifest = ModuleHost.RequireBuiltModule();
+            // The incident's persistence: a Run value named like a crash reporter starting an image from %TEMP%.
+            using var temp = new TempDirectory();
+            string image = temp.File("mobile7.exe", "MZ");
+            string name = Core.LiveRegistry.UniqueName("CrashReportSaver");
+            using var value = Core.LiveRegistry.Set(Microsoft.Win32.RegistryHive.CurrentUser, Microsoft.Win32.RegistryView.Registry64,
+                @"SOFTWARE\Microsoft\Windows\CurrentVersion\Run", name, "\"" + image + "\" -silent", Microsoft.Win32.RegistryValueKind.String);
+
+            var (output, errors) = ModuleHost.Run(manifest, $"Get-SuspiciousAutorun -All | Where-Object Name -eq '{name}'");
+
+            Assert.Empty(errors);
+            var entry = Assert.Single(output.Select(o => o.BaseObject).OfType<SuspiciousAutorun>());
+            Assert.EndsWith(@"\Software\Microsoft\Windows\CurrentVersion\Run", entry.Location, StringComparison.OrdinalIgnoreCase);
+            Assert.Equal(image, entry.ImagePath, ignoreCase: true);
+            Assert.True(entry.ImageExists);
+            Assert.Equal(Environment.UserName, entry.Scope, ignoreCase: true);
+            Assert.True(entry.RiskScore > 0, "an image in %TEMP% started by a Run value scores");
+            Assert.NotEmpty(entry.Reasons);
         }
 
         [Fact]

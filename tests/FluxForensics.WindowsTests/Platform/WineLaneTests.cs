@@ -15,6 +15,15 @@ namespace FluxForensics.WindowsTests.Platform
         }
 
         [Fact]
+        public void UnderWineJitCodeIsNotDoubleMapped()
+        {
+            // build/Invoke-WineTests.ps1 sets DOTNET_EnableWriteXorExecute=0; without it a hosted PowerShell crashes the
+            // runtime from the finalizer thread (see docs/WINDOWS-PLATFORM-NOTES.md).
+            Assert.SkipUnless(TestHost.IsWine, "only Wine needs W^X off");
+            Assert.Equal("0", Environment.GetEnvironmentVariable("DOTNET_EnableWriteXorExecute"));
+        }
+
+        [Fact]
         public void ReflectionInvokeIsEmittedSoAFailingTestCannotHangTheRun()
         {
             // The lane depends on this switch (see the project file and docs/WINDOWS-PLATFORM-NOTES.md).
