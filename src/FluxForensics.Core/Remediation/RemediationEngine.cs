@@ -168,7 +168,7 @@ namespace FluxForensics.Remediation
 
         private RemediationRecord NewIntent(RemediationAction action, StoreRun run) =>
             new RemediationRecord()
-                .Set("Seq", run.NextSequence + run.Items.Count(i => false))
+                .Set("Seq", run.NextSequence)
                 .Set("Op", StoreOps.Quarantine)
                 .Set("Kind", action.Kind)
                 .Set("Action", action.Action)
@@ -219,6 +219,7 @@ namespace FluxForensics.Remediation
                             ? RemediationFileSystem.DeviceOfParent(action.Target) == RemediationFileSystem.TryStatDevice(run.DataDirectory)
                             : string.Equals(Path.GetPathRoot(action.Target), Path.GetPathRoot(data), StringComparison.OrdinalIgnoreCase);
                         meta.WriteTo(intent);
+                        RemediationFileSystem.RecordParentTimes(action.Target, intent);
                         return intent.Set("Sha256", RemediationFileSystem.Sha256Of(action.Target)).Set("Data", data).Set("Method", sameVolume ? "rename" : "copy");
                     }
 
@@ -231,6 +232,7 @@ namespace FluxForensics.Remediation
                         }
 
                         meta.WriteTo(intent);
+                        RemediationFileSystem.RecordParentTimes(action.Target, intent);
                         return intent.Set("LinkTarget", RemediationFileSystem.ReadLink(action.Target));
                     }
 
@@ -281,8 +283,21 @@ namespace FluxForensics.Remediation
         }
 
         /// <summary>The id of a quarantined item with this target, so a rerun says where the file went.</summary>
-        private string? AlreadyHeld(string target) =>
-            _store.Runs().SelectMany(r => r.Items).LastOrDefault(i => i.Target == target && i.State == ItemStates.Quarantined)?.Id;
+        private string? AlreadyHeld(string target)
+        {
+            if (_held is null)
+            {
+                _held = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var item in _store.Runs().SelectMany(r => r.Items).Where(i => i.State == ItemStates.Quarantined))
+                {
+                    _held[item.Target] = item.Id;
+                }
+            }
+
+            return _held.TryGetValue(target, out string? id) ? id : null;
+        }
+
+        private Dictionary<string, string>? _held;
 
         private RemediationRecord? PrepareProcess(RemediationAction action, RemediationRecord intent, ISet<int> protectedIds, out FluxRemediation? early)
         {
@@ -362,6 +377,7 @@ namespace FluxForensics.Remediation
             RemediationFileSystem.WriteDurably(copy, original);
             RemediationFileSystem.SetMode(copy, 0x100);
             RemediationFileSystem.Stat(action.Target).WriteTo(intent);
+            RemediationFileSystem.RecordParentTimes(action.Target, intent);
             return intent.Set("LineText", action.LineText).Set("LineNumber", index + 1).Set("Original", copy)
                 .Set("OriginalSha256", RemediationFileSystem.Sha256Of(original)).Set("ChangedSha256", RemediationFileSystem.Sha256Of(changed))
                 .Set("LineBytes", Convert.ToBase64String(lines[index].ToArray()));
@@ -774,7 +790,8 @@ namespace FluxForensics.Remediation
                 _reporter.Error(new FluxError("QuarantineItemNotFound", FluxErrorCategory.ObjectNotFound, id, $"The store at {_store.Root} holds no item {id}."));
             }
 
-            foreach (var run in runs)
+            // Newest run first, newest item first: each folder ends with the times recorded before the first change.
+            foreach (var run in runs.Reverse())
             {
                 var items = run.Items.Where(i => wanted.Contains(i.Id)).OrderByDescending(i => i.Sequence).ToList();
                 if (items.Count == 0)
@@ -837,6 +854,11 @@ namespace FluxForensics.Remediation
             try
             {
                 result.Detail = PutBack(item);
+                if (item.Kind is ItemKinds.File or ItemKinds.Link or ItemKinds.Line)
+                {
+                    RemediationFileSystem.ApplyParentTimes(item.Target, item.Intent);
+                }
+
                 CrashHook.Step("restored " + item.Id);
                 run.Mark(item, StoreOps.Restore, ItemStates.Done, result.Detail);
                 result.Status = "Restored";

@@ -309,6 +309,33 @@ namespace FluxForensics.Remediation
             }
         }
 
+        /// <summary>Records the times of the folder holding <paramref name="path"/>: moving a file in or out changes them.</summary>
+        public static void RecordParentTimes(string path, RemediationRecord r)
+        {
+            if (Path.GetDirectoryName(path) is string dir && TryStat(dir, out var m))
+            {
+                r.Set("PATime", m!.AccessSeconds).Set("PATimeNs", m.AccessNanoseconds).Set("PMTime", m.WriteSeconds).Set("PMTimeNs", m.WriteNanoseconds);
+            }
+        }
+
+        /// <summary>Puts the folder's times back as recorded; items restored newest first leave the oldest record in place.</summary>
+        public static void ApplyParentTimes(string path, RemediationRecord r)
+        {
+            if (Path.GetDirectoryName(path) is not string dir || r.Long("PMTime") is not long mtime)
+            {
+                return;
+            }
+
+            if (IsWindows)
+            {
+                Directory.SetLastWriteTimeUtc(dir, DateTimeOffset.FromUnixTimeSeconds(mtime).UtcDateTime.AddTicks((r.Long("PMTimeNs") ?? 0) / 100));
+                return;
+            }
+
+            var times = new long[] { r.Long("PATime") ?? 0, r.Long("PATimeNs") ?? 0, mtime, r.Long("PMTimeNs") ?? 0 };
+            Native.utimensat(-100, dir, times, 0);
+        }
+
         /// <summary>Removes every execute bit (Unix) or denies execution to everyone (Windows ACL through icacls).</summary>
         public static void MakeInert(string path)
         {
