@@ -78,6 +78,63 @@ namespace FluxForensics.WindowsTests.Module
         }
 
         [Fact]
+        public void UsbTrapCleanupClearsHiddenSystemAndRestoreSetsThemBack()
+        {
+            string manifest = ModuleHost.RequireBuiltModule();
+            string? root = Environment.GetEnvironmentVariable("FLUX_WINDOWS_TESTS_REMOVABLE");
+            Assert.SkipWhen(string.IsNullOrEmpty(root), "no removable drive to write to (the Wine lane maps one)");
+            using var temp = new TempDirectory();
+            string store = Path.Combine(temp.Path, "quarantine");
+            // A stick of its own in a folder of E:, scanned by path so the root-level test is not disturbed.
+            string stick = Path.Combine(root!, "FluxWinClean-" + Guid.NewGuid().ToString("N").Substring(0, 8));
+            var layout = UsbTrapLayout.Create(stick);
+            try
+            {
+                Assert.True(layout.TrySetAttributes(out string? error), error);
+                var before = layout.HiddenFolders.ToDictionary(f => f, f => Native.GetFileAttributesW(f));
+
+                var (removed, removeErrors) = ModuleHost.Run(manifest,
+                    $"Find-UsbLnkTrap -LiteralPath '{stick}' | Remove-FluxInfection -QuarantinePath '{store}' -Force -PassThru -Confirm:$false");
+
+                Assert.Empty(removeErrors);
+                var results = removed.Select(o => o.BaseObject).OfType<FluxRemediation>().ToList();
+                TestContext.Current.SendDiagnosticMessage(string.Join(" | ", results.Select(r => $"{r.Action} {r.Status} {r.Target}")));
+                Assert.DoesNotContain(results, r => r.Status == "Failed");
+                foreach (string folder in layout.HiddenFolders)
+                {
+                    Assert.Equal(0u, Native.GetFileAttributesW(folder) & (FluxForensics.Host.FileAttributeBits.Hidden | FluxForensics.Host.FileAttributeBits.System));
+                }
+
+                Assert.All(layout.TrapShortcuts, lnk => Assert.False(File.Exists(lnk), lnk + " still there"));
+                Assert.False(File.Exists(layout.PayloadPath));
+
+                var (_, restoreErrors) = ModuleHost.Run(manifest,
+                    $"Get-FluxQuarantine -QuarantinePath '{store}' | Restore-FluxQuarantine -QuarantinePath '{store}' -Force -Confirm:$false");
+
+                Assert.Empty(restoreErrors);
+                foreach (var (folder, attributes) in before)
+                {
+                    Assert.Equal(attributes, Native.GetFileAttributesW(folder));
+                }
+
+                Assert.All(layout.TrapShortcuts, lnk => Assert.True(File.Exists(lnk), lnk + " not restored"));
+                Assert.True(File.Exists(layout.PayloadPath));
+            }
+            finally
+            {
+                if (Directory.Exists(stick))
+                {
+                    foreach (string entry in Directory.EnumerateFileSystemEntries(stick, "*", SearchOption.AllDirectories))
+                    {
+                        File.SetAttributes(entry, FileAttributes.Normal);
+                    }
+
+                    Directory.Delete(stick, recursive: true);
+                }
+            }
+        }
+
+        [Fact]
         public void FindUsbLnkTrapFindsTheIncidentTrapOnTheRemovableDrive()
         {
             string manifest = ModuleHost.RequireBuiltModule();
