@@ -698,11 +698,29 @@ namespace FluxForensics.Capture
                 }
 
                 uint type = U32(_start);
-                uint length = U32(_start + 4);
+                bool bigEndian = _bigEndian;
+                if (type == SectionHeaderType)
+                {
+                    // A new section may be in the other byte order: its own byte-order magic says.
+                    if (BinaryPrimitives.ReadUInt32LittleEndian(_buffer.AsSpan(_start + 8)) == ByteOrderMagic)
+                    {
+                        bigEndian = false;
+                    }
+                    else if (BinaryPrimitives.ReadUInt32BigEndian(_buffer.AsSpan(_start + 8)) == ByteOrderMagic)
+                    {
+                        bigEndian = true;
+                    }
+                    else
+                    {
+                        type = 0;
+                    }
+                }
+
+                uint length = Read32(_start + 4, bigEndian);
                 if ((type is >= 1 and <= 10 or SectionHeaderType) && length >= 12 && (length & 3) == 0 && length <= MaxRecordBytes &&
                     (type != SectionHeaderType || length >= 28))
                 {
-                    if (Ensure((int)length) && U32(_start + (int)length - 4) == length)
+                    if (Ensure((int)length) && Read32(_start + (int)length - 4, bigEndian) == length)
                     {
                         Report(from, $"resynchronised at offset {Offset(_start)} after skipping {Offset(_start) - from} bytes", "pcapng block");
                         return true;
@@ -801,6 +819,10 @@ namespace FluxForensics.Capture
                 _onIssue?.Invoke(new ParseIssue(Path, offset, message, record));
             }
         }
+
+        private uint Read32(int i, bool bigEndian) => bigEndian
+            ? BinaryPrimitives.ReadUInt32BigEndian(new ReadOnlySpan<byte>(_buffer, i, 4))
+            : BinaryPrimitives.ReadUInt32LittleEndian(new ReadOnlySpan<byte>(_buffer, i, 4));
 
         private uint U32(int i) => _bigEndian
             ? BinaryPrimitives.ReadUInt32BigEndian(new ReadOnlySpan<byte>(_buffer, i, 4))

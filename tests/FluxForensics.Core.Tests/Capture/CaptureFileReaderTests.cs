@@ -312,6 +312,29 @@ namespace FluxForensics.Tests.Capture
         }
 
         [Fact]
+        public void ResynchronisesOnASectionInTheOtherByteOrder()
+        {
+            using var dir = new TempDir();
+            var first = new PcapNgBuilder(bigEndian: false);
+            first.Interface(1);
+            first.Enhanced(0, Ticks(0), Ethernet(UdpV4("10.0.0.1", "10.0.0.2", 1, 53, Payload(8))));
+            long corrupt = first.Position;
+            first.U32(6);
+            first.U32(0xFFFFFFF0);
+            first.Raw(Payload(24, 0x90));
+            var second = new PcapNgBuilder(bigEndian: true);
+            second.Interface(101);
+            second.Enhanced(0, Ticks(1), UdpV4("10.0.0.3", "10.0.0.2", 2, 53, Payload(8)));
+            string path = dir.File("two-orders.pcapng", first.ToArray().Concat(second.ToArray()).ToArray());
+
+            var run = ReadRun.Of(path);
+
+            Assert.Equal(new ushort[] { 1, 2 }, run.Packets.Select(p => p.SourcePort));
+            Assert.Equal(corrupt, run.Issues[0].Offset);
+            Assert.Contains($"resynchronised at offset {first.Position}", run.Issues[1].Message);
+        }
+
+        [Fact]
         public void PcapNgBlockWithMismatchedTrailingLengthIsReportedAndSkipped()
         {
             using var dir = new TempDir();
