@@ -242,7 +242,15 @@ namespace FluxForensics.Capture
             }
             else
             {
-                Report(0, $"not a pcap or pcapng file (magic 0x{be:X8})", "capture file");
+                string what = be switch
+                {
+                    0x28B52FFD => "a zstd-compressed file: decompress it first (zstd -d), only gzip is read directly",
+                    0x04224D18 => "an lz4-compressed file: decompress it first (lz4 -d), only gzip is read directly",
+                    _ when (be >> 8) == 0x425A68 => "a bzip2-compressed file: decompress it first (bunzip2), only gzip is read directly",
+                    _ when be == 0xFD377A58 => "an xz-compressed file: decompress it first (xz -d), only gzip is read directly",
+                    _ => "not a pcap or pcapng file",
+                };
+                Report(0, $"{what} (magic 0x{be:X8})", "capture file");
                 Stop(error: true);
                 return;
             }

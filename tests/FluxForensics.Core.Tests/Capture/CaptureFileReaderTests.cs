@@ -162,6 +162,22 @@ namespace FluxForensics.Tests.Capture
             Assert.Single(run.Packets);
         }
 
+        [Theory]
+        [InlineData(new byte[] { 0x28, 0xB5, 0x2F, 0xFD, 0, 0, 0, 0 }, "zstd")]
+        [InlineData(new byte[] { 0x42, 0x5A, 0x68, 0x39, 0, 0, 0, 0 }, "bzip2")]
+        [InlineData(new byte[] { 0x50, 0x4B, 0x03, 0x04, 0, 0, 0, 0 }, "not a pcap")]
+        public void OtherCompressionsAreNamedInTheIssue(byte[] head, string expected)
+        {
+            using var dir = new TempDir();
+            string path = dir.File("x.pcapng.z", head);
+
+            var run = ReadRun.Of(path);
+
+            var issue = Assert.Single(run.Issues);
+            Assert.Equal(0, issue.Offset);
+            Assert.Contains(expected, issue.Message);
+        }
+
         [Fact]
         public void MissingFileIsAPerItemErrorNotAnException()
         {
