@@ -181,6 +181,39 @@ namespace FluxForensics.Tests.Capture
         }
 
         [SkippableFact]
+        public void SnapLengthCutsLiveFramesAndTheWireLengthIsKept()
+        {
+            Skip.IfNot(IsRoot, "live capture on 'lo' needs root (or CAP_NET_RAW)");
+            InterfacesOrSkip();
+            using var receiver = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+            int port = ((IPEndPoint)receiver.Client.LocalEndPoint!).Port;
+            var seen = new List<(int Wire, int Payload, bool Truncated)>();
+            var issues = new List<FluxForensics.Model.ParseIssue>();
+            Task? sender = null;
+
+            var result = LiveCapture.Capture(
+                new LiveCaptureOptions
+                {
+                    InterfaceName = "lo", PacketCount = 3, Duration = TimeSpan.FromSeconds(20), SnapLength = 96, Filter = $"udp and dst port {port}",
+                    Started = () => sender = Task.Run(() =>
+                    {
+                        using var client = new UdpClient();
+                        for (int i = 0; i < 3; i++)
+                        {
+                            client.Send(new byte[500], 500, new IPEndPoint(IPAddress.Loopback, port));
+                        }
+                    }),
+                },
+                (in DecodedPacket p) => seen.Add((p.WireLength, p.Payload.Length, p.PayloadTruncated)), issues.Add, NullReporter.Instance, default);
+            sender?.Wait();
+
+            Assert.Equal(3, result.PacketCount);
+            Assert.All(seen, s => Assert.Equal((14 + 20 + 8 + 500, 96 - 42, true), s));
+            Assert.Equal(3, issues.Count);
+            Assert.All(issues, i => Assert.Contains("snap length", i.Message));
+        }
+
+        [SkippableFact]
         public void DurationEndsAQuietCaptureAndCancellationEndsItEarly()
         {
             Skip.IfNot(IsRoot, "live capture on 'lo' needs root (or CAP_NET_RAW)");
