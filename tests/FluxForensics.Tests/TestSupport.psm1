@@ -72,16 +72,20 @@ function Invoke-FluxFreshPwsh {
     Set-Content -LiteralPath $scriptFile -Value ($prelude + $Script) -Encoding utf8
     try {
         $psi = [System.Diagnostics.ProcessStartInfo]::new($pwsh.File)
-        foreach ($a in @($pwsh.Prefix) + @('-NoLogo', '-NoProfile', '-NonInteractive', '-File', $scriptFile)) { $psi.ArgumentList.Add($a) }
+        $arguments = @($pwsh.Prefix) + @('-NoLogo', '-NoProfile', '-NonInteractive', '-File', $scriptFile)
+        # ArgumentList does not exist on .NET Framework (Windows PowerShell 5.1): quote by hand there.
+        if ($psi.PSObject.Properties['ArgumentList']) { foreach ($a in $arguments) { $psi.ArgumentList.Add($a) } }
+        else { $psi.Arguments = ($arguments | ForEach-Object { '"' + ($_ -replace '"', '\"') + '"' }) -join ' ' }
         $psi.RedirectStandardOutput = $true
         $psi.RedirectStandardError = $true
         $psi.UseShellExecute = $false
+        $psi.Environment['NO_COLOR'] = '1'
         foreach ($k in $Environment.Keys) { $psi.Environment[$k] = [string]$Environment[$k] }
         $p = [System.Diagnostics.Process]::Start($psi)
         $stdout = $p.StandardOutput.ReadToEndAsync()
         $stderr = $p.StandardError.ReadToEndAsync()
         if (-not $p.WaitForExit($TimeoutSeconds * 1000)) {
-            $p.Kill($true)
+            try { $p.Kill($true) } catch { $p.Kill() }
             throw "fresh pwsh timed out after $TimeoutSeconds s. Output: $($stdout.Result) $($stderr.Result)"
         }
         $p.WaitForExit()
@@ -92,20 +96,23 @@ function Invoke-FluxFreshPwsh {
     }
 }
 
+function Get-FluxCoreAssembly {
+    <# FluxForensics.Core as the imported module loaded it (it loads lazily with the first cmdlet call: force it). #>
+    $assembly = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'FluxForensics.Core' } | Select-Object -First 1
+    if ($assembly) { return $assembly }
+    $module = Get-Module FluxForensics | Select-Object -First 1
+    if (-not $module) { throw 'Import the FluxForensics module first.' }
+    $framework = if ($PSVersionTable.PSEdition -eq 'Core') { 'net8.0' } else { 'net472' }
+    [System.Reflection.Assembly]::LoadFrom((Join-Path (Join-Path $module.ModuleBase $framework) 'FluxForensics.Core.dll'))
+}
+
 function New-FluxFinding {
     <#
     Creates a finding of the given model type with the given property values, through reflection (the model's setters
     are internal: only Core makes findings). For tests of serialization, views and remediation input.
     #>
     param([Parameter(Mandatory)] [string] $Type, [hashtable] $Property = @{})
-    $assembly = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'FluxForensics.Core' } | Select-Object -First 1
-    if (-not $assembly) {
-        # Core loads lazily with the first cmdlet call: load it from the imported module's own build folder.
-        $module = Get-Module FluxForensics | Select-Object -First 1
-        if (-not $module) { throw 'Import the FluxForensics module first.' }
-        $framework = if ($PSVersionTable.PSEdition -eq 'Core') { 'net8.0' } else { 'net472' }
-        $assembly = [System.Reflection.Assembly]::LoadFrom((Join-Path (Join-Path $module.ModuleBase $framework) 'FluxForensics.Core.dll'))
-    }
+    $assembly = Get-FluxCoreAssembly
     $t = $assembly.GetType("FluxForensics.Model.$Type", $true)
     $o = [Activator]::CreateInstance($t, $true)
     foreach ($key in $Property.Keys) {
@@ -207,7 +214,7 @@ function New-FluxSshSession([Parameter(Mandatory)] $Server) {
 
 function Stop-FluxSshServer($Server) {
     if (-not $Server -or $Server.Skip) { return }
-    if ($Server.Process -and -not $Server.Process.HasExited) { $Server.Process.Kill($true); $Server.Process.WaitForExit(5000) | Out-Null }
+    if ($Server.Process -and -not $Server.Process.HasExited) { $Server.Process.Kill(); $Server.Process.WaitForExit(5000) | Out-Null }
     $tmp = [System.IO.Path]::GetTempPath()
     if ($Server.Directory -and $Server.Directory.StartsWith($tmp) -and (Test-Path -LiteralPath $Server.Directory)) {
         Remove-Item -LiteralPath $Server.Directory -Recurse -Force
