@@ -767,13 +767,12 @@ namespace FluxForensics.Capture
             if (_start + count > _buffer.Length)
             {
                 int available = _end - _start;
-                if (count > _buffer.Length / 2)
+
+                // Grow only for data that is really there (a length read from the file allocates nothing by itself);
+                // doubling when at least half the buffer would move keeps resynchronising scans linear.
+                if (count > _buffer.Length / 2 && available >= _buffer.Length / 2)
                 {
-                    // Only records up to MaxRecordBytes (+ header) get here. Twice the request keeps compaction
-                    // amortised when a resynchronising scan asks for large windows at every step.
-                    var bigger = new byte[count * 2];
-                    Buffer.BlockCopy(_buffer, _start, bigger, 0, available);
-                    _buffer = bigger;
+                    Grow(available);
                 }
                 else if (available > 0)
                 {
@@ -787,6 +786,11 @@ namespace FluxForensics.Capture
 
             while (_end - _start < count)
             {
+                if (_end == _buffer.Length)
+                {
+                    Grow(_end - _start); // the buffer is full of real data and the record needs more
+                }
+
                 int n;
                 try
                 {
@@ -809,6 +813,17 @@ namespace FluxForensics.Capture
             }
 
             return true;
+        }
+
+        /// <summary>Doubles the buffer, keeping the <paramref name="available"/> bytes from <c>_start</c> at its beginning.</summary>
+        private void Grow(int available)
+        {
+            var bigger = new byte[_buffer.Length * 2];
+            Buffer.BlockCopy(_buffer, _start, bigger, 0, available);
+            _buffer = bigger;
+            _bufferBase += _start;
+            _start = 0;
+            _end = available;
         }
 
         private long Offset(int index) => _bufferBase + index;
