@@ -245,6 +245,7 @@ namespace FluxForensics.Capture
                     queue.Enqueue(ticks, data, wire);
                 };
 
+                device.OnCaptureStopped += (sender, status) => queue.Complete(status == SharpPcap.CaptureStoppedEventStatus.ErrorWhileCapturing);
                 device.StartCapture();
                 watch.Start();
                 options.Started?.Invoke();
@@ -296,11 +297,23 @@ namespace FluxForensics.Capture
                 }
 
                 bool timeUp = duration is TimeSpan max && watch.Elapsed >= max;
-                if (!queue.TryDequeue(ref frame, timeUp ? 0 : 100))
+                bool ended = queue.IsCompleted;
+                if (!queue.TryDequeue(ref frame, timeUp || ended ? 0 : 100))
                 {
                     if (timeUp)
                     {
                         break; // the duration is over and what was queued is drained
+                    }
+
+                    if (ended)
+                    {
+                        // libpcap ended the capture by itself (interface gone, error): report it, keep what was seen.
+                        if (queue.EndedWithError)
+                        {
+                            reporter.Warning($"Capture on {source} stopped by itself (interface down or capture error) after {result.PacketCount:N0} packets.");
+                        }
+
+                        break;
                     }
 
                     ReportProgress(reporter, watch, duration, result, ref lastProgress);
@@ -380,6 +393,21 @@ namespace FluxForensics.Capture
             }
 
             public long Dropped { get; private set; }
+
+            /// <summary>The capture ended on its own; what is queued is still delivered.</summary>
+            public bool IsCompleted { get; private set; }
+
+            public bool EndedWithError { get; private set; }
+
+            public void Complete(bool error)
+            {
+                lock (_gate)
+                {
+                    IsCompleted = true;
+                    EndedWithError |= error;
+                    Monitor.PulseAll(_gate);
+                }
+            }
 
             public struct Frame
             {

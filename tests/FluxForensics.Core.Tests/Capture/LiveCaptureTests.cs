@@ -259,6 +259,56 @@ namespace FluxForensics.Tests.Capture
             Assert.Contains("filter", e.Message);
         }
 
+        private static int RunIp(string arguments)
+        {
+            var ip = new[] { "/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip" }.FirstOrDefault(File.Exists);
+            if (ip is null)
+            {
+                return -1;
+            }
+
+            using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(ip, arguments) { UseShellExecute = false, RedirectStandardError = true })!;
+            p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            return p.ExitCode;
+        }
+
+        [SkippableFact]
+        public void InterfaceRemovedDuringCaptureEndsItWithAWarningInsteadOfWaitingForTheDuration()
+        {
+            Skip.IfNot(IsRoot, "creating a veth pair and capturing on it needs root");
+            InterfacesOrSkip();
+            string name = "ffc" + (Environment.ProcessId % 100000);
+            Skip.If(RunIp($"link add {name}a type veth peer name {name}b") != 0, "cannot create a veth pair here (ip link add … type veth)");
+            try
+            {
+                RunIp($"link set {name}a up");
+                RunIp($"link set {name}b up");
+                var reporter = new RecordingReporter();
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+
+                var result = LiveCapture.Capture(
+                    new LiveCaptureOptions
+                    {
+                        InterfaceName = name + "a", Duration = TimeSpan.FromSeconds(60),
+                        Started = () => Task.Run(() =>
+                        {
+                            Thread.Sleep(300);
+                            RunIp($"link del {name}a");
+                        }),
+                    },
+                    (in DecodedPacket p) => { }, null, reporter, default);
+
+                Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"capture lasted {watch.Elapsed}");
+                Assert.Contains(reporter.Warnings, w => w.Contains("stopped by itself"));
+                Assert.True(result.Completed);
+            }
+            finally
+            {
+                RunIp($"link del {name}a"); // gone already when the test passed
+            }
+        }
+
         [Fact]
         public void MissingLibraryFailuresBecomeTheDedicatedExceptionSayingWhatToInstall()
         {
@@ -269,6 +319,23 @@ namespace FluxForensics.Tests.Capture
             var e = new CaptureLibraryMissingException(new DllNotFoundException("libpcap.so"));
             Assert.Contains("libpcap0.8", e.Message);
             Assert.Contains("Npcap", e.Message);
+        }
+
+        [Fact]
+        public void FrameQueueDeliversWhatWasQueuedAfterTheCaptureEndsThenReportsTheEnd()
+        {
+            using var queue = new LiveCapture.FrameQueue(capacity: 8, maxBytes: 1 << 20);
+            queue.Enqueue(1, new byte[] { 9 }, 1);
+            queue.Complete(error: true);
+            var frame = new LiveCapture.FrameQueue.Frame();
+            Assert.True(queue.IsCompleted);
+            Assert.True(queue.EndedWithError);
+            Assert.True(queue.TryDequeue(ref frame, 0));
+            Assert.Equal(9, frame.Buffer[0]);
+            queue.Return(ref frame);
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            Assert.False(queue.TryDequeue(ref frame, 0));
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5));
         }
 
         [Fact]
