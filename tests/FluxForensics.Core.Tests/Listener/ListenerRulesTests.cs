@@ -184,6 +184,18 @@ namespace FluxForensics.Tests.Listener
         }
 
         [Fact]
+        public void AnImageThatCannotBeOpenedIsAReasonAndTheRestIsStillJudged()
+        {
+            var owner = Owner(90, "/tmp/.x/relay", hidden: true, location: "under /tmp (temporary)");
+            owner.Image!.ReadError = "cannot read '/tmp/.x/relay': Permission denied";
+            var f = Evaluate(new[] { Listen(SocketProtocol.Tcp, "0.0.0.0", 80, 90) }, new[] { owner }).Single();
+            Assert.Contains(f.Reasons, r => r.Reason == "not read: image content (cannot read '/tmp/.x/relay': Permission denied)" && r.Points == 0);
+            Assert.Contains("image: cannot read '/tmp/.x/relay': Permission denied", f.ReadErrors);
+            Assert.Equal(ListenerRules.SuspiciousPortPoints + ListenerRules.HiddenPoints + ListenerRules.UserWritablePoints, f.RiskScore);
+            Assert.Null(f.Sha256);
+        }
+
+        [Fact]
         public void DeletedImageScores()
         {
             var f = Evaluate(new[] { Listen(SocketProtocol.Tcp, "0.0.0.0", 9000, 80) }, new[] { Owner(80, "/usr/lib/x/daemon", deleted: true) }).Single();
