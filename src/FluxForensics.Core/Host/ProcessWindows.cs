@@ -21,6 +21,7 @@ namespace FluxForensics.Host
         private const int ProcessCommandLineInformation = 60;
         private const int ERROR_ACCESS_DENIED = 5;
         private const int ERROR_INVALID_PARAMETER = 87;
+        private const uint STILL_ACTIVE = 259;
 
         // Read once per reader; Read is called from several threads.
         private readonly Lazy<Dictionary<int, (string Name, int Parent)>> _snapshot = new Lazy<Dictionary<int, (string Name, int Parent)>>(Snapshot);
@@ -66,6 +67,15 @@ namespace FluxForensics.Host
 
             try
             {
+                // A process object outlives the process while anyone holds a handle to it: ask whether it still runs.
+                // An exited process is reported like one that could not be opened (name and parent from the snapshot).
+                if (GetExitCodeProcess(process, out uint exitCode) && exitCode != STILL_ACTIVE)
+                {
+                    facts.Exited = true;
+                    facts.ReadErrors.Add("the process exited during the scan");
+                    return facts;
+                }
+
                 ReadImage(process, facts);
                 ReadTimes(process, facts);
                 ReadUser(process, facts);
@@ -221,6 +231,9 @@ namespace FluxForensics.Host
 
         [DllImport("kernel32.dll", SetLastError = true)]
         private static extern bool QueryFullProcessImageNameW(IntPtr process, uint flags, char* name, ref uint size);
+
+        [DllImport("kernel32.dll", SetLastError = true)]
+        private static extern bool GetExitCodeProcess(IntPtr process, out uint exitCode);
 
         [DllImport("kernel32.dll", SetLastError = true)]
         private static extern bool GetProcessTimes(IntPtr process, out long creation, out long exit, out long kernel, out long user);
