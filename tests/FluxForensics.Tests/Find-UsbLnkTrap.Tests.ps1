@@ -137,6 +137,10 @@ Import-Module '$(Get-FluxManifestPath)' -ErrorAction Stop
         }
     }
 
+    It 'stops with AnsiCodePageUnavailable when the code page does not exist' {
+        { Find-UsbLnkTrap -Path $plain -AnsiCodePage 12345 -ErrorAction Stop } | Should -Throw -ErrorId 'AnsiCodePageUnavailable,*'
+    }
+
     It 'warns and returns nothing when no removable drive is mounted (and no path is given)' {
         $drives = @(Find-UsbLnkTrap -WarningVariable w -WarningAction SilentlyContinue)
         if (@($w).Count -eq 0) {
