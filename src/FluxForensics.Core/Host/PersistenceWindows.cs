@@ -155,11 +155,25 @@ namespace FluxForensics.Host
                     return null;
                 }
 
-                // Issues are reported as the walk finds them; the base-block ones are known now.
+                // The base-block issues are known now; the rest are reported as the walk meets them, a few per hive.
+                int reported = 0;
                 foreach (ParseIssue issue in hive.Issues.Take(MaxIssuesPerHive))
                 {
                     _reporter.Issue(issue);
+                    reported++;
                 }
+
+                hive.IssueFound = issue =>
+                {
+                    if (++reported <= MaxIssuesPerHive)
+                    {
+                        _reporter.Issue(issue);
+                    }
+                    else if (reported == MaxIssuesPerHive + 1)
+                    {
+                        _reporter.Warning($"'{path}' has more damage than shown; further parse issues of this hive are not reported.");
+                    }
+                };
 
                 return hive;
             }

@@ -185,6 +185,18 @@ namespace FluxForensics.Tests.Autorun
         }
 
         [SkippableFact]
+        public void IssuesMetDuringTheWalkReachTheCallback()
+        {
+            RegistryHive hive = Load(Yarp("BadSubkeyHive"));
+            int before = hive.Issues.Count;
+            var seen = new System.Collections.Generic.List<FluxForensics.Model.ParseIssue>();
+            hive.IssueFound = seen.Add;
+            _ = hive.Root!.Descendants().Count();
+            Assert.NotEmpty(seen);
+            Assert.Equal(hive.Issues.Count - before, seen.Count);
+        }
+
+        [SkippableFact]
         public void YarpGarbageAndEffectiveSize()
         {
             RegistryHive garbage = Load(Yarp("GarbageHive"));
