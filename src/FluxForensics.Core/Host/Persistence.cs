@@ -148,8 +148,11 @@ namespace FluxForensics.Host
             }
 
             string current = _root!;
-            foreach (string part in parts)
+            var pending = new Queue<string>(parts);
+            int links = 0;
+            while (pending.Count > 0)
             {
+                string part = pending.Dequeue();
                 if (part == "." || part.Length == 0)
                 {
                     continue;
@@ -167,6 +170,30 @@ namespace FluxForensics.Host
                 }
 
                 string exact = Path.Combine(current, part);
+                string? linkTarget = LinkTarget(exact);
+                if (linkTarget is not null && links++ < 40)
+                {
+                    // A link inside evidence points into the evidence, never at this machine: re-root absolute targets.
+                    string[] rest = pending.ToArray();
+                    pending.Clear();
+                    if (linkTarget.StartsWith("/", StringComparison.Ordinal))
+                    {
+                        current = _root!;
+                    }
+
+                    foreach (string p in linkTarget.Split(new[] { '/', '\\' }, StringSplitOptions.RemoveEmptyEntries))
+                    {
+                        pending.Enqueue(p);
+                    }
+
+                    foreach (string p in rest)
+                    {
+                        pending.Enqueue(p);
+                    }
+
+                    continue;
+                }
+
                 if (!caseInsensitive || File.Exists(exact) || Directory.Exists(exact))
                 {
                     current = exact;
@@ -197,6 +224,23 @@ namespace FluxForensics.Host
 
             _cache[key] = current;
             return current;
+        }
+
+        private static string? LinkTarget(string path)
+        {
+#if NET
+            try
+            {
+                var info = new FileInfo(path);
+                return info.Exists || Directory.Exists(path) ? info.LinkTarget : null;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+#else
+            return null;
+#endif
         }
     }
 

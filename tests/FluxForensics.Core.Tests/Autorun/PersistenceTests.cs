@@ -95,6 +95,23 @@ namespace FluxForensics.Tests.Autorun
             Assert.All(found.Where(f => f.ImagePath == payload), f => Assert.Equal(found.First(f => f.ImagePath == payload).Sha256, f.Sha256));
         }
 
+        [Fact]
+        public void AbsoluteLinksInsideAnOfflineRootStayInsideTheRoot()
+        {
+            PlantCleanLinux();
+            Write("/lib/systemd/system/updater.service", "[Service]\nExecStart=/usr/local/bin/updater\n");
+            Directory.CreateDirectory(Path.Combine(_root, "etc/systemd/system"));
+            File.CreateSymbolicLink(Path.Combine(_root, "etc/systemd/system/updater.service"), "/lib/systemd/system/updater.service");
+            Write("/var/tmp/.u/updater", "payload inside the root");
+            Directory.CreateDirectory(Path.Combine(_root, "usr/local/bin"));
+            File.CreateSymbolicLink(Path.Combine(_root, "usr/local/bin/updater"), "/var/tmp/.u/updater");
+
+            SuspiciousAutorun unit = Assert.Single(Scan(), f => f.EntryType == "SystemdUnit" && f.Name == "updater" && f.Location == "/etc/systemd/system");
+            Assert.Equal("[Service]\nExecStart=/usr/local/bin/updater\n", unit.EntryText);
+            Assert.True(unit.ImageExists);
+            Assert.Equal(Path.Combine(_root, "var/tmp/.u/updater"), unit.Path);
+        }
+
         [SkippableFact]
         public void WindowsTreeFromCorpusHivesTasksAndShortcuts()
         {
