@@ -40,6 +40,9 @@ namespace FluxForensics.Host
         /// <summary>The offline hive file a registry entry came from.</summary>
         public string? HivePath { get; set; }
 
+        /// <summary>The key's path inside its hive (no HKLM\SOFTWARE or HKU\&lt;SID&gt; prefix), for registry entries.</summary>
+        public string? HiveKeyPath { get; set; }
+
         /// <summary>True when <see cref="Name"/> is a label someone chose (Run value, task, unit, shortcut), so that a
         /// name unrelated to the program is telling.</summary>
         public bool NameIsLabel { get; set; }

@@ -423,6 +423,7 @@ namespace FluxForensics.Host
                     EntryPath = root.Prefix + "\\" + path,
                     EntryText = v.Text,
                     HivePath = root.HivePath,
+                    HiveKeyPath = path,
                     NameIsLabel = label,
                     IsWindows = true,
                     Variables = variables,
@@ -586,6 +587,7 @@ namespace FluxForensics.Host
                     EntryPath = keyPath,
                     EntryText = image?.Text ?? serviceDll,
                     HivePath = system.HivePath,
+                    HiveKeyPath = controlSet + @"\Services\" + name,
                     IsWindows = true,
                     Variables = _machineVariables,
                 };
@@ -725,7 +727,7 @@ namespace FluxForensics.Host
         private static AutorunEntry Clone(AutorunEntry e) => new AutorunEntry
         {
             Location = e.Location, Name = e.Name, Command = e.Command, Scope = e.Scope, LastWriteTime = e.LastWriteTime, Enabled = e.Enabled,
-            EntryType = e.EntryType, EntryPath = e.EntryPath, EntryText = e.EntryText, LineNumber = e.LineNumber, HivePath = e.HivePath,
+            EntryType = e.EntryType, EntryPath = e.EntryPath, EntryText = e.EntryText, LineNumber = e.LineNumber, HivePath = e.HivePath, HiveKeyPath = e.HiveKeyPath,
             NameIsLabel = e.NameIsLabel, IsWindows = e.IsWindows, Variables = e.Variables, ResolvedTarget = e.ResolvedTarget, Home = e.Home,
         };
     }
