@@ -96,6 +96,21 @@ namespace FluxForensics.Tests.Autorun
         }
 
         [Fact]
+        public void SystemdTimerRunsTheCommandOfItsService()
+        {
+            PlantCleanLinux();
+            Write("/tmp/.x/beacon", "payload");
+            Write("/etc/systemd/system/logrotate-extra.service", "[Service]\nType=oneshot\nExecStart=/tmp/.x/beacon --once\n");
+            string timer = Write("/etc/systemd/system/logrotate-extra.timer", "[Timer]\nOnCalendar=hourly\nUnit=logrotate-extra.service\n");
+            SuspiciousAutorun t = Assert.Single(Scan(), f => f.EntryPath == timer);
+            Assert.Equal("SystemdUnit", t.EntryType);
+            Assert.Equal("/tmp/.x/beacon --once", t.Command);
+            Assert.Equal("/tmp/.x/beacon", t.ImagePath);
+            Assert.True(t.IsHidden);
+            Assert.Contains(t.Reasons, r => r.Reason.Contains("/tmp"));
+        }
+
+        [Fact]
         public void AbsoluteLinksInsideAnOfflineRootStayInsideTheRoot()
         {
             PlantCleanLinux();
