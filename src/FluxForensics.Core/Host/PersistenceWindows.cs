@@ -155,11 +155,25 @@ namespace FluxForensics.Host
                     return null;
                 }
 
-                // Issues are reported as the walk finds them; the base-block ones are known now.
+                // The base-block issues are known now; the rest are reported as the walk meets them, a few per hive.
+                int reported = 0;
                 foreach (ParseIssue issue in hive.Issues.Take(MaxIssuesPerHive))
                 {
                     _reporter.Issue(issue);
+                    reported++;
                 }
+
+                hive.IssueFound = issue =>
+                {
+                    if (++reported <= MaxIssuesPerHive)
+                    {
+                        _reporter.Issue(issue);
+                    }
+                    else if (reported == MaxIssuesPerHive + 1)
+                    {
+                        _reporter.Warning($"'{path}' has more damage than shown; further parse issues of this hive are not reported.");
+                    }
+                };
 
                 return hive;
             }
@@ -409,6 +423,7 @@ namespace FluxForensics.Host
                     EntryPath = root.Prefix + "\\" + path,
                     EntryText = v.Text,
                     HivePath = root.HivePath,
+                    HiveKeyPath = path,
                     NameIsLabel = label,
                     IsWindows = true,
                     Variables = variables,
@@ -572,6 +587,7 @@ namespace FluxForensics.Host
                     EntryPath = keyPath,
                     EntryText = image?.Text ?? serviceDll,
                     HivePath = system.HivePath,
+                    HiveKeyPath = controlSet + @"\Services\" + name,
                     IsWindows = true,
                     Variables = _machineVariables,
                 };
@@ -711,7 +727,7 @@ namespace FluxForensics.Host
         private static AutorunEntry Clone(AutorunEntry e) => new AutorunEntry
         {
             Location = e.Location, Name = e.Name, Command = e.Command, Scope = e.Scope, LastWriteTime = e.LastWriteTime, Enabled = e.Enabled,
-            EntryType = e.EntryType, EntryPath = e.EntryPath, EntryText = e.EntryText, LineNumber = e.LineNumber, HivePath = e.HivePath,
+            EntryType = e.EntryType, EntryPath = e.EntryPath, EntryText = e.EntryText, LineNumber = e.LineNumber, HivePath = e.HivePath, HiveKeyPath = e.HiveKeyPath,
             NameIsLabel = e.NameIsLabel, IsWindows = e.IsWindows, Variables = e.Variables, ResolvedTarget = e.ResolvedTarget, Home = e.Home,
         };
     }

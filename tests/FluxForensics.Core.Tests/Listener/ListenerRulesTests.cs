@@ -184,6 +184,33 @@ namespace FluxForensics.Tests.Listener
         }
 
         [Fact]
+        public void AnImageThatCannotBeOpenedIsAReasonAndTheRestIsStillJudged()
+        {
+            var owner = Owner(90, "/tmp/.x/relay", hidden: true, location: "under /tmp (temporary)");
+            owner.Image!.ReadError = "cannot read '/tmp/.x/relay': Permission denied";
+            var f = Evaluate(new[] { Listen(SocketProtocol.Tcp, "0.0.0.0", 80, 90) }, new[] { owner }).Single();
+            Assert.Contains(f.Reasons, r => r.Reason == "not read: image content (cannot read '/tmp/.x/relay': Permission denied)" && r.Points == 0);
+            Assert.Contains("image: cannot read '/tmp/.x/relay': Permission denied", f.ReadErrors);
+            Assert.Equal(ListenerRules.SuspiciousPortPoints + ListenerRules.HiddenPoints + ListenerRules.UserWritablePoints, f.RiskScore);
+            Assert.Null(f.Sha256);
+        }
+
+        [Fact]
+        public void AHiddenProgramRunByARuntimeHostCountsAsHidden()
+        {
+            var process = new ProcessFacts(95) { Name = "dotnet", ImagePath = "/usr/share/dotnet/dotnet", CommandLine = "dotnet /tmp/.x/relay.dll" };
+            var host = new FileFacts("/usr/share/dotnet/dotnet") { Exists = true, IsElf = true };
+            var program = new FileFacts("/tmp/.x/relay.dll") { Exists = true, IsHidden = true, HiddenReason = "dot-name '.x' in the path", IsUserWritableLocation = true, LocationReason = "under /tmp (temporary)" };
+            var f = Evaluate(new[] { Listen(SocketProtocol.Udp, "0.0.0.0", 53, 95) }, new[] { new SocketOwner(process, host, program) }).Single();
+            var reasons = f.Reasons.Select(r => r.Reason).ToList();
+            Assert.Contains("program run by dotnet is hidden (dot-name '.x' in the path): /tmp/.x/relay.dll", reasons);
+            Assert.Contains("program run by dotnet is in a user-writable or temporary location (under /tmp (temporary))", reasons);
+            Assert.True(f.IsHidden);
+            Assert.Equal("/tmp/.x/relay.dll", f.HostedProgramPath);
+            Assert.Equal(ListenerRules.SuspiciousPortPoints + ListenerRules.HiddenPoints + ListenerRules.UserWritablePoints, f.RiskScore);
+        }
+
+        [Fact]
         public void DeletedImageScores()
         {
             var f = Evaluate(new[] { Listen(SocketProtocol.Tcp, "0.0.0.0", 9000, 80) }, new[] { Owner(80, "/usr/lib/x/daemon", deleted: true) }).Single();
