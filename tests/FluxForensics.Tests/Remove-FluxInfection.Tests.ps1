@@ -270,50 +270,83 @@ Describe 'USB traps on a real NTFS stick' {
 Describe 'A cleanup killed at each journal step is completed by the next run' {
     BeforeAll {
         $script:skip = $ntfsSkip
+        if (-not $skip -and -not (Test-FluxFixtureCommand 'remediation-clean')) { $script:skip = 'the remediation-clean fixture is not built' }
         if (-not $skip) {
             $script:stick = New-NtfsStick 'crash'
             Invoke-FluxFixture -Name 'usb-trap' -Arguments @($stick) | Out-Null
-            $xml = Join-Path $temp 'crash-traps.clixml'
             # One trap (its shortcut, the payload, its folder) keeps the kill-at-every-step loop short.
-            Find-UsbLnkTrap -Path $stick -WarningAction SilentlyContinue | Select-Object -First 1 | Export-Clixml -LiteralPath $xml
-            $script:xml = $xml
+            $script:trap = Find-UsbLnkTrap -Path $stick -WarningAction SilentlyContinue | Select-Object -First 1
+            $script:spec = "$($trap.DriveRoot)|$($trap.ShortcutPath)|$($trap.HiddenFolderPath)|$($trap.PayloadPath)"
             $script:before = Get-TreeSnapshot $stick -Ntfs
             $script:files = @(& find $stick -type f | Sort-Object)
             $script:hashes = @{}
             foreach ($f in $files) { $hashes[$f] = (& sha256sum -- $f).Split(' ')[0] }
+
+            # Runs the Core cleanup in its own small process (the fixture), killed by SIGKILL at journal step $Step.
+            function Invoke-KilledCleanup([string] $Store, [int] $Step) {
+                $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+                foreach ($a in @((Get-FluxFixturesDll), 'remediation-clean', $Store, $spec)) { $psi.ArgumentList.Add($a) }
+                $psi.Environment['FLUXFORENSICS_REMEDIATION_CRASH_AT'] = "$Step"
+                $psi.RedirectStandardOutput = $true
+                $psi.RedirectStandardError = $true
+                $psi.UseShellExecute = $false
+                $p = [System.Diagnostics.Process]::Start($psi)
+                $err = $p.StandardError.ReadToEndAsync()
+                $null = $p.StandardOutput.ReadToEnd()
+                $p.WaitForExit()
+                [pscustomobject]@{ ExitCode = $p.ExitCode; Error = $err.Result }
+            }
+
+            function Test-NothingLost([string] $Store, [string] $When) {
+                $stored = @(Get-ChildItem -LiteralPath $Store -Recurse -File -Filter '*.quarantine' -ErrorAction SilentlyContinue | ForEach-Object { (& sha256sum -- $_.FullName).Split(' ')[0] })
+                foreach ($f in $files) {
+                    ((Test-Path -LiteralPath $f) -and (& sha256sum -- $f).Split(' ')[0] -eq $hashes[$f]) -or ($stored -contains $hashes[$f]) | Should -BeTrue -Because "$f must survive $When"
+                }
+            }
         }
     }
 
     BeforeEach { if ($skip) { Set-ItResult -Skipped -Because $skip } }
 
-    It 'loses nothing, completes on rerun and restores exactly, whatever step it died at' {
+    It 'loses nothing, is completed by Remove-FluxInfection and restores exactly, whatever step it died at' {
         $step = 1
         $crashed = 0
         while ($step -lt 40) {
             $store = Join-Path $temp "store-crash-$step"
-            $killed = Invoke-FluxFreshPwsh -Script "Import-Clixml -LiteralPath '$xml' | Remove-FluxInfection -QuarantinePath '$store' -Confirm:`$false" -Environment @{ FLUXFORENSICS_REMEDIATION_CRASH_AT = "$step" }
-            if ($killed.ExitCode -eq 0) { break }   # the run finished before reaching this step: every step was covered
-            $crashed++
-            $killed.Error | Should -Match "CRASH_AT=$step"
-
-            # Nothing lost: every file is at its place or, byte for byte, in the store.
-            $stored = @(Get-ChildItem -LiteralPath $store -Recurse -File -Filter '*.quarantine' -ErrorAction SilentlyContinue | ForEach-Object { (& sha256sum -- $_.FullName).Split(' ')[0] })
-            foreach ($f in $files) {
-                ((Test-Path -LiteralPath $f) -and (& sha256sum -- $f).Split(' ')[0] -eq $hashes[$f]) -or ($stored -contains $hashes[$f]) | Should -BeTrue -Because "$f must survive a kill at step $step"
+            $killed = Invoke-KilledCleanup $store $step
+            if ($killed.ExitCode -eq 0) {
+                # Finished before reaching this step: every step was covered. Undo it for the next test.
+                Get-FluxQuarantine -QuarantinePath $store | Restore-FluxQuarantine -QuarantinePath $store -Confirm:$false -ErrorAction Stop
+                Get-TreeSnapshot $stick -Ntfs | Should -Be $before
+                break
             }
+            $killed.ExitCode | Should -Be 137 -Because "the cleanup is killed at step $step ($($killed.Error))"
+            $killed.Error | Should -Match "CRASH_AT=$step"
+            $crashed++
+            Test-NothingLost $store "a kill at step $step"
 
-            # The rerun settles the interrupted run and finishes the cleanup; then everything restores exactly.
-            $rerun = Invoke-FluxFreshPwsh -Script @"
-`$ErrorActionPreference = 'Stop'
-Import-Clixml -LiteralPath '$xml' | Remove-FluxInfection -QuarantinePath '$store' -Confirm:`$false
-`$left = @(Import-Clixml -LiteralPath '$xml' | Where-Object { (Test-Path -LiteralPath `$_.ShortcutPath) -or (Test-Path -LiteralPath `$_.PayloadPath) })
-if (`$left.Count) { throw "not cleaned: `$(`$left.ShortcutPath)" }
-Get-FluxQuarantine -QuarantinePath '$store' | Restore-FluxQuarantine -QuarantinePath '$store' -Confirm:`$false
-"@
-            $rerun.ExitCode | Should -Be 0 -Because "step $step rerun: $($rerun.Output) $($rerun.Error)"
+            # The rerun settles the interrupted run, then finishes the cleanup; then everything restores exactly.
+            $trap | Remove-FluxInfection -QuarantinePath $store -Confirm:$false -ErrorAction Stop
+            Test-Path -LiteralPath $trap.ShortcutPath | Should -BeFalse
+            Test-Path -LiteralPath $trap.PayloadPath | Should -BeFalse
+            @(Get-FluxQuarantine -QuarantinePath $store | Where-Object State -eq 'InDoubt').Count | Should -Be 0
+            Get-FluxQuarantine -QuarantinePath $store | Restore-FluxQuarantine -QuarantinePath $store -Confirm:$false -ErrorAction Stop
             Get-TreeSnapshot $stick -Ntfs | Should -Be $before -Because "after a kill at step $step, a rerun and a restore"
             $step++
         }
         $crashed | Should -BeGreaterThan 3
+    }
+
+    It 'kills Remove-FluxInfection itself mid-run and Restore-FluxQuarantine settles it' {
+        $store = Join-Path $temp 'store-crash-cmdlet'
+        $xml = Join-Path $temp 'crash-trap.clixml'
+        $trap | Export-Clixml -LiteralPath $xml
+        $killed = Invoke-FluxFreshPwsh -Script "Import-Clixml -LiteralPath '$xml' | Remove-FluxInfection -QuarantinePath '$store' -Confirm:`$false" -Environment @{ FLUXFORENSICS_REMEDIATION_CRASH_AT = '3' }
+        $killed.Error | Should -Match 'CRASH_AT=3' -Because "exit $($killed.ExitCode): $($killed.Output)"
+        Test-NothingLost $store 'a kill of the cmdlet'
+        @(Get-FluxQuarantine -QuarantinePath $store -All | Where-Object State -eq 'InDoubt').Count | Should -BeGreaterThan 0
+        # Restoring what the killed run quarantined: the restore settles the run first, then puts everything back.
+        Restore-FluxQuarantine -RunId (Get-FluxQuarantine -QuarantinePath $store -All)[0].RunId -QuarantinePath $store -Confirm:$false -ErrorAction Stop
+        Get-TreeSnapshot $stick -Ntfs | Should -Be $before
     }
 }
