@@ -72,7 +72,7 @@ function New-Findings {
     foreach ($i in 1..$Traps) {
         $n = "{0:D$("$Traps".Length)}" -f $i
         New-FluxFinding -Type UsbLnkTrap -Property @{
-            DriveRoot = $mount; ShortcutPath = "$mount/folder$n.lnk"; HiddenFolderPath = "$mount/folder$n"; PayloadPath = "$mount/click.exe"
+            DriveRoot = [string]$mount; ShortcutPath = "$mount/folder$n.lnk"; HiddenFolderPath = "$mount/folder$n"; PayloadPath = "$mount/click.exe"
         }
     }
 }

@@ -27,7 +27,9 @@ BeforeAll {
         }
     }
 
-    function Get-ProcessSnapshot { Get-Process | ForEach-Object { "$($_.Id)|$($_.ProcessName)" } | Sort-Object }
+    # The processes this test started (their images live under the temp dir), with identity: PID, start time, image.
+    # Unrelated system processes come and go on their own and are left out.
+    function Get-ProcessSnapshot { Get-Process | Where-Object { $_.Path -and $_.Path.StartsWith($temp) } | ForEach-Object { "$($_.Id)|$($_.StartTime.Ticks)|$($_.Path)" } | Sort-Object }
 
     $script:canRunReal = $IsLinux -and (Test-FluxIsRoot)
     $script:realSkip = if (-not $IsLinux) { 'the real-state lane runs on Linux (CI)' } elseif (-not (Test-FluxIsRoot)) { 'stopping processes, binding TCP 80/UDP 53 and a root-only store need root (CI runs as root)' } else { $null }
@@ -73,7 +75,7 @@ Describe 'Remove-FluxInfection refuses what it must not touch' {
         $store = Join-Path $temp 'store-remote'
         $victim = Join-Path $temp 'remote-victim.exe'
         Set-Content -LiteralPath $victim -Value 'x'
-        $finding = New-FluxFinding -Type UsbLnkTrap -Property @{ ComputerName = 'SOMEWHERE-ELSE'; DriveRoot = $temp; ShortcutPath = $victim }
+        $finding = New-FluxFinding -Type UsbLnkTrap -Property @{ ComputerName = 'SOMEWHERE-ELSE'; DriveRoot = [string]$temp; ShortcutPath = [string]$victim }
         $finding | Remove-FluxInfection -QuarantinePath $store -Confirm:$false -ErrorVariable errs -ErrorAction SilentlyContinue
         $errs.Count | Should -Be 1
         $errs[0].FullyQualifiedErrorId | Should -Match '^FindingFromAnotherComputer'
@@ -89,8 +91,8 @@ Describe 'Remove-FluxInfection refuses what it must not touch' {
         Set-Content -LiteralPath $outside -Value 'keep me'
         New-Item -ItemType SymbolicLink -Path (Join-Path $drive 'lnkdir') -Target $temp | Out-Null
         $findings = @(
-            New-FluxFinding -Type UsbLnkTrap -Property @{ DriveRoot = $drive; ShortcutPath = "$drive/../outside-target.exe" }
-            New-FluxFinding -Type UsbLnkTrap -Property @{ DriveRoot = $drive; ShortcutPath = "$drive/lnkdir/outside-target.exe" }
+            New-FluxFinding -Type UsbLnkTrap -Property @{ DriveRoot = [string]$drive; ShortcutPath = [string]"$drive/../outside-target.exe" }
+            New-FluxFinding -Type UsbLnkTrap -Property @{ DriveRoot = [string]$drive; ShortcutPath = [string]"$drive/lnkdir/outside-target.exe" }
         )
         $findings | Remove-FluxInfection -QuarantinePath (Join-Path $temp 'store-escape') -Confirm:$false -ErrorVariable errs -ErrorAction SilentlyContinue
         @($errs | Where-Object FullyQualifiedErrorId -Match '^PathRefused').Count | Should -Be 2
@@ -101,7 +103,7 @@ Describe 'Remove-FluxInfection refuses what it must not touch' {
         $self = New-FluxFinding -Type FluxListener -Property @{ ProcessId = $PID; ProcessName = 'pwsh' }
         $init = New-FluxFinding -Type FluxListener -Property @{ ProcessId = 1; ProcessName = 'init' }
         $self, $init | Remove-FluxInfection -QuarantinePath (Join-Path $temp 'store-self') -Confirm:$false -ErrorVariable errs -ErrorAction SilentlyContinue
-        @($errs | Where-Object FullyQualifiedErrorId -Match '^ProcessProtected').Count | Should -Be 1
+        @($errs | Where-Object FullyQualifiedErrorId -Match '^ProcessProtected').Count | Should -Be 2
         (Get-Process -Id $PID).Id | Should -Be $PID
     }
 }
@@ -165,7 +167,8 @@ Describe 'A real relay process persisted by a systemd unit and a cron line' {
         $out.Status | Sort-Object -Unique | Should -Be 'WhatIf'
         $out.Action | Should -Contain 'StopProcess'
         Get-TreeSnapshot $root | Should -Be $before
-        Compare-Object (Get-ProcessSnapshot) $processes | Where-Object SideIndicator -eq '<=' | Should -BeNullOrEmpty
+        $processes | Should -Not -BeNullOrEmpty
+        Get-ProcessSnapshot | Should -Be $processes
         $relay.HasExited | Should -BeFalse
         Test-Path -LiteralPath $store | Should -BeFalse
     }
@@ -267,49 +270,83 @@ Describe 'USB traps on a real NTFS stick' {
 Describe 'A cleanup killed at each journal step is completed by the next run' {
     BeforeAll {
         $script:skip = $ntfsSkip
+        if (-not $skip -and -not (Test-FluxFixtureCommand 'remediation-clean')) { $script:skip = 'the remediation-clean fixture is not built' }
         if (-not $skip) {
             $script:stick = New-NtfsStick 'crash'
             Invoke-FluxFixture -Name 'usb-trap' -Arguments @($stick) | Out-Null
-            $xml = Join-Path $temp 'crash-traps.clixml'
-            Find-UsbLnkTrap -Path $stick -WarningAction SilentlyContinue | Export-Clixml -LiteralPath $xml
-            $script:xml = $xml
+            # One trap (its shortcut, the payload, its folder) keeps the kill-at-every-step loop short.
+            $script:trap = Find-UsbLnkTrap -Path $stick -WarningAction SilentlyContinue | Select-Object -First 1
+            $script:spec = "$($trap.DriveRoot)|$($trap.ShortcutPath)|$($trap.HiddenFolderPath)|$($trap.PayloadPath)"
             $script:before = Get-TreeSnapshot $stick -Ntfs
             $script:files = @(& find $stick -type f | Sort-Object)
             $script:hashes = @{}
             foreach ($f in $files) { $hashes[$f] = (& sha256sum -- $f).Split(' ')[0] }
+
+            # Runs the Core cleanup in its own small process (the fixture), killed by SIGKILL at journal step $Step.
+            function Invoke-KilledCleanup([string] $Store, [int] $Step) {
+                $psi = [System.Diagnostics.ProcessStartInfo]::new('dotnet')
+                foreach ($a in @((Get-FluxFixturesDll), 'remediation-clean', $Store, $spec)) { $psi.ArgumentList.Add($a) }
+                $psi.Environment['FLUXFORENSICS_REMEDIATION_CRASH_AT'] = "$Step"
+                $psi.RedirectStandardOutput = $true
+                $psi.RedirectStandardError = $true
+                $psi.UseShellExecute = $false
+                $p = [System.Diagnostics.Process]::Start($psi)
+                $err = $p.StandardError.ReadToEndAsync()
+                $null = $p.StandardOutput.ReadToEnd()
+                $p.WaitForExit()
+                [pscustomobject]@{ ExitCode = $p.ExitCode; Error = $err.Result }
+            }
+
+            function Test-NothingLost([string] $Store, [string] $When) {
+                $stored = @(Get-ChildItem -LiteralPath $Store -Recurse -File -Filter '*.quarantine' -ErrorAction SilentlyContinue | ForEach-Object { (& sha256sum -- $_.FullName).Split(' ')[0] })
+                foreach ($f in $files) {
+                    ((Test-Path -LiteralPath $f) -and (& sha256sum -- $f).Split(' ')[0] -eq $hashes[$f]) -or ($stored -contains $hashes[$f]) | Should -BeTrue -Because "$f must survive $When"
+                }
+            }
         }
     }
 
     BeforeEach { if ($skip) { Set-ItResult -Skipped -Because $skip } }
 
-    It 'loses nothing, completes on rerun and restores exactly, whatever step it died at' {
+    It 'loses nothing, is completed by Remove-FluxInfection and restores exactly, whatever step it died at' {
         $step = 1
         $crashed = 0
         while ($step -lt 40) {
             $store = Join-Path $temp "store-crash-$step"
-            $killed = Invoke-FluxFreshPwsh -Script "Import-Clixml -LiteralPath '$xml' | Remove-FluxInfection -QuarantinePath '$store' -Confirm:`$false" -Environment @{ FLUXFORENSICS_REMEDIATION_CRASH_AT = "$step" }
-            if ($killed.ExitCode -eq 0) { break }   # the run finished before reaching this step: every step was covered
-            $crashed++
-            $killed.Error | Should -Match "CRASH_AT=$step"
-
-            # Nothing lost: every file is at its place or, byte for byte, in the store.
-            $stored = @(Get-ChildItem -LiteralPath $store -Recurse -File -Filter '*.quarantine' -ErrorAction SilentlyContinue | ForEach-Object { (& sha256sum -- $_.FullName).Split(' ')[0] })
-            foreach ($f in $files) {
-                ((Test-Path -LiteralPath $f) -and (& sha256sum -- $f).Split(' ')[0] -eq $hashes[$f]) -or ($stored -contains $hashes[$f]) | Should -BeTrue -Because "$f must survive a kill at step $step"
+            $killed = Invoke-KilledCleanup $store $step
+            if ($killed.ExitCode -eq 0) {
+                # Finished before reaching this step: every step was covered. Undo it for the next test.
+                Get-FluxQuarantine -QuarantinePath $store | Restore-FluxQuarantine -QuarantinePath $store -Confirm:$false -ErrorAction Stop
+                Get-TreeSnapshot $stick -Ntfs | Should -Be $before
+                break
             }
+            $killed.ExitCode | Should -Be 137 -Because "the cleanup is killed at step $step ($($killed.Error))"
+            $killed.Error | Should -Match "CRASH_AT=$step"
+            $crashed++
+            Test-NothingLost $store "a kill at step $step"
 
-            # The rerun settles the interrupted run and finishes the cleanup; then everything restores exactly.
-            $rerun = Invoke-FluxFreshPwsh -Script @"
-`$ErrorActionPreference = 'Stop'
-Import-Clixml -LiteralPath '$xml' | Remove-FluxInfection -QuarantinePath '$store' -Confirm:`$false
-`$left = @(Import-Clixml -LiteralPath '$xml' | Where-Object { (Test-Path -LiteralPath `$_.ShortcutPath) -or (Test-Path -LiteralPath `$_.PayloadPath) })
-if (`$left.Count) { throw "not cleaned: `$(`$left.ShortcutPath)" }
-Get-FluxQuarantine -QuarantinePath '$store' | Restore-FluxQuarantine -QuarantinePath '$store' -Confirm:`$false
-"@
-            $rerun.ExitCode | Should -Be 0 -Because "step $step rerun: $($rerun.Output) $($rerun.Error)"
+            # The rerun settles the interrupted run, then finishes the cleanup; then everything restores exactly.
+            $trap | Remove-FluxInfection -QuarantinePath $store -Confirm:$false -ErrorAction Stop
+            Test-Path -LiteralPath $trap.ShortcutPath | Should -BeFalse
+            Test-Path -LiteralPath $trap.PayloadPath | Should -BeFalse
+            @(Get-FluxQuarantine -QuarantinePath $store | Where-Object State -eq 'InDoubt').Count | Should -Be 0
+            Get-FluxQuarantine -QuarantinePath $store | Restore-FluxQuarantine -QuarantinePath $store -Confirm:$false -ErrorAction Stop
             Get-TreeSnapshot $stick -Ntfs | Should -Be $before -Because "after a kill at step $step, a rerun and a restore"
             $step++
         }
         $crashed | Should -BeGreaterThan 3
+    }
+
+    It 'kills Remove-FluxInfection itself mid-run and Restore-FluxQuarantine settles it' {
+        $store = Join-Path $temp 'store-crash-cmdlet'
+        $xml = Join-Path $temp 'crash-trap.clixml'
+        $trap | Export-Clixml -LiteralPath $xml
+        $killed = Invoke-FluxFreshPwsh -Script "Import-Clixml -LiteralPath '$xml' | Remove-FluxInfection -QuarantinePath '$store' -Confirm:`$false" -Environment @{ FLUXFORENSICS_REMEDIATION_CRASH_AT = '3' }
+        $killed.Error | Should -Match 'CRASH_AT=3' -Because "exit $($killed.ExitCode): $($killed.Output)"
+        Test-NothingLost $store 'a kill of the cmdlet'
+        @(Get-FluxQuarantine -QuarantinePath $store -All | Where-Object State -eq 'InDoubt').Count | Should -BeGreaterThan 0
+        # Restoring what the killed run quarantined: the restore settles the run first, then puts everything back.
+        Restore-FluxQuarantine -RunId (Get-FluxQuarantine -QuarantinePath $store -All)[0].RunId -QuarantinePath $store -Confirm:$false -ErrorAction Stop
+        Get-TreeSnapshot $stick -Ntfs | Should -Be $before
     }
 }
