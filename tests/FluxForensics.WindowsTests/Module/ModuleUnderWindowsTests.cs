@@ -49,7 +49,7 @@ namespace FluxForensics.WindowsTests.Module
             Assert.Equal("127.0.0.1", found.LocalAddress);
             Assert.Equal(Environment.MachineName, found.ComputerName, ignoreCase: true);
             Assert.Equal("Live", found.Source);
-            TestHost.SkipOnWineGap(found.ProcessId == 0, "GetExtendedTcpTable reports owner PID 0, so Get-FluxListener names no owner (shows PID 0)");
+            TestHost.SkipOnWineGap(found.ProcessId == 0, "GetExtendedTcpTable reports owner PID 0, so Get-FluxListener names no owner");
             Assert.Equal(Environment.ProcessId, found.ProcessId);
             Assert.Equal(Environment.ProcessPath, found.Path, ignoreCase: true);
         }
