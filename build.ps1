@@ -87,7 +87,8 @@ function Invoke-Native([string] $File, [string[]] $Arguments, [switch] $AllowFai
 
 function Invoke-FreshPwsh([string] $ScriptPath, [string[]] $Arguments) {
     # Tests and the demo import the built module in a fresh process, never in the build session.
-    & $Pwsh @PwshArgs -NoLogo -NoProfile -NonInteractive -File $ScriptPath @Arguments
+    # The child's output goes to the host, so the function returns only the exit code.
+    & $Pwsh @PwshArgs -NoLogo -NoProfile -NonInteractive -File $ScriptPath @Arguments | Out-Host
     $LASTEXITCODE
 }
 
