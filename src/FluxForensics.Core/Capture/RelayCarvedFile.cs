@@ -87,10 +87,11 @@ namespace FluxForensics.Capture
         private void AppendPlain(ReadOnlySpan<byte> data)
         {
             bool wasShort = _headLength < 4;
+            int take = 0;
             if (_headLength < HeadSize)
             {
                 _head ??= new byte[HeadSize];
-                int take = Math.Min(HeadSize - _headLength, data.Length);
+                take = Math.Min(HeadSize - _headLength, data.Length);
                 data.Slice(0, take).CopyTo(new Span<byte>(_head, _headLength, take));
                 _headLength += take;
             }
@@ -108,6 +109,7 @@ namespace FluxForensics.Capture
                     _tempPath = Path.Combine(_extractPath, "carving-" + Guid.NewGuid().ToString("N") + ".partial");
                     _temp = new FileStream(_tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None);
                     _temp.Write(_head!, 0, _headLength);
+                    _temp.Write(array, take, data.Length - take);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {

@@ -258,10 +258,9 @@ namespace FluxForensics.Capture
             {
                 Close(flow, key, TcpCloseReason.Reset);
             }
-            else if (flow.FromClient.FinSeen && flow.FromServer.FinSeen &&
-                     (int)(flow.FromClient.FinSequence - flow.FromClient.NextSequence) <= 0 &&
-                     (int)(flow.FromServer.FinSequence - flow.FromServer.NextSequence) <= 0)
+            else if (flow.FromClient.FinSeen && flow.FromServer.FinSeen)
             {
+                // Both sides said they are done: what is still missing will not come (it is reported as a gap).
                 Close(flow, key, TcpCloseReason.Fin);
             }
         }
@@ -381,6 +380,8 @@ namespace FluxForensics.Capture
                 int skip = -delta;
                 if (skip < first.Length)
                 {
+                    dir.RetransmittedBytes += skip;
+                    RetransmittedBytes += skip;
                     Deliver(flow, fromClient, dir, new ReadOnlySpan<byte>(first.Buffer, skip, first.Length - skip), ticks);
                 }
                 else
