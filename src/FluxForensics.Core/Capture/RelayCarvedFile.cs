@@ -223,6 +223,8 @@ namespace FluxForensics.Capture
                 {
                     return "PE";
                 }
+
+                // NE (16-bit Windows), LE/LX (VxD, OS/2): still programs, reported as MZ.
             }
 
             // Too short to be a DOS program (header is 64 bytes): an "MZ" text file is not an executable.

@@ -462,7 +462,7 @@ namespace FluxForensics.Capture
             if (string.Equals(head.Method, "CONNECT", StringComparison.OrdinalIgnoreCase))
             {
                 Tunnel = new RelayConversation(_owner, new TcpFlow(0, Client, ClientPort, Server, ServerPort, EndTicks), this);
-                string target = head.Target;
+                string target = head.Target.Split(' ')[0];
                 int colon = target.LastIndexOf(':');
                 Tunnel.ConnectHost = colon > 0 ? target.Substring(0, colon) : target;
                 Tunnel.ConnectPort = colon > 0 && int.TryParse(target.Substring(colon + 1), out int port) ? port : 443;

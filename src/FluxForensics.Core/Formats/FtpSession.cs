@@ -31,6 +31,7 @@ namespace FluxForensics.Formats
         private string? _user;
         private LoginAttempt? _awaitingReply;
         private bool _awaitingPasv;
+        private int _multiLineCode;
         private FtpDataChannel? _unassigned;
 
         public FtpSession(Action<FtpDataChannel> channelAnnounced, Action<long, string> issue)
@@ -120,7 +121,7 @@ namespace FluxForensics.Formats
 
         public void ServerLine(ReadOnlySpan<byte> line, long offset)
         {
-            if (line.Length < 3 || (line.Length > 3 && line[3] == '-'))
+            if (!ReplyLines.IsFinal(line, ref _multiLineCode))
             {
                 return;
             }
@@ -215,5 +216,45 @@ namespace FluxForensics.Formats
             port = (ushort)(v[4] << 8 | v[5]);
             return true;
         }
+    }
+
+    /// <summary>
+    /// Multi-line replies of SMTP and FTP: "ddd-" opens one, and only a line "ddd " with the same code closes it;
+    /// lines in between may be anything (FTP banners often start with spaces).
+    /// </summary>
+    internal static class ReplyLines
+    {
+        public static bool IsFinal(ReadOnlySpan<byte> line, ref int openCode)
+        {
+            int code = line.Length >= 3 && IsDigit(line[0]) && IsDigit(line[1]) && IsDigit(line[2])
+                ? (line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0')
+                : -1;
+            bool dash = code >= 0 && line.Length > 3 && line[3] == '-';
+            if (openCode > 0)
+            {
+                if (code == openCode && !dash)
+                {
+                    openCode = 0;
+                    return true;
+                }
+
+                return false;
+            }
+
+            if (code < 0)
+            {
+                return false;
+            }
+
+            if (dash)
+            {
+                openCode = code;
+                return false;
+            }
+
+            return true;
+        }
+
+        private static bool IsDigit(byte c) => c >= '0' && c <= '9';
     }
 }

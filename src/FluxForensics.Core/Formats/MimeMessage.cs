@@ -172,7 +172,13 @@ namespace FluxForensics.Formats
 
             if (encoding == "quoted-printable")
             {
-                return DecodeQuotedPrintable(body);
+                // Decoded line by line with every hard line break kept, the last one too, as Zeek's MIME analyser
+                // does: the part hashes then agree with Zeek's file analysis.
+                var withBreak = new byte[body.Length + 2];
+                body.CopyTo(withBreak);
+                withBreak[body.Length] = (byte)'\r';
+                withBreak[body.Length + 1] = (byte)'\n';
+                return DecodeQuotedPrintable(withBreak);
             }
 
             return body.ToArray();

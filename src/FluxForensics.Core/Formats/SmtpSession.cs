@@ -53,6 +53,7 @@ namespace FluxForensics.Formats
         private byte[]? _message;
         private int _messageLength;
         private bool _messageTruncated;
+        private int _multiLineCode;
 
         public SmtpSession(int maxMessageBytes, Action<long, string> issue)
         {
@@ -190,13 +191,7 @@ namespace FluxForensics.Formats
 
         public void ServerLine(ReadOnlySpan<byte> line)
         {
-            if (line.Length < 3)
-            {
-                return;
-            }
-
-            bool last = line.Length == 3 || line[3] != '-';
-            if (!last)
+            if (!ReplyLines.IsFinal(line, ref _multiLineCode))
             {
                 return;
             }
