@@ -1,5 +1,4 @@
 using System;
-using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
@@ -159,113 +158,9 @@ namespace FluxForensics.Tests.Relay
         public static RelayRun FromPcap(string path, CaptureAnalysisOptions? options = null)
         {
             var run = new RelayRun(options, path);
-            TestPcap.Read(path, run.Feed);
+            var result = CaptureReader.Read(new[] { path }, run.Feed, run.Context.AddIssue, run.Reporter, default);
+            Assert.True(result.Completed);
             return run.Complete();
-        }
-    }
-
-    /// <summary>
-    /// A small classic-pcap reader for the corpus checks (Ethernet, raw IPv4/IPv6, Linux SLL; IPv4/IPv6 + TCP/UDP).
-    /// The product's reader lives in Core/Capture (capture branch); this keeps the relay tests independent of it.
-    /// </summary>
-    internal static class TestPcap
-    {
-        public static void Read(string path, PacketSink feed)
-        {
-            var bytes = File.ReadAllBytes(path);
-            uint magic = BinaryPrimitives.ReadUInt32LittleEndian(bytes);
-            bool little = magic == 0xa1b2c3d4 || magic == 0xa1b23c4d;
-            bool nanos = magic == 0xa1b23c4d || magic == 0x4d3cb2a1;
-            uint U32(int at) => little ? BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(at)) : BinaryPrimitives.ReadUInt32BigEndian(bytes.AsSpan(at));
-            uint linkType = U32(20);
-            int pos = 24;
-            while (pos + 16 <= bytes.Length)
-            {
-                long seconds = U32(pos);
-                long fraction = U32(pos + 4);
-                int captured = (int)U32(pos + 8);
-                int wire = (int)U32(pos + 12);
-                pos += 16;
-                if (captured < 0 || pos + captured > bytes.Length)
-                {
-                    break;
-                }
-
-                long ticks = DateTime.UnixEpoch.Ticks + seconds * TimeSpan.TicksPerSecond + (nanos ? fraction / 100 : fraction * 10);
-                Decode(bytes.AsSpan(pos, captured), linkType, ticks, wire, feed);
-                pos += captured;
-            }
-        }
-
-        private static void Decode(ReadOnlySpan<byte> frame, uint linkType, long ticks, int wire, PacketSink feed)
-        {
-            ReadOnlySpan<byte> ip;
-            if (linkType == 1)
-            {
-                if (frame.Length < 14) return;
-                int type = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12));
-                int at = 14;
-                while (type == 0x8100 && frame.Length >= at + 4)
-                {
-                    type = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(at + 2));
-                    at += 4;
-                }
-
-                if (type != 0x0800 && type != 0x86DD) return;
-                ip = frame.Slice(at);
-            }
-            else if (linkType == 113)
-            {
-                if (frame.Length < 16) return;
-                ip = frame.Slice(16);
-            }
-            else if (linkType == 228 || linkType == 229 || linkType == 101 || linkType == 12)
-            {
-                ip = frame;
-            }
-            else
-            {
-                return;
-            }
-
-            if (ip.IsEmpty) return;
-            NetAddress src, dst;
-            int proto;
-            ReadOnlySpan<byte> transport;
-            if ((ip[0] >> 4) == 4)
-            {
-                int ihl = (ip[0] & 0x0F) * 4;
-                if (ip.Length < ihl || ihl < 20) return;
-                int total = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(2));
-                proto = ip[9];
-                src = NetAddress.FromBytes(ip.Slice(12, 4));
-                dst = NetAddress.FromBytes(ip.Slice(16, 4));
-                int end = Math.Min(ip.Length, total >= ihl ? total : ip.Length);
-                transport = ip.Slice(ihl, end - ihl);
-            }
-            else if ((ip[0] >> 4) == 6)
-            {
-                if (ip.Length < 40) return;
-                proto = ip[6];
-                src = NetAddress.FromBytes(ip.Slice(8, 16));
-                dst = NetAddress.FromBytes(ip.Slice(24, 16));
-                int len = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(4));
-                transport = ip.Slice(40, Math.Min(len, ip.Length - 40));
-            }
-            else
-            {
-                return;
-            }
-
-            if (proto == 6 && transport.Length >= 20)
-            {
-                int off = (transport[12] >> 4) * 4;
-                if (off < 20 || off > transport.Length) return;
-                var packet = new DecodedPacket(ticks, src, dst, BinaryPrimitives.ReadUInt16BigEndian(transport), BinaryPrimitives.ReadUInt16BigEndian(transport.Slice(2)),
-                    TransportProtocol.Tcp, (TcpFlags)(transport[13] & 0x3F), BinaryPrimitives.ReadUInt32BigEndian(transport.Slice(4)),
-                    BinaryPrimitives.ReadUInt32BigEndian(transport.Slice(8)), transport.Slice(off), wire, false);
-                feed(in packet);
-            }
         }
     }
 
