@@ -174,16 +174,18 @@ namespace FluxForensics.Capture
                 case RelayProtocol.Smtp:
                 case RelayProtocol.Ftp:
                     _owner.Issue(where, fromClient ? _clientOffset : _serverOffset, $"{missing} bytes missing from the stream (not captured); resuming at the next line", Protocol == RelayProtocol.Smtp ? "SMTP" : "FTP");
+                    // A line cut by the hole is dropped up to its end; when the hole began at a line start, the bytes
+                    // after it are read as lines straight away (a wrong guess costs one unparseable line).
                     if (fromClient)
                     {
+                        _clientSkipToNewline = _clientLines?.HasPartial == true;
                         _clientLines?.Clear();
-                        _clientSkipToNewline = true;
                         _clientOffset += missing;
                     }
                     else
                     {
+                        _serverSkipToNewline = _serverLines?.HasPartial == true;
                         _serverLines?.Clear();
-                        _serverSkipToNewline = true;
                         _serverOffset += missing;
                     }
 
