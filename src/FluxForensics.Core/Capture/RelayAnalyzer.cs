@@ -25,7 +25,15 @@ namespace FluxForensics.Capture
 
         private readonly CaptureAnalysisContext _context;
         private readonly TcpReassembler _reassembler;
-        private readonly List<RelayConversation> _conversations = new List<RelayConversation>();
+        /// <summary>Closed conversations that may still pair (closed within the retention window, or not yet swept).</summary>
+        private List<RelayConversation> _working = new List<RelayConversation>();
+
+        /// <summary>Unpaired conversations past the window that carry something to report (logins, files).</summary>
+        private readonly List<RelayConversation> _settled = new List<RelayConversation>();
+        private readonly List<RelayPair> _pairs = new List<RelayPair>();
+        private readonly long _retentionTicks;
+        private long _lastSweepTicks;
+        private long _dropped;
         private readonly Dictionary<(NetAddress Address, ushort Port), (RelayConversation Control, FtpDataChannel Channel)> _expected =
             new Dictionary<(NetAddress, ushort), (RelayConversation, FtpDataChannel)>();
         private readonly List<(RelayConversation Owner, RelayCarvedFile File)> _files = new List<(RelayConversation, RelayCarvedFile)>();
@@ -35,7 +43,11 @@ namespace FluxForensics.Capture
         {
             _context = context ?? throw new ArgumentNullException(nameof(context));
             _reassembler = new TcpReassembler(context.Options, this);
+            _retentionTicks = Math.Max(PairingWindowTicks * 2, context.Options.FlowTimeout.Ticks);
         }
+
+        /// <summary>Conversations that left memory unpaired and with nothing to report (what keeps memory flat).</summary>
+        internal long DroppedConversations => _dropped;
 
         public int Order => 10;
 
@@ -45,7 +57,8 @@ namespace FluxForensics.Capture
         internal IReadOnlyList<(RelayConversation Owner, RelayCarvedFile File)> CarvedFiles => _files;
 
         /// <summary>Every conversation whose protocol was recognised, with what was parsed from it.</summary>
-        internal IReadOnlyList<RelayConversation> Conversations => _conversations;
+        internal IReadOnlyList<RelayConversation> Conversations =>
+            _pairs.SelectMany(p => new[] { p.Inbound, p.Outbound }).Concat(_settled).Concat(_working).Distinct().OrderBy(c => c.StartTicks).ToList();
 
         internal TcpReassembler Reassembler => _reassembler;
 
@@ -109,18 +122,61 @@ namespace FluxForensics.Capture
                 return;
             }
 
-            if (_conversations.Count >= MaxKeptConversations)
+            if (_working.Count >= MaxKeptConversations)
             {
                 if (!_conversationCapReported)
                 {
                     _conversationCapReported = true;
-                    _context.AddIssue(new ParseIssue(_context.Source, -1, $"more than {MaxKeptConversations} application conversations; later ones are not paired", "TCP"));
+                    _context.AddIssue(new ParseIssue(_context.Source, -1, $"more than {MaxKeptConversations} application conversations within {TimeSpan.FromTicks(_retentionTicks).TotalMinutes:0} minutes; later ones are not paired", "TCP"));
                 }
 
                 return;
             }
 
-            _conversations.Add(conversation);
+            _working.Add(conversation);
+            long now = conversation.EndTicks;
+            if (_working.Count >= SweepAtCount && now - _lastSweepTicks >= _retentionTicks / 2)
+            {
+                _lastSweepTicks = now;
+                Sweep(now);
+            }
+        }
+
+        private const int SweepAtCount = 4096;
+
+        /// <summary>
+        /// Pairs what can be paired, then lets go of conversations that closed more than the retention window ago
+        /// (2 × the pairing window, at least the flow timeout): a relay's two legs close close together, so a partner
+        /// that has not shown up by then will not. Those with logins or files stay (they are findings); the rest go, so
+        /// memory follows recent conversations and findings, not the length of the capture.
+        /// </summary>
+        private void Sweep(long now)
+        {
+            _pairs.AddRange(RelayPairing.Pair(_working, _context.Options.HostAddresses));
+            var keep = new List<RelayConversation>(_working.Count / 2);
+            foreach (var c in _working)
+            {
+                if (c.Paired)
+                {
+                    continue;
+                }
+
+                if (now - c.EndTicks < _retentionTicks)
+                {
+                    keep.Add(c);
+                }
+                else if (c.HasFindings)
+                {
+                    _settled.Add(c);
+                }
+                else
+                {
+                    c.Dropped = true;
+                    _dropped++;
+                }
+            }
+
+            _working = keep;
         }
 
         internal RelayCarvedFile NewFile(string protocol, bool gzip) =>
@@ -139,6 +195,14 @@ namespace FluxForensics.Capture
             }
 
             owner.AddFile(file);
+            if (owner.Dropped && file.ExecutableType is not null)
+            {
+                // An FTP control connection swept away before its data connection ended: it has a finding now.
+                owner.Dropped = false;
+                _dropped--;
+                _settled.Add(owner);
+            }
+
             if (_files.Count < MaxKeptFiles)
             {
                 _files.Add((owner, file));
@@ -166,9 +230,11 @@ namespace FluxForensics.Capture
             _reassembler.CloseAll(TcpCloseReason.EndOfCapture);
             _expected.Clear();
 
-            var pairs = RelayPairing.Pair(_conversations, _context.Options.HostAddresses);
+            _pairs.AddRange(RelayPairing.Pair(_working, _context.Options.HostAddresses));
+            var pairs = _pairs;
+            var all = Conversations;
             var relays = new HashSet<NetAddress>(pairs.Select(p => p.Inbound.Server));
-            foreach (var tunnel in _conversations.Where(c => c.Parent is not null && c.ConnectHost is not null))
+            foreach (var tunnel in all.Where(c => c.Parent is not null && c.ConnectHost is not null))
             {
                 relays.Add(tunnel.Server);
             }
@@ -195,7 +261,7 @@ namespace FluxForensics.Capture
             }
 
             // A CONNECT tunnel whose outbound leg is not in the capture is still a relayed conversation.
-            foreach (var tunnel in _conversations.Where(c => c.Parent is not null && c.ConnectHost is not null && !paired.Contains(c)))
+            foreach (var tunnel in all.Where(c => c.Parent is not null && c.ConnectHost is not null && !paired.Contains(c)))
             {
                 findings.Add(TunnelSessionOf(tunnel));
             }
@@ -222,7 +288,7 @@ namespace FluxForensics.Capture
                 }
             }
 
-            foreach (var conversation in _conversations)
+            foreach (var conversation in all)
             {
                 if (conversation.Parent is not null && !paired.Contains(conversation))
                 {

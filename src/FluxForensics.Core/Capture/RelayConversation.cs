@@ -94,6 +94,14 @@ namespace FluxForensics.Capture
 
         public bool Paired { get; set; }
 
+        /// <summary>Let go by the analyser's sweep (unpaired, nothing to report).</summary>
+        public bool Dropped { get; set; }
+
+        /// <summary>Carries something reported even without a pair: a login, an executable, a CONNECT tunnel.</summary>
+        public bool HasFindings =>
+            (Smtp?.Logins.Count ?? 0) > 0 || (Ftp?.Logins.Count ?? 0) > 0 || (HttpLogins?.Count ?? 0) > 0 ||
+            (Files is not null && Files.Exists(f => f.ExecutableType is not null)) || (Parent is not null && ConnectHost is not null);
+
         public string Describe(bool fromClient) =>
             $"TCP {Client}:{ClientPort} -> {Server}:{ServerPort}{(Parent is not null ? " (CONNECT tunnel)" : string.Empty)} {(fromClient ? "client" : "server")} stream";
 

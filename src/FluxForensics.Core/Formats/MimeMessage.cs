@@ -25,7 +25,7 @@ namespace FluxForensics.Formats
         private const int MaxDepth = 8;
         private const int MaxParts = 200;
         private const int MaxUrls = 1000;
-        private const int HeadBytes = 4096;
+        private const int HeadBytes = 64;
 
         public string? Subject { get; private set; }
         public string? From { get; private set; }

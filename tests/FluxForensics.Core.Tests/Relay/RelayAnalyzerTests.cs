@@ -323,5 +323,27 @@ namespace FluxForensics.Tests.Relay
             Assert.Empty(run.Of<RelaySession>());
             Assert.Equal(2, run.Of<ExposedCredential>().Count()); // both legs, neither known to be relayed
         }
+
+        [Fact]
+        public void OldConversationsWithNothingToReportLeaveMemoryAndRelaysStillPair()
+        {
+            var run = new RelayRun(new CaptureAnalysisOptions { FlowTimeout = TimeSpan.FromSeconds(60) });
+            for (int i = 0; i < 6000; i++)
+            {
+                var at = T0.AddSeconds(i);
+                run.Tcp($"10.2.{i / 250}.{i % 250 + 1}", (ushort)(20000 + i % 30000), "10.1.1.2", 25, at).Handshake()
+                   .S("220 mail ESMTP ready\r\n").C("EHLO host\r\n").S("250 mail\r\n").C("QUIT\r\n").S("221 bye\r\n").Close();
+                if (i == 5000)
+                {
+                    RelayedSmtp(run, "203.0.113.5", 41000, "198.51.100.25", 50000, at.AddMilliseconds(500));
+                }
+            }
+
+            run.Complete();
+            Assert.True(run.Analyzer.DroppedConversations > 4000, $"dropped {run.Analyzer.DroppedConversations}");
+            Assert.Single(run.Of<RelaySession>());
+            Assert.Single(run.Of<ExposedCredential>());
+            Assert.True(run.Analyzer.Reassembler.PeakOpenFlows < 10);
+        }
     }
 }
