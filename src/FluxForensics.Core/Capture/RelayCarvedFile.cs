@@ -185,6 +185,7 @@ namespace FluxForensics.Capture
                 _sha256.Dispose();
                 _md5.Dispose();
                 ExecutableType = _head is null ? null : ExecutableKind(new ReadOnlySpan<byte>(_head, 0, _headLength));
+                _head = null;
                 if (ExecutableType is null && _tempPath is not null)
                 {
                     TryDelete(_tempPath);

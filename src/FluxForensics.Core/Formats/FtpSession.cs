@@ -126,6 +126,11 @@ namespace FluxForensics.Formats
                 return;
             }
 
+            if (_awaitingReply is null && !_awaitingPasv)
+            {
+                return;
+            }
+
             string text = MimeMessage.Latin1(line);
             string code = text.Substring(0, 3);
             if (_awaitingReply is not null && code != "331" && code != "332")

@@ -413,14 +413,22 @@ namespace FluxForensics.Formats
 
         internal static byte[] MD5Hash(byte[] data)
         {
+#if NET
+            return MD5.HashData(data);
+#else
             using var md5 = MD5.Create();
             return md5.ComputeHash(data);
+#endif
         }
 
         internal static byte[] Sha256Hash(byte[] data)
         {
+#if NET
+            return SHA256.HashData(data);
+#else
             using var sha = SHA256.Create();
             return sha.ComputeHash(data);
+#endif
         }
 
         internal static string Hex(byte[] bytes)

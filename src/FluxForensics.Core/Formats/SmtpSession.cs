@@ -32,7 +32,6 @@ namespace FluxForensics.Formats
         public string? MailFrom { get; set; }
         public List<string> Recipients { get; } = new List<string>();
         public MimeMessage? Message { get; set; }
-        public string? LastReply { get; set; }
     }
 
     /// <summary>
@@ -64,7 +63,6 @@ namespace FluxForensics.Formats
         public string? Helo { get; private set; }
         public List<LoginAttempt> Logins { get; } = new List<LoginAttempt>();
         public List<SmtpTransaction> Transactions { get; } = new List<SmtpTransaction>();
-        public string? LastReply { get; private set; }
 
         public bool InData => _state == ClientState.Data;
 
@@ -105,9 +103,16 @@ namespace FluxForensics.Formats
                     return;
             }
 
-            string text = MimeMessage.Latin1(line);
-            string verb = FirstWord(text).ToUpperInvariant();
-            string argument = text.Length > verb.Length ? text.Substring(verb.Length).Trim() : string.Empty;
+            // Most lines need no string: the verb is matched on the bytes, text is made only for what is kept.
+            int space = line.IndexOf((byte)' ');
+            var verbBytes = space < 0 ? line : line.Slice(0, space);
+            string? verb = Verb(verbBytes);
+            if (verb is null)
+            {
+                return;
+            }
+
+            string argument = space < 0 ? string.Empty : MimeMessage.Latin1(line.Slice(space + 1)).Trim();
             switch (verb)
             {
                 case "EHLO":
@@ -196,18 +201,11 @@ namespace FluxForensics.Formats
                 return;
             }
 
-            LastReply = MimeMessage.Latin1(line);
-            char code = (char)line[0];
             if (_awaitingReply is not null && !(line[0] == '3' && line[1] == '3' && line[2] == '4'))
             {
-                _awaitingReply.Accepted = code == '2';
-                _awaitingReply.Reply = LastReply;
+                _awaitingReply.Accepted = line[0] == '2';
+                _awaitingReply.Reply = MimeMessage.Latin1(line);
                 _awaitingReply = null;
-            }
-
-            if (_current is not null && _state == ClientState.Command && _current.Message is not null && _current.LastReply is null)
-            {
-                _current.LastReply = LastReply;
             }
         }
 
@@ -329,6 +327,35 @@ namespace FluxForensics.Formats
             }
 
             return Encoding.UTF8.GetString(bytes);
+        }
+
+        private static readonly string[] Verbs = { "EHLO", "HELO", "AUTH", "MAIL", "RCPT", "DATA", "RSET" };
+
+        /// <summary>The command if it is one the session follows (case-insensitive), else null.</summary>
+        private static string? Verb(ReadOnlySpan<byte> word)
+        {
+            if (word.Length != 4)
+            {
+                return null;
+            }
+
+            foreach (var verb in Verbs)
+            {
+                bool same = true;
+                for (int i = 0; i < 4 && same; i++)
+                {
+                    int c = word[i];
+                    if (c >= 'a' && c <= 'z') c -= 32;
+                    same = c == verb[i];
+                }
+
+                if (same)
+                {
+                    return verb;
+                }
+            }
+
+            return null;
         }
 
         private static string FirstWord(string text)

@@ -141,17 +141,18 @@ namespace FluxForensics.Fixtures.Relay
             var result = readOnly
                 ? CaptureReader.Read(new[] { args[0] }, (in DecodedPacket p) => { seen += p.Payload.Length; }, _ => { }, null, default)
                 : CaptureReader.Read(new[] { args[0] }, analyzer.OnPacket, context.AddIssue, null, default);
+            double readSeconds = watch.Elapsed.TotalSeconds;
             var findings = readOnly ? new List<FluxFinding>() : analyzer.Complete().ToList();
             watch.Stop();
             double seconds = watch.Elapsed.TotalSeconds;
             var inv = CultureInfo.InvariantCulture;
             Console.WriteLine(
-                $"packets={result.PacketCount} seconds={seconds.ToString("F3", inv)} packets_per_second={(result.PacketCount / seconds).ToString("F0", inv)} " +
+                $"packets={result.PacketCount} seconds={seconds.ToString("F3", inv)} read_and_reassemble_seconds={readSeconds.ToString("F3", inv)} cpu_seconds={Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds.ToString("F1", inv)} gc_pause_seconds={GC.GetTotalPauseDuration().TotalSeconds.ToString("F1", inv)} packets_per_second={(result.PacketCount / seconds).ToString("F0", inv)} " +
                 $"flows={context.FlowCount} peak_open_flows={analyzer.Reassembler.PeakOpenFlows} dropped_conversations={analyzer.DroppedConversations} " +
                 $"relay_sessions={findings.OfType<RelaySession>().Count()} downloads={findings.OfType<FluxDownload>().Count()} " +
                 $"credentials={findings.OfType<ExposedCredential>().Count()} issues={context.IssueCount} " +
                 $"peak_working_set_mb={(Process.GetCurrentProcess().PeakWorkingSet64 / 1e6).ToString("F0", inv)} " +
-                $"managed_heap_mb={(GC.GetTotalMemory(false) / 1e6).ToString("F0", inv)}");
+                $"managed_heap_mb={(GC.GetTotalMemory(false) / 1e6).ToString("F0", inv)} allocated_bytes_per_packet={(GC.GetTotalAllocatedBytes() / (double)Math.Max(1, result.PacketCount)).ToString("F0", inv)} gen0={GC.CollectionCount(0)} gen2={GC.CollectionCount(2)}");
             return 0;
         }
     }
