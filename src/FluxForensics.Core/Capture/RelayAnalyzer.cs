@@ -26,7 +26,7 @@ namespace FluxForensics.Capture
         private readonly CaptureAnalysisContext _context;
         private readonly TcpReassembler _reassembler;
         /// <summary>Closed conversations that may still pair (closed within the retention window, or not yet swept).</summary>
-        private List<RelayConversation> _working = new List<RelayConversation>();
+        private readonly List<RelayConversation> _working = new List<RelayConversation>();
 
         /// <summary>Unpaired conversations past the window that carry something to report (logins, files).</summary>
         private readonly List<RelayConversation> _settled = new List<RelayConversation>();
@@ -153,19 +153,19 @@ namespace FluxForensics.Capture
         private void Sweep(long now)
         {
             _pairs.AddRange(RelayPairing.Pair(_working, _context.Options.HostAddresses));
-            var keep = new List<RelayConversation>(_working.Count / 2);
-            foreach (var c in _working)
+            _working.RemoveAll(c =>
             {
                 if (c.Paired)
                 {
-                    continue;
+                    return true;
                 }
 
                 if (now - c.EndTicks < _retentionTicks)
                 {
-                    keep.Add(c);
+                    return false;
                 }
-                else if (c.HasFindings)
+
+                if (c.HasFindings)
                 {
                     _settled.Add(c);
                 }
@@ -174,9 +174,9 @@ namespace FluxForensics.Capture
                     c.Dropped = true;
                     _dropped++;
                 }
-            }
 
-            _working = keep;
+                return true;
+            });
         }
 
         internal RelayCarvedFile NewFile(string protocol, bool gzip) =>

@@ -51,10 +51,22 @@ namespace FluxForensics.Capture
             var hosts = relayHosts.Count > 0 ? new HashSet<NetAddress>(relayHosts) : null;
             var byClientBytes = new Dictionary<(NetAddress, ulong, int), List<RelayConversation>>();
             var byServerBytes = new Dictionary<(NetAddress, ulong, int), List<RelayConversation>>();
+
+            // A relay is a host seen as a server and as a client: only conversations opened by such hosts can be the
+            // outbound leg, so only they are indexed (most traffic never is, which keeps sweeps cheap).
+            var servers = new HashSet<NetAddress>();
+            foreach (var c in conversations)
+            {
+                if (!c.Paired && (hosts is null || hosts.Contains(c.Server)))
+                {
+                    servers.Add(c.Server);
+                }
+            }
+
             var sources = new HashSet<NetAddress>();
             foreach (var c in conversations)
             {
-                if (hosts is not null && !hosts.Contains(c.Client))
+                if (c.Paired || !servers.Contains(c.Client))
                 {
                     continue;
                 }
@@ -72,7 +84,12 @@ namespace FluxForensics.Capture
             }
 
             var pairs = new List<RelayPair>();
-            foreach (var inbound in conversations.OrderBy(c => c.StartTicks))
+            if (sources.Count == 0)
+            {
+                return pairs;
+            }
+
+            foreach (var inbound in conversations.Where(c => sources.Contains(c.Server)).OrderBy(c => c.StartTicks))
             {
                 if (inbound.Paired || !sources.Contains(inbound.Server) || (hosts is not null && !hosts.Contains(inbound.Server)))
                 {

@@ -86,7 +86,7 @@ namespace FluxForensics.Fixtures.Relay
                 if (shortOnes)
                 {
                     var c = new RelayTcpConnection(sink, bot, port, server, 25, time, random) { Step = TimeSpan.FromMilliseconds(1), AckEachSegment = false }.Open();
-                    c.S("220 mx ESMTP\r\n").C("QUIT\r\n");
+                    c.S("220 mx ESMTP\r\n").C("EHLO pc\r\n").S("250 mx\r\n").C("QUIT\r\n");
                     c.Close();
                     time = c.Time.AddMilliseconds(5);
                     continue;
