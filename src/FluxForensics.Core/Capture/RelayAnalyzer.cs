@@ -145,6 +145,30 @@ namespace FluxForensics.Capture
         private const int SweepAtCount = 4096;
 
         /// <summary>
+        /// A relayed message travels on both legs: the outbound copy is parsed (the server's leg is the one the report
+        /// describes) and the inbound copy forgotten unparsed.
+        /// </summary>
+        private void AddPairs(List<RelayPair> pairs)
+        {
+            foreach (var pair in pairs)
+            {
+                if (pair.Outbound.Smtp is not null && pair.Inbound.Smtp is not null)
+                {
+                    pair.Outbound.Smtp.ParseMessages();
+                    pair.Inbound.Smtp.DiscardMessages();
+                }
+
+                if (pair.Outbound.Protocol == pair.Inbound.Protocol && pair.Outbound.Logins.Any())
+                {
+                    // What the inbound leg said, the outbound leg repeated to the server: keep one copy.
+                    pair.Inbound.ReleaseContent();
+                }
+            }
+
+            _pairs.AddRange(pairs);
+        }
+
+        /// <summary>
         /// Pairs what can be paired, then lets go of conversations that closed more than the retention window ago
         /// (2 × the pairing window, at least the flow timeout): a relay's two legs close close together, so a partner
         /// that has not shown up by then will not. Those with logins or files stay (they are findings); the rest go, so
@@ -152,7 +176,7 @@ namespace FluxForensics.Capture
         /// </summary>
         private void Sweep(long now)
         {
-            _pairs.AddRange(RelayPairing.Pair(_working, _context.Options.HostAddresses));
+            AddPairs(RelayPairing.Pair(_working, _context.Options.HostAddresses));
             _working.RemoveAll(c =>
             {
                 if (c.Paired)
@@ -165,6 +189,7 @@ namespace FluxForensics.Capture
                     return false;
                 }
 
+                c.Smtp?.ParseMessages();
                 if (c.HasFindings)
                 {
                     _settled.Add(c);
@@ -230,9 +255,13 @@ namespace FluxForensics.Capture
             _reassembler.CloseAll(TcpCloseReason.EndOfCapture);
             _expected.Clear();
 
-            _pairs.AddRange(RelayPairing.Pair(_working, _context.Options.HostAddresses));
+            AddPairs(RelayPairing.Pair(_working, _context.Options.HostAddresses));
             var pairs = _pairs;
             var all = Conversations;
+            foreach (var c in all)
+            {
+                c.Smtp?.ParseMessages();
+            }
             var relays = new HashSet<NetAddress>(pairs.Select(p => p.Inbound.Server));
             foreach (var tunnel in all.Where(c => c.Parent is not null && c.ConnectHost is not null))
             {
@@ -365,7 +394,7 @@ namespace FluxForensics.Capture
                 session.MailFrom = transactions.Select(t => t.MailFrom).FirstOrDefault(m => m is not null);
                 session.Recipients = transactions.SelectMany(t => t.Recipients).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
                 session.Subjects = transactions.Select(t => t.Message?.Subject).Where(s => s is not null).Select(s => s!).Distinct().ToArray();
-                session.Urls = transactions.Where(t => t.Message is not null).SelectMany(t => t.Message!.Urls).Distinct().ToArray();
+                session.Urls = transactions.Where(t => t.HasMessage).SelectMany(t => t.Message!.Urls).Distinct().ToArray();
             }
             else if (conversation.RequestedUrls is not null)
             {

@@ -102,6 +102,15 @@ namespace FluxForensics.Capture
             (Smtp?.Logins.Count ?? 0) > 0 || (Ftp?.Logins.Count ?? 0) > 0 || (HttpLogins?.Count ?? 0) > 0 ||
             (Files is not null && Files.Exists(f => f.ExecutableType is not null)) || (Parent is not null && ConnectHost is not null);
 
+        /// <summary>Forgets parsed content (logins, mail, requests) once another conversation carries the same.</summary>
+        public void ReleaseContent()
+        {
+            Smtp = null;
+            Ftp = null;
+            HttpLogins = null;
+            RequestedUrls = null;
+        }
+
         public string Describe(bool fromClient) =>
             $"TCP {Client}:{ClientPort} -> {Server}:{ServerPort}{(Parent is not null ? " (CONNECT tunnel)" : string.Empty)} {(fromClient ? "client" : "server")} stream";
 

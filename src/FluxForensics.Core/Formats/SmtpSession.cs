@@ -29,9 +29,48 @@ namespace FluxForensics.Formats
     /// <summary>One mail transaction: envelope and the parsed message.</summary>
     internal sealed class SmtpTransaction
     {
+        private byte[]? _raw;
+        private Action<long, string>? _issue;
+        private MimeMessage? _message;
+
         public string? MailFrom { get; set; }
         public List<string> Recipients { get; } = new List<string>();
-        public MimeMessage? Message { get; set; }
+
+        /// <summary>The message, MIME-parsed on first use (a relayed message is carried twice; it is parsed once).</summary>
+        public MimeMessage? Message
+        {
+            get
+            {
+                if (_message is null && _raw is not null)
+                {
+                    _message = MimeMessage.Parse(_raw);
+                    foreach (var (offset, message) in _message.Issues)
+                    {
+                        _issue?.Invoke(offset, message);
+                    }
+
+                    _raw = null;
+                    _issue = null;
+                }
+
+                return _message;
+            }
+        }
+
+        public bool HasMessage => _raw is not null || _message is not null;
+
+        internal void SetRaw(byte[] raw, Action<long, string> issue)
+        {
+            _raw = raw;
+            _issue = issue;
+        }
+
+        /// <summary>Forgets an unparsed message (the other leg of a relay carries the same bytes).</summary>
+        internal void DiscardRaw()
+        {
+            _raw = null;
+            _issue = null;
+        }
     }
 
     /// <summary>
@@ -65,6 +104,23 @@ namespace FluxForensics.Formats
         public List<SmtpTransaction> Transactions { get; } = new List<SmtpTransaction>();
 
         public bool InData => _state == ClientState.Data;
+
+        /// <summary>Parses every message not parsed yet (so their issues are reported).</summary>
+        public void ParseMessages()
+        {
+            foreach (var t in Transactions)
+            {
+                _ = t.Message;
+            }
+        }
+
+        public void DiscardMessages()
+        {
+            foreach (var t in Transactions)
+            {
+                t.DiscardRaw();
+            }
+        }
 
         public void ClientLine(ReadOnlySpan<byte> line, long offset)
         {
@@ -271,19 +327,13 @@ namespace FluxForensics.Formats
         private void FinishMessage()
         {
             _state = ClientState.Command;
-            var parsed = MimeMessage.Parse(_message is null ? default : new ReadOnlySpan<byte>(_message, 0, _messageLength));
-            foreach (var (offset, message) in parsed.Issues)
-            {
-                _issue(offset, message);
-            }
-
             if (_current is null)
             {
                 _current = new SmtpTransaction();
                 Transactions.Add(_current);
             }
 
-            _current.Message = parsed;
+            _current.SetRaw(_message is null ? Array.Empty<byte>() : _message.AsSpan(0, _messageLength).ToArray(), _issue);
             _messageLength = 0;
             _current = null;
         }
