@@ -18,7 +18,7 @@ BeforeAll {
 
     # Fills every settable property of a model type with a distinctive value, so a property lost in serialization is noticed.
     function New-SampleFinding([string] $Type) {
-        $assembly = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'FluxForensics.Core' } | Select-Object -First 1
+        $assembly = Get-FluxCoreAssembly
         $t = $assembly.GetType("FluxForensics.Model.$Type", $true)
         $values = @{}
         $i = 0

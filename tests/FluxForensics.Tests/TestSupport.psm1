@@ -96,20 +96,23 @@ function Invoke-FluxFreshPwsh {
     }
 }
 
+function Get-FluxCoreAssembly {
+    <# FluxForensics.Core as the imported module loaded it (it loads lazily with the first cmdlet call: force it). #>
+    $assembly = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'FluxForensics.Core' } | Select-Object -First 1
+    if ($assembly) { return $assembly }
+    $module = Get-Module FluxForensics | Select-Object -First 1
+    if (-not $module) { throw 'Import the FluxForensics module first.' }
+    $framework = if ($PSVersionTable.PSEdition -eq 'Core') { 'net8.0' } else { 'net472' }
+    [System.Reflection.Assembly]::LoadFrom((Join-Path (Join-Path $module.ModuleBase $framework) 'FluxForensics.Core.dll'))
+}
+
 function New-FluxFinding {
     <#
     Creates a finding of the given model type with the given property values, through reflection (the model's setters
     are internal: only Core makes findings). For tests of serialization, views and remediation input.
     #>
     param([Parameter(Mandatory)] [string] $Type, [hashtable] $Property = @{})
-    $assembly = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'FluxForensics.Core' } | Select-Object -First 1
-    if (-not $assembly) {
-        # Core loads lazily with the first cmdlet call: load it from the imported module's own build folder.
-        $module = Get-Module FluxForensics | Select-Object -First 1
-        if (-not $module) { throw 'Import the FluxForensics module first.' }
-        $framework = if ($PSVersionTable.PSEdition -eq 'Core') { 'net8.0' } else { 'net472' }
-        $assembly = [System.Reflection.Assembly]::LoadFrom((Join-Path (Join-Path $module.ModuleBase $framework) 'FluxForensics.Core.dll'))
-    }
+    $assembly = Get-FluxCoreAssembly
     $t = $assembly.GetType("FluxForensics.Model.$Type", $true)
     $o = [Activator]::CreateInstance($t, $true)
     foreach ($key in $Property.Keys) {
