@@ -158,7 +158,7 @@ namespace FluxForensics.Capture
                     pair.Inbound.Smtp.DiscardMessages();
                 }
 
-                if (pair.Outbound.Protocol == pair.Inbound.Protocol && pair.Outbound.Logins.Any())
+                if (pair.Outbound.Protocol == pair.Inbound.Protocol && pair.Outbound.HasLogins)
                 {
                     // What the inbound leg said, the outbound leg repeated to the server: keep one copy.
                     pair.Inbound.ReleaseContent();
@@ -297,7 +297,7 @@ namespace FluxForensics.Capture
 
             foreach (var pair in pairs)
             {
-                if (pair.Outbound.Logins.Any())
+                if (pair.Outbound.HasLogins)
                 {
                     // The relay forwarded the login: one credential, from the bot to the real server.
                     AddCredentials(findings, pair.Outbound, pair.Inbound, reportedLogins);
@@ -321,7 +321,7 @@ namespace FluxForensics.Capture
             {
                 if (conversation.Parent is not null && !paired.Contains(conversation))
                 {
-                    AddCredentials(findings, conversation, conversation, reportedLogins, conversation.Server.ToString());
+                    AddCredentials(findings, conversation, conversation, reportedLogins, Text(conversation.Server));
                 }
                 else
                 {
@@ -343,16 +343,16 @@ namespace FluxForensics.Capture
             {
                 Source = _context.Source,
                 Protocol = ProtocolName(inbound.Protocol != RelayProtocol.Unknown ? inbound.Protocol : outbound.Protocol),
-                Client = inbound.Client.ToString(),
-                Relay = inbound.Server.ToString(),
-                Server = outbound.Server.ToString(),
+                Client = Text(inbound.Client),
+                Relay = Text(inbound.Server),
+                Server = Text(outbound.Server),
                 ServerPort = outbound.ServerPort,
                 ServerName = outbound.HttpHost,
                 BytesToServer = outbound.BytesFromClient,
                 BytesToClient = inbound.BytesFromServer,
                 Start = new DateTime(inbound.StartTicks, DateTimeKind.Utc),
                 End = new DateTime(Math.Max(inbound.EndTicks, outbound.EndTicks), DateTimeKind.Utc),
-                PairingEvidence = pair.Evidence,
+                PairingEvidence = pair.Evidence(Text),
             };
             FillContent(session, outbound.Smtp is not null || outbound.Ftp is not null || outbound.HttpLogins is not null ? outbound : inbound);
             stats.TryGetValue(inbound.Server, out var relayStats);
@@ -366,8 +366,8 @@ namespace FluxForensics.Capture
             {
                 Source = _context.Source,
                 Protocol = ProtocolName(tunnel.Protocol),
-                Client = tunnel.Client.ToString(),
-                Relay = tunnel.Server.ToString(),
+                Client = Text(tunnel.Client),
+                Relay = Text(tunnel.Server),
                 Server = tunnel.ConnectHost ?? string.Empty,
                 ServerName = tunnel.ConnectHost,
                 ServerPort = tunnel.ConnectPort,
@@ -423,10 +423,10 @@ namespace FluxForensics.Capture
                     Source = _context.Source,
                     Protocol = login.Protocol,
                     Mechanism = login.Mechanism,
-                    Client = (relayed ? inbound!.Client : source.Client).ToString(),
-                    Server = tunnel ? source.ConnectHost ?? source.Server.ToString() : serverOverride ?? source.Server.ToString(),
+                    Client = Text(relayed ? inbound!.Client : source.Client),
+                    Server = tunnel ? source.ConnectHost ?? Text(source.Server) : serverOverride ?? Text(source.Server),
                     ServerPort = tunnel ? source.ConnectPort : source.ServerPort,
-                    Relay = relayed ? inbound!.Server.ToString() : tunnel ? source.Server.ToString() : null,
+                    Relay = relayed ? Text(inbound!.Server) : tunnel ? Text(source.Server) : null,
                     Account = login.Account,
                     Secret = Redaction.Apply(login.Secret, _context.Options.IncludeSecret),
                     Accepted = login.Accepted,
@@ -459,9 +459,9 @@ namespace FluxForensics.Capture
                     Source = _context.Source,
                     Protocol = file.Protocol,
                     FileType = file.ExecutableType,
-                    Client = reported2 ?? (relayed ? inbound!.Client.ToString() : source.Client.ToString()),
-                    Relay = relayed ? inbound!.Server.ToString() : reported2 is not null ? source.Client.ToString() : null,
-                    Server = source.Server.ToString(),
+                    Client = reported2 ?? (relayed ? Text(inbound!.Client) : Text(source.Client)),
+                    Relay = relayed ? Text(inbound!.Server) : reported2 is not null ? Text(source.Client) : null,
+                    Server = Text(source.Server),
                     ServerPort = source.ServerPort,
                     Url = file.Url,
                     FileName = file.FileName,
@@ -539,6 +539,23 @@ namespace FluxForensics.Capture
             }
 
             static string Clean(string? text) => text is null ? string.Empty : text.Replace('\t', ' ').Replace('\r', ' ').Replace('\n', ' ');
+        }
+
+        private readonly Dictionary<NetAddress, string> _addressText = new Dictionary<NetAddress, string>();
+
+        /// <summary>Addresses as text, once each: the same bots, relay and servers appear in thousands of findings.</summary>
+        private string Text(NetAddress address)
+        {
+            if (!_addressText.TryGetValue(address, out var text))
+            {
+                text = address.ToString();
+                if (_addressText.Count < 1_000_000)
+                {
+                    _addressText[address] = text;
+                }
+            }
+
+            return text;
         }
 
         internal static string ProtocolName(RelayProtocol protocol) => protocol switch

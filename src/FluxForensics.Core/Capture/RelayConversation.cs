@@ -98,8 +98,10 @@ namespace FluxForensics.Capture
         public bool Dropped { get; set; }
 
         /// <summary>Carries something reported even without a pair: a login, an executable, a CONNECT tunnel.</summary>
+        public bool HasLogins => (Smtp?.Logins.Count ?? 0) > 0 || (Ftp?.Logins.Count ?? 0) > 0 || (HttpLogins?.Count ?? 0) > 0;
+
         public bool HasFindings =>
-            (Smtp?.Logins.Count ?? 0) > 0 || (Ftp?.Logins.Count ?? 0) > 0 || (HttpLogins?.Count ?? 0) > 0 ||
+            HasLogins ||
             (Files is not null && Files.Exists(f => f.ExecutableType is not null)) || (Parent is not null && ConnectHost is not null);
 
         /// <summary>Forgets parsed content (logins, mail, requests) once another conversation carries the same.</summary>

@@ -8,16 +8,29 @@ namespace FluxForensics.Capture
     /// <summary>An inbound conversation (client → relay) and the outbound one it caused (relay → server).</summary>
     internal sealed class RelayPair
     {
-        public RelayPair(RelayConversation inbound, RelayConversation outbound, string evidence)
+        private readonly bool _clientBytes;
+        private readonly int _shared;
+        private readonly double _delay;
+
+        public RelayPair(RelayConversation inbound, RelayConversation outbound, bool clientBytes, int shared, double delaySeconds)
         {
             Inbound = inbound;
             Outbound = outbound;
-            Evidence = evidence;
+            _clientBytes = clientBytes;
+            _shared = shared;
+            _delay = delaySeconds;
         }
 
         public RelayConversation Inbound { get; }
         public RelayConversation Outbound { get; }
-        public string Evidence { get; }
+
+        /// <summary>Why the two are one conversation; made when a finding needs it (not for every pair in a sweep).</summary>
+        public string Evidence(Func<NetAddress, string> text) =>
+            "first " + _shared.ToString(CultureInfo.InvariantCulture) + " bytes " + (_clientBytes ? "client to server" : "server to client") +
+            " identical on " + text(Inbound.Client) + ":" + Inbound.ClientPort.ToString(CultureInfo.InvariantCulture) + "->" + text(Inbound.Server) + ":" +
+            Inbound.ServerPort.ToString(CultureInfo.InvariantCulture) + " and " + text(Outbound.Client) + ":" + Outbound.ClientPort.ToString(CultureInfo.InvariantCulture) +
+            "->" + text(Outbound.Server) + ":" + Outbound.ServerPort.ToString(CultureInfo.InvariantCulture) + "; outbound opened " +
+            _delay.ToString("0.000", CultureInfo.InvariantCulture) + " s after inbound";
     }
 
     /// <summary>
@@ -116,10 +129,7 @@ namespace FluxForensics.Capture
                 inbound.Paired = true;
                 outbound.Paired = true;
                 double delay = (outbound.StartTicks - inbound.StartTicks) / (double)TimeSpan.TicksPerSecond;
-                pairs.Add(new RelayPair(inbound, outbound, string.Format(CultureInfo.InvariantCulture,
-                    "first {0} bytes {1} identical on {2}:{3}->{4}:{5} and {6}:{7}->{8}:{9}; outbound opened {10:0.000} s after inbound",
-                    shared, direction, inbound.Client, inbound.ClientPort, inbound.Server, inbound.ServerPort,
-                    outbound.Client, outbound.ClientPort, outbound.Server, outbound.ServerPort, delay)));
+                pairs.Add(new RelayPair(inbound, outbound, direction == "client to server", shared, delay));
             }
 
             return pairs;
