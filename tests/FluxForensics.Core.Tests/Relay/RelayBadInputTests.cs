@@ -1,6 +1,7 @@
 using System;
 using System.Linq;
 using System.Text;
+using FluxForensics.Capture;
 using FluxForensics.Model;
 
 namespace FluxForensics.Tests.Relay
@@ -109,6 +110,32 @@ namespace FluxForensics.Tests.Relay
             run.Complete();
             AssertIssueAndRestAnalysed(run, "AUTH LOGIN account is not base64");
             Assert.Single(run.Of<ExposedCredential>());
+        }
+
+        [Fact]
+        public void RandomBytesAndSequenceNumbersNeverThrow()
+        {
+            var random = new Random(7);
+            var run = new RelayRun(new CaptureAnalysisOptions { MaxBufferedBytesPerFlow = 8192 });
+            string[] starts = { "GET / HTTP/1.1\r\n", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", "EHLO x\r\n", "220 ftp\r\n", "USER a\r\n", "CONNECT a:25 HTTP/1.0\r\n\r\n", "" };
+            for (int flow = 0; flow < 300; flow++)
+            {
+                var s = run.Tcp($"10.9.{flow / 200}.{flow % 200 + 1}", (ushort)(30000 + flow), "10.8.0.1", (ushort)(flow % 3 == 0 ? 80 : 25), T0.AddSeconds(flow), (uint)random.Next(), (uint)random.Next());
+                if (flow % 2 == 0) s.Handshake();
+                s.C(starts[random.Next(starts.Length)]).S(starts[random.Next(starts.Length)]);
+                for (int i = 0; i < 30; i++)
+                {
+                    var junk = new byte[random.Next(0, 300)];
+                    random.NextBytes(junk);
+                    if (random.Next(4) == 0) junk = Encoding.ASCII.GetBytes("AUTH LOGIN\r\n%%%\r\n" + "0" + random.Next(0, 99999).ToString("x") + "\r\n");
+                    bool fromClient = random.Next(2) == 0;
+                    uint seq = (fromClient ? s.ClientSeq : s.ServerSeq) + (uint)random.Next(-2000, 2000);
+                    s.Raw(fromClient, seq, junk, random.Next(10) == 0 ? TcpFlags.Fin | TcpFlags.Ack : TcpFlags.Ack);
+                }
+            }
+
+            run.Complete();
+            Assert.True(run.Context.IssueCount > 0);
         }
     }
 }
