@@ -48,6 +48,13 @@ namespace FluxForensics.Capture
             public FluxGraphRole Role { get; set; }
             public int Weight { get; set; }
             public SortedSet<string> Notes { get; } = new SortedSet<string>(StringComparer.Ordinal);
+            public int Logins { get; set; }
+            public int AcceptedLogins { get; set; }
+            public HashSet<string> Accounts { get; } = new HashSet<string>(StringComparer.Ordinal);
+
+            /// <summary>Notes plus one line for cleartext logins: how many, how many accepted, how many accounts.</summary>
+            public IEnumerable<string> Lines =>
+                Logins == 0 ? Notes : Notes.Concat(new[] { $"{Logins} cleartext login{(Logins == 1 ? string.Empty : "s")} ({AcceptedLogins} accepted, {Accounts.Count} account{(Accounts.Count == 1 ? string.Empty : "s")})" });
         }
 
         /// <summary>A relayed conversation: client → relay → server.</summary>
@@ -64,8 +71,8 @@ namespace FluxForensics.Capture
         /// <summary>An executable transfer: from the malware host to the client, through the relay when there was one.</summary>
         public void AddDownload(string client, string? relay, string server, string? fileName)
         {
-            var host = NodeFor(server, FluxGraphRole.MalwareHost);
-            host.Role = FluxGraphRole.MalwareHost;
+            // Fetched through the relay: a malware host. Fetched directly (the host's own update): just a web server.
+            var host = NodeFor(server, string.IsNullOrEmpty(relay) ? FluxGraphRole.WebServer : FluxGraphRole.MalwareHost);
             if (!string.IsNullOrEmpty(fileName))
             {
                 Note(host, fileName!);
@@ -90,9 +97,15 @@ namespace FluxForensics.Capture
                 : FluxGraphRole.WebServer;
             var node = NodeFor(server, role);
             node.Weight++;
-            if (account is not null && node.Notes.Count < 3)
+            node.Logins++;
+            if (accepted == true)
             {
-                Note(node, $"login {account}{(accepted == true ? " (accepted)" : accepted == false ? " (refused)" : string.Empty)}");
+                node.AcceptedLogins++;
+            }
+
+            if (account is not null && node.Accounts.Count < 1000)
+            {
+                node.Accounts.Add(account);
             }
         }
 
@@ -269,7 +282,8 @@ namespace FluxForensics.Capture
                     {
                         string id = "n" + (++next).ToString(CultureInfo.InvariantCulture);
                         drawnAs[n.Name] = id;
-                        nodes.Add(new OutNode(id, n.Notes.Count == 0 ? n.Name : n.Name + "\n" + string.Join("\n", n.Notes), n.Role));
+                        var lines = n.Lines.ToList();
+                        nodes.Add(new OutNode(id, lines.Count == 0 ? n.Name : n.Name + "\n" + string.Join("\n", lines), n.Role));
                     }
                 }
 

@@ -42,8 +42,11 @@ namespace FluxForensics.Tests.Relay
             var mermaid = g.ToMermaid();
             Assert.StartsWith("flowchart LR", mermaid);
             Assert.Contains("subgraph Relay[\"Relay\"]", mermaid);
-            Assert.Contains("bob#quot;#124;x (accepted)", mermaid);
-            Assert.DoesNotContain("bob\"", mermaid);
+            Assert.Contains("1 cleartext login (1 accepted, 1 account)", mermaid);
+            g.AddDownload("10.0.0.1", null, "a\"b|c", "x.exe");
+            mermaid = g.ToMermaid();
+            Assert.Contains("a#quot;b#124;c", mermaid);
+            Assert.DoesNotContain("a\"b", mermaid);
         }
 
         [Fact]
