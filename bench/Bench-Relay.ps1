@@ -74,7 +74,7 @@ function Invoke-RelayAnalyze([string] $file, [switch] $ReadOnly) {
 
 # The full analysis through the cmdlet, in a fresh pwsh; null when the cmdlet is not implemented in this build.
 $pwshExe = (Get-Process -Id $PID).Path
-$pwshPrefix = if ([IO.Path]::GetFileNameWithoutExtension($pwshExe) -eq 'dotnet') { @(Join-Path $PSHOME 'pwsh.dll') } else { @() }
+[string[]] $pwshPrefix = if ([IO.Path]::GetFileNameWithoutExtension($pwshExe) -eq 'dotnet') { @(Join-Path $PSHOME 'pwsh.dll') } else { @() }
 function Invoke-FullAnalysis([string] $file) {
     $script = @"
 `$ErrorActionPreference = 'Stop'

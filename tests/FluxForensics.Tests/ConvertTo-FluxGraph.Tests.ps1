@@ -102,8 +102,11 @@ Describe 'Relay findings of Invoke-PcapFluxAnalysis on the incident sample' {
         $smtp.Count | Should -BeGreaterThan 20
         @($smtp.Relay | Sort-Object -Unique) | Should -Be @('140.127.1.77')
         @($smtp.Server | Sort-Object -Unique).Count | Should -BeGreaterThan 20
-        @($smtp | Where-Object { $_.Urls.Count -gt 0 }).Count | Should -Be $smtp.Count
+        # Every accepted login went on to send phishing mail with URLs; refused ones stopped there.
+        @($smtp | Where-Object { $_.Accepted -and $_.Urls.Count -eq 0 }).Count | Should -Be 0
+        @($smtp | Where-Object { $_.Accepted -eq $false }).Count | Should -BeGreaterThan 0
         @($smtp | Where-Object { $_.Account }).Count | Should -Be $smtp.Count
+        $smtp[0].PairingEvidence | Should -Match 'identical'
         $smtp[0].Secret | Should -Be '********'
     }
 
