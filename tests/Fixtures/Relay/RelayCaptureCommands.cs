@@ -170,7 +170,7 @@ namespace FluxForensics.Fixtures.Relay
     public sealed class RelayGraphCommand : IFixtureCommand
     {
         public string Name => "relay-graph";
-        public string Usage => "relay-graph FILE [--mermaid] (relay findings of a capture as Graphviz DOT or Mermaid)";
+        public string Usage => "relay-graph FILE [--mermaid] [--max=N] (relay findings of a capture as Graphviz DOT or Mermaid)";
 
         public int Run(string[] args)
         {
@@ -183,6 +183,12 @@ namespace FluxForensics.Fixtures.Relay
             var analyzer = new RelayAnalyzer(context);
             CaptureReader.Read(new[] { args[0] }, analyzer.OnPacket, context.AddIssue, null, default);
             var graph = new FluxGraph();
+            var max = args.FirstOrDefault(a => a.StartsWith("--max=", StringComparison.Ordinal));
+            if (max is not null)
+            {
+                graph.MaxNodesPerRole = int.Parse(max.Substring(6), CultureInfo.InvariantCulture);
+            }
+
             foreach (var finding in analyzer.Complete())
             {
                 switch (finding)
