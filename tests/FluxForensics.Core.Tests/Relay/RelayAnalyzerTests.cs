@@ -345,5 +345,18 @@ namespace FluxForensics.Tests.Relay
             Assert.Single(run.Of<ExposedCredential>());
             Assert.True(run.Analyzer.Reassembler.PeakOpenFlows < 10);
         }
+
+        [Fact]
+        public void Ipv6ConversationsAreFollowedToo()
+        {
+            var run = new RelayRun();
+            run.Tcp("2001:db8::5", 50000, "2001:db8:1::25", 21, T0).Handshake()
+               .S("220 ftp\r\n").C("USER v6user\r\n").S("331 pw\r\n").C("PASS v6pass\r\n").S("230 ok\r\n").Close();
+            run.Complete();
+            var credential = Assert.Single(run.Of<ExposedCredential>());
+            Assert.Equal("2001:db8::5", credential.Client);
+            Assert.Equal("2001:db8:1::25", credential.Server);
+            Assert.True(credential.Accepted);
+        }
     }
 }
