@@ -103,11 +103,6 @@ namespace FluxForensics.Capture
             var conversation = (RelayConversation)flow.State!;
             flow.State = null;
             conversation.OnClose(reason, flow.LastTicks);
-            if (reason == TcpCloseReason.EndOfCapture && (conversation.Smtp?.InData == true))
-            {
-                // already reported by the SMTP session
-            }
-
             Keep(conversation);
             if (conversation.Tunnel is not null)
             {

@@ -35,7 +35,6 @@ namespace FluxForensics.Capture
         private HttpStreamParser? _httpResponses;
         private Queue<HttpMessageHead>? _pendingRequests;
         private RelayCarvedFile? _currentBody;
-        private HttpMessageHead? _currentBodyRequest;
         private bool _serverGreeted;
         private int _undecidedBytes;
         private byte[]? _stash;
@@ -539,7 +538,6 @@ namespace FluxForensics.Capture
 
             _currentBody = _owner.NewFile("Http", head.ContentEncoding == "gzip" || head.ContentEncoding == "x-gzip");
             _currentBody.TimeTicks = EndTicks;
-            _currentBodyRequest = request;
             if (request is not null)
             {
                 _currentBody.Url = UrlOf(request);
@@ -587,7 +585,6 @@ namespace FluxForensics.Capture
 
             _owner.AddFile(this, _currentBody, this);
             _currentBody = null;
-            _currentBodyRequest = null;
         }
 
         void IHttpStreamEvents.OnTunnel(bool request, ReadOnlySpan<byte> data)

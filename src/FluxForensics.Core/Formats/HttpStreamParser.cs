@@ -219,11 +219,8 @@ namespace FluxForensics.Formats
 
                         if (got)
                         {
+                            // After "200 Connection established" the loop hands the rest to the tunnel.
                             OnLine(line);
-                            if (_state == State.Tunnel && !data.IsEmpty && !_request)
-                            {
-                                // Bytes after "200 Connection established" belong to the tunnel.
-                            }
                         }
 
                         break;
