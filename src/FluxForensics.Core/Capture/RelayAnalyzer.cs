@@ -150,6 +150,7 @@ namespace FluxForensics.Capture
                 if (pair.Outbound.Smtp is not null && pair.Inbound.Smtp is not null)
                 {
                     pair.Outbound.Smtp.ParseMessages();
+                    pair.Outbound.Smtp.CompactMessages();
                     pair.Inbound.Smtp.DiscardMessages();
                 }
 
