@@ -4,6 +4,6 @@ $binary = Join-Path (Join-Path $PSScriptRoot $framework) 'FluxForensics.dll'
 if (-not (Test-Path -LiteralPath $binary)) {
     throw "FluxForensics: the $framework build is missing at '$binary'. Rebuild the module with ./build.ps1 Build."
 }
-$module = Import-Module -Name $binary -PassThru -ErrorAction Stop
-# Re-export the binary module's cmdlets through this script module so the manifest's exports apply.
-Export-ModuleMember -Cmdlet $module.ExportedCmdlets.Keys
+Import-Module -Name $binary -ErrorAction Stop
+# Re-export the binary module's cmdlets through this script module; the manifest's CmdletsToExport is the list users get.
+Export-ModuleMember -Cmdlet '*'

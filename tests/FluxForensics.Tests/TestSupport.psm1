@@ -1,0 +1,244 @@
+# Helpers shared by the Pester suites. The suites run in a fresh pwsh started by build/Invoke-PesterSuite.ps1 and import
+# the *built* module (out/FluxForensics/<version>), never the sources.
+Set-StrictMode -Version 3.0
+
+function Get-FluxRoot {
+    if ($env:FLUXFORENSICS_ROOT) { return $env:FLUXFORENSICS_ROOT }
+    (Resolve-Path (Join-Path $PSScriptRoot '../..')).Path
+}
+
+function Get-FluxModulePath {
+    <# The folder of the built module (holding FluxForensics.psd1). #>
+    if ($env:FLUXFORENSICS_MODULE) { return $env:FLUXFORENSICS_MODULE }
+    $version = ([xml](Get-Content -Raw (Join-Path (Get-FluxRoot) 'Directory.Build.props'))).Project.PropertyGroup.Version | Where-Object { $_ } | Select-Object -First 1
+    Join-Path (Get-FluxRoot) "out/FluxForensics/$version"
+}
+
+function Get-FluxManifestPath { Join-Path (Get-FluxModulePath) 'FluxForensics.psd1' }
+
+function Get-FluxCorpusPath {
+    <# ../shared/corpus beside the repository: public files tests may read but never copy. #>
+    Join-Path (Split-Path -Parent (Get-FluxRoot)) 'shared/corpus'
+}
+
+function Get-FluxSamplePath { Join-Path (Get-FluxRoot) 'out/samples' }
+
+function Get-FluxFixturesDll {
+    $dll = Join-Path (Get-FluxRoot) 'tests/Fixtures/bin/Release/net10.0/FluxForensics.Fixtures.dll'
+    if (-not (Test-Path -LiteralPath $dll)) { $dll = Join-Path (Get-FluxRoot) 'tests/Fixtures/bin/Debug/net10.0/FluxForensics.Fixtures.dll' }
+    $dll
+}
+
+function Test-FluxFixtureCommand([string] $Name) {
+    <# True when the fixtures program knows the command (its usage lists every command). #>
+    $usage = & dotnet (Get-FluxFixturesDll) 2>&1 | Out-String
+    $usage -match "(?m)^\s+$([regex]::Escape($Name))\s"
+}
+
+function Invoke-FluxFixture {
+    <# Runs a fixture command and returns its standard output; throws with its standard error on failure. #>
+    param([Parameter(Mandatory)] [string] $Name, [string[]] $Arguments = @())
+    $out = & dotnet (Get-FluxFixturesDll) $Name @Arguments 2>&1
+    if ($LASTEXITCODE) { throw "fixture $Name failed ($LASTEXITCODE): $($out | Out-String)" }
+    $out
+}
+
+function Get-FluxPwshCommand {
+    <#
+    How to start a fresh PowerShell like this one: the installed pwsh, or (for the dotnet tool, which has no native
+    executable on Linux) dotnet with the tool's pwsh.dll.
+    #>
+    $self = (Get-Process -Id $PID).Path
+    if ([System.IO.Path]::GetFileNameWithoutExtension($self) -eq 'dotnet') {
+        return [pscustomobject]@{ File = $self; Prefix = @(Join-Path $PSHOME 'pwsh.dll') }
+    }
+    [pscustomobject]@{ File = $self; Prefix = @() }
+}
+
+function Invoke-FluxFreshPwsh {
+    <#
+    Runs a script in a fresh, non-interactive pwsh that has imported the built module. Returns ExitCode, Output and
+    Error. A run longer than TimeoutSeconds is killed and reported as a timeout.
+    #>
+    param(
+        [Parameter(Mandatory)] [string] $Script,
+        [int] $TimeoutSeconds = 120,
+        [switch] $NoModule,
+        [hashtable] $Environment = @{}
+    )
+    $pwsh = Get-FluxPwshCommand
+    $prelude = if ($NoModule) { '' } else { "Import-Module '$(Get-FluxManifestPath)' -ErrorAction Stop`n" }
+    $scriptFile = Join-Path ([System.IO.Path]::GetTempPath()) ("flux-" + [guid]::NewGuid().ToString('n') + '.ps1')
+    Set-Content -LiteralPath $scriptFile -Value ($prelude + $Script) -Encoding utf8
+    try {
+        $psi = [System.Diagnostics.ProcessStartInfo]::new($pwsh.File)
+        $arguments = @($pwsh.Prefix) + @('-NoLogo', '-NoProfile', '-NonInteractive', '-File', $scriptFile)
+        # ArgumentList does not exist on .NET Framework (Windows PowerShell 5.1): quote by hand there.
+        if ($psi.PSObject.Properties['ArgumentList']) { foreach ($a in $arguments) { $psi.ArgumentList.Add($a) } }
+        else { $psi.Arguments = ($arguments | ForEach-Object { '"' + ($_ -replace '"', '\"') + '"' }) -join ' ' }
+        $psi.RedirectStandardOutput = $true
+        $psi.RedirectStandardError = $true
+        $psi.UseShellExecute = $false
+        $psi.Environment['NO_COLOR'] = '1'
+        foreach ($k in $Environment.Keys) { $psi.Environment[$k] = [string]$Environment[$k] }
+        $p = [System.Diagnostics.Process]::Start($psi)
+        $stdout = $p.StandardOutput.ReadToEndAsync()
+        $stderr = $p.StandardError.ReadToEndAsync()
+        if (-not $p.WaitForExit($TimeoutSeconds * 1000)) {
+            try { $p.Kill($true) } catch { $p.Kill() }
+            throw "fresh pwsh timed out after $TimeoutSeconds s. Output: $($stdout.Result) $($stderr.Result)"
+        }
+        $p.WaitForExit()
+        [pscustomobject]@{ ExitCode = $p.ExitCode; Output = $stdout.Result; Error = $stderr.Result }
+    }
+    finally {
+        Remove-Item -LiteralPath $scriptFile -ErrorAction SilentlyContinue
+    }
+}
+
+function Get-FluxCoreAssembly {
+    <# FluxForensics.Core as the imported module loaded it (it loads lazily with the first cmdlet call: force it). #>
+    $assembly = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'FluxForensics.Core' } | Select-Object -First 1
+    if ($assembly) { return $assembly }
+    $module = Get-Module FluxForensics | Select-Object -First 1
+    if (-not $module) { throw 'Import the FluxForensics module first.' }
+    $framework = if ($PSVersionTable.PSEdition -eq 'Core') { 'net8.0' } else { 'net472' }
+    [System.Reflection.Assembly]::LoadFrom((Join-Path (Join-Path $module.ModuleBase $framework) 'FluxForensics.Core.dll'))
+}
+
+function New-FluxFinding {
+    <#
+    Creates a finding of the given model type with the given property values, through reflection (the model's setters
+    are internal: only Core makes findings). For tests of serialization, views and remediation input.
+    #>
+    param([Parameter(Mandatory)] [string] $Type, [hashtable] $Property = @{})
+    $assembly = Get-FluxCoreAssembly
+    $t = $assembly.GetType("FluxForensics.Model.$Type", $true)
+    $o = [Activator]::CreateInstance($t, $true)
+    foreach ($key in $Property.Keys) {
+        $prop = $t.GetProperty($key)
+        if (-not $prop) { throw "$Type has no property $key" }
+        $setter = $prop.GetSetMethod($true)
+        if (-not $setter) { throw "$Type.$key has no setter" }
+        $value = $Property[$key]
+        if ($null -ne $value -and -not $prop.PropertyType.IsInstanceOfType($value)) {
+            $value = [System.Management.Automation.LanguagePrimitives]::ConvertTo($value, $prop.PropertyType)
+        }
+        [void]$setter.Invoke($o, @(, $value))
+    }
+    $o
+}
+
+function Test-FluxIsRoot {
+    if ($IsWindows) { return ([Security.Principal.WindowsPrincipal][Security.Principal.WindowsIdentity]::GetCurrent()).IsInRole('Administrators') }
+    (& id -u) -eq '0'
+}
+
+function Get-FluxFreeTcpPort {
+    $listener = [System.Net.Sockets.TcpListener]::new([System.Net.IPAddress]::Loopback, 0)
+    $listener.Start()
+    try { $listener.LocalEndpoint.Port } finally { $listener.Stop() }
+}
+
+function Start-FluxSshServer {
+    <#
+    Starts an sshd on 127.0.0.1 with its own config, host key and client key in a temp dir, and a `powershell`
+    subsystem that runs this PowerShell (for the dotnet tool: a two-line script that execs dotnet on pwsh.dll).
+    Returns connection details, or a Skip reason when sshd cannot run here.
+    #>
+    $sshd = @('/usr/sbin/sshd', (Get-Command sshd -ErrorAction SilentlyContinue).Source) | Where-Object { $_ -and (Test-Path -LiteralPath $_) } | Select-Object -First 1
+    if (-not $sshd) { return [pscustomobject]@{ Skip = 'sshd is not installed (Debian package openssh-server)' } }
+    if (-not (Get-Command ssh -ErrorAction SilentlyContinue)) { return [pscustomobject]@{ Skip = 'the ssh client is not installed (Debian package openssh-client)' } }
+    if (-not (Test-FluxIsRoot)) { return [pscustomobject]@{ Skip = 'sshd for the remoting tests needs root (it logs in as the current user with its own host key)' } }
+
+    $dir = Join-Path ([System.IO.Path]::GetTempPath()) ("flux-sshd-" + [guid]::NewGuid().ToString('n'))
+    New-Item -ItemType Directory -Path $dir | Out-Null
+    & chmod 700 $dir
+    & ssh-keygen -q -t ed25519 -N '' -f (Join-Path $dir 'host_key') | Out-Null
+    & ssh-keygen -q -t ed25519 -N '' -f (Join-Path $dir 'client_key') | Out-Null
+    Copy-Item -LiteralPath (Join-Path $dir 'client_key.pub') -Destination (Join-Path $dir 'authorized_keys')
+    & chmod 600 (Join-Path $dir 'authorized_keys') (Join-Path $dir 'host_key') (Join-Path $dir 'client_key')
+
+    $pwsh = Get-FluxPwshCommand
+    $subsystem = Join-Path $dir 'pwsh-subsystem.sh'
+    $exec = if ($pwsh.Prefix) { "exec '$($pwsh.File)' '$($pwsh.Prefix[0])' -sshs -NoLogo -NoProfile" } else { "exec '$($pwsh.File)' -sshs -NoLogo -NoProfile" }
+    Set-Content -LiteralPath $subsystem -Value "#!/bin/sh`n$exec" -NoNewline
+    & chmod 755 $subsystem
+
+    $port = Get-FluxFreeTcpPort
+    $dotnetRoot = Split-Path -Parent (Get-Command dotnet).Source
+    $config = @"
+Port $port
+ListenAddress 127.0.0.1
+HostKey $dir/host_key
+PidFile $dir/sshd.pid
+AuthorizedKeysFile $dir/authorized_keys
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PubkeyAuthentication yes
+PermitRootLogin yes
+StrictModes no
+UsePAM no
+SetEnv PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:$dotnetRoot DOTNET_ROOT=$dotnetRoot
+Subsystem powershell $subsystem
+"@
+    Set-Content -LiteralPath (Join-Path $dir 'sshd_config') -Value $config
+    New-Item -ItemType Directory -Force -Path '/run/sshd' | Out-Null
+    $log = Join-Path $dir 'sshd.log'
+    $process = Start-Process -FilePath $sshd -ArgumentList @('-D', '-e', '-f', (Join-Path $dir 'sshd_config'), '-E', $log) -PassThru
+    $deadline = [DateTime]::UtcNow.AddSeconds(15)
+    while ([DateTime]::UtcNow -lt $deadline) {
+        try {
+            $c = [System.Net.Sockets.TcpClient]::new('127.0.0.1', $port); $c.Dispose(); break
+        }
+        catch { Start-Sleep -Milliseconds 100 }
+    }
+    if ($process.HasExited) {
+        return [pscustomobject]@{ Skip = "sshd did not start: $(Get-Content -Raw -LiteralPath $log -ErrorAction SilentlyContinue)" }
+    }
+    [pscustomobject]@{
+        Skip        = $null
+        Process     = $process
+        Directory   = $dir
+        Port        = $port
+        KeyFilePath = Join-Path $dir 'client_key'
+        UserName    = [Environment]::UserName
+        Log         = $log
+    }
+}
+
+function New-FluxSshSession([Parameter(Mandatory)] $Server) {
+    New-PSSession -HostName 127.0.0.1 -Port $Server.Port -UserName $Server.UserName -KeyFilePath $Server.KeyFilePath `
+        -Options @{ StrictHostKeyChecking = 'no'; UserKnownHostsFile = '/dev/null'; LogLevel = 'ERROR' } -ErrorAction Stop
+}
+
+function Stop-FluxSshServer($Server) {
+    if (-not $Server -or $Server.Skip) { return }
+    if ($Server.Process -and -not $Server.Process.HasExited) { $Server.Process.Kill(); $Server.Process.WaitForExit(5000) | Out-Null }
+    $tmp = [System.IO.Path]::GetTempPath()
+    if ($Server.Directory -and $Server.Directory.StartsWith($tmp) -and (Test-Path -LiteralPath $Server.Directory)) {
+        Remove-Item -LiteralPath $Server.Directory -Recurse -Force
+    }
+}
+
+function New-FluxTempDirectory([string] $Prefix = 'flux') {
+    $dir = Join-Path ([System.IO.Path]::GetTempPath()) ("$Prefix-" + [guid]::NewGuid().ToString('n'))
+    New-Item -ItemType Directory -Path $dir | Out-Null
+    $dir
+}
+
+function Remove-FluxTempDirectory([string] $Path) {
+    <# Removes only directories created under the temp folder. #>
+    $tmp = [System.IO.Path]::GetTempPath()
+    if ($Path -and $Path.StartsWith($tmp) -and $Path.Length -gt $tmp.Length + 4 -and (Test-Path -LiteralPath $Path)) {
+        Remove-Item -LiteralPath $Path -Recurse -Force -ErrorAction SilentlyContinue
+    }
+}
+
+function Test-FluxCmdletImplemented([string] $Name, [scriptblock] $Probe) {
+    <# False while a cmdlet is still the shell that stops with NotImplementedYet. #>
+    try { & $Probe | Out-Null; $true }
+    catch { $_.FullyQualifiedErrorId -notlike 'NotImplementedYet*' }
+}
+
+Export-ModuleMember -Function *
