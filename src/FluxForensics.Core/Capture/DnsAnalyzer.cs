@@ -213,7 +213,7 @@ namespace FluxForensics.Capture
 
                 // Owner: most answers point straight back at the question name, which needs no decoding.
                 DnsNameObservation? ownerEntry;
-                ReadOnlySpan<byte> ownerName;
+                scoped ReadOnlySpan<byte> ownerName;
                 if (PointsAt(message, record.NameOffset, question.NameOffset))
                 {
                     ownerEntry = asked;
