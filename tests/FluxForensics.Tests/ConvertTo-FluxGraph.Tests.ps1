@@ -28,7 +28,8 @@ BeforeAll {
         New-Finding FluxDownload @{ Client = '140.127.1.77'; Server = '192.0.2.99'; FileName = 'update.exe' }
         New-Finding ExposedCredential @{ Protocol = 'Ftp'; Client = '203.0.113.1'; Server = '192.0.2.21'; Account = 'bob'; Accepted = [Nullable[bool]]$true }
         New-Finding FluxDomain @{ Domain = 'flux.example'; Addresses = [string[]]@('203.0.113.1', '203.0.113.2', '203.0.113.3'); IsFastFlux = $true }
-        New-Finding DnsProxy @{ Address = '140.127.1.77'; ClientCount = 12 }
+        New-Finding DnsProxy @{ Address = '140.127.1.77'; ClientCount = 12; RiskScore = 90 }
+        New-Finding DnsProxy @{ Address = '140.127.1.1'; ClientCount = 1; RiskScore = 10 }
     )
 }
 
@@ -58,6 +59,7 @@ Describe 'ConvertTo-FluxGraph' {
         $exe = [regex]::Matches($text, 'label="(\d+) EXE"') | ForEach-Object { [int]$_.Groups[1].Value }
         ($exe | Measure-Object -Sum).Sum | Should -Be 9
         $text | Should -Match 'DNS proxy for 12 clients'
+        $text | Should -Not -Match '140\.127\.1\.1"'          # a Low-scored resolver is not drawn as a relay
         $text | Should -Match 'flux\.example'
     }
 

@@ -61,8 +61,13 @@ namespace FluxForensics.Commands
 
                     break;
                 case "DnsProxy":
-                    _graph.AddDnsProxy(Text(InputObject, "Address") ?? "?", Int(InputObject, "ClientCount"));
-                    _used++;
+                    // A resolver answering its own few clients is ordinary; only a DNS proxy worth a Medium score is drawn as a relay.
+                    if (Int(InputObject, "RiskScore") >= Model.Scoring.MinimumScoreOf(Model.Severity.Medium))
+                    {
+                        _graph.AddDnsProxy(Text(InputObject, "Address") ?? "?", Int(InputObject, "ClientCount"));
+                        _used++;
+                    }
+
                     break;
                 default:
                     WriteVerbose($"Not drawn: {kind ?? InputObject.BaseObject?.GetType().Name ?? "null"}");
