@@ -20,7 +20,7 @@ namespace FluxForensics.Capture
         public const int MaxServers = 16384;
         public const int MaxTcpFlows = 4096;
         public const int MaxSampleFluxDomains = 10;
-        public const int MaxReportedAddresses = 64;
+        public const int MaxReportedAddresses = DnsNameObservation.MaxAddresses;
 
         private readonly CaptureAnalysisContext _context;
         private readonly DnsNameTable _names = new DnsNameTable(MaxNames);
@@ -36,6 +36,9 @@ namespace FluxForensics.Capture
         }
 
         public int Order => 20;
+
+        /// <summary>The names seen, for tests that compare them with other tools.</summary>
+        internal IReadOnlyList<DnsNameObservation> Names => _names.Entries;
 
         /// <summary>DNS messages read (UDP datagrams and TCP length-prefixed messages).</summary>
         public long MessageCount { get; private set; }

@@ -127,7 +127,7 @@ namespace FluxForensics.Commands
             }
 
             var analysis = new CaptureAnalysis(options, Reporter);
-            SessionState.PSVariable.Set(new PSVariable(PartialResultVariable, null, ScopedItemOptions.None));
+            SessionState.PSVariable.Set("global:" + PartialResultVariable, null);
             IReadOnlyList<FluxFinding> findings;
             try
             {
@@ -177,7 +177,7 @@ namespace FluxForensics.Commands
             if (CancellationToken.IsCancellationRequested)
             {
                 // Output written after Ctrl+C is dropped by PowerShell: keep the findings where the user can get them.
-                SessionState.PSVariable.Set(new PSVariable(PartialResultVariable, findings.ToArray(), ScopedItemOptions.None));
+                SessionState.PSVariable.Set("global:" + PartialResultVariable, findings.ToArray());
                 WriteWarning($"Stopped: the findings so far ({findings.Count}, CaptureSummary last) are in ${PartialResultVariable}.");
             }
 
