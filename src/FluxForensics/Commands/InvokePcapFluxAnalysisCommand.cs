@@ -1,5 +1,9 @@
 using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
 using System.Management.Automation;
+using FluxForensics.Capture;
 using FluxForensics.Model;
 
 namespace FluxForensics.Commands
@@ -54,9 +58,153 @@ namespace FluxForensics.Commands
         [Parameter]
         public SwitchParameter IncludeSecret { get; set; }
 
+        /// <summary>Where the findings of an interrupted run are kept: PowerShell drops output written after Ctrl+C.</summary>
+        public const string PartialResultVariable = "FluxForensicsPartialAnalysis";
+
+        private readonly List<string> _files = new List<string>();
+        private int _unreadable;
+
+        protected override void ProcessRecord()
+        {
+            if (ParameterSetName == LiveSet)
+            {
+                return;
+            }
+
+            bool literal = ParameterSetName == LiteralPathSet;
+            foreach (string item in (literal ? LiteralPath : Path) ?? Array.Empty<string>())
+            {
+                try
+                {
+                    if (literal)
+                    {
+                        string resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(item);
+                        if (!File.Exists(resolved))
+                        {
+                            throw new ItemNotFoundException($"Cannot find capture file '{item}'.");
+                        }
+
+                        _files.Add(resolved);
+                    }
+                    else
+                    {
+                        var resolved = SessionState.Path.GetResolvedProviderPathFromPSPath(item, out var provider);
+                        if (provider.Name != "FileSystem")
+                        {
+                            throw new ItemNotFoundException($"'{item}' is not a file-system path.");
+                        }
+
+                        int before = _files.Count;
+                        _files.AddRange(resolved.Where(File.Exists));
+                        if (_files.Count == before)
+                        {
+                            throw new ItemNotFoundException($"Cannot find capture file '{item}'.");
+                        }
+                    }
+                }
+                catch (Exception e) when (e is ItemNotFoundException or System.Management.Automation.DriveNotFoundException or ProviderNotFoundException or ArgumentException or NotSupportedException or IOException)
+                {
+                    _unreadable++;
+                    WriteError(new ErrorRecord(e, "CaptureFileNotFound", ErrorCategory.ObjectNotFound, item));
+                }
+            }
+        }
+
         protected override void EndProcessing()
         {
-            ThrowNotImplemented("issue 3");
+            var options = new CaptureAnalysisOptions
+            {
+                KnownDnsServers = ParseAddresses(KnownDnsServer, nameof(KnownDnsServer)),
+                HostAddresses = ParseAddresses(HostAddress, nameof(HostAddress)),
+                AsnDatabasePath = AsnDatabase is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(AsnDatabase),
+                ExtractPath = ExtractPath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(ExtractPath),
+                IncludeSecret = IncludeSecret.IsPresent,
+            };
+
+            if (options.AsnDatabasePath is not null && !File.Exists(options.AsnDatabasePath))
+            {
+                ThrowTerminating("AsnDatabaseNotFound", ErrorCategory.ObjectNotFound, AsnDatabase, $"Cannot find the ASN database '{AsnDatabase}'.");
+            }
+
+            var analysis = new CaptureAnalysis(options, Reporter);
+            SessionState.PSVariable.Set("global:" + PartialResultVariable, null);
+            IReadOnlyList<FluxFinding> findings;
+            try
+            {
+                if (ParameterSetName == LiveSet)
+                {
+                    var live = new LiveCaptureOptions
+                    {
+                        InterfaceName = InterfaceName!,
+                        Duration = Duration > TimeSpan.Zero ? Duration : (TimeSpan?)null,
+                        PacketCount = PacketCount > 0 ? PacketCount : (long?)null,
+                        SavePath = SavePath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(SavePath),
+                    };
+                    if (live.Duration is null && live.PacketCount is null)
+                    {
+                        WriteWarning("Neither -Duration nor -PacketCount was given: capturing until Ctrl+C.");
+                    }
+
+                    findings = analysis.AnalyzeLive(live, CancellationToken);
+                }
+                else
+                {
+                    if (_files.Count == 0)
+                    {
+                        ThrowTerminating("NoCaptureFile", ErrorCategory.ObjectNotFound, Path ?? LiteralPath,
+                            "None of the given capture files exists; nothing to analyse.");
+                    }
+
+                    findings = analysis.AnalyzeFiles(_files.Distinct(StringComparer.Ordinal).ToList(), CancellationToken);
+                }
+            }
+            catch (CaptureLibraryMissingException e)
+            {
+                ThrowTerminating("CaptureLibraryMissing", ErrorCategory.NotInstalled, InterfaceName, e.Message, e);
+                return;
+            }
+            catch (CaptureInterfaceNotFoundException e)
+            {
+                ThrowTerminating("CaptureInterfaceNotFound", ErrorCategory.ObjectNotFound, InterfaceName, e.Message, e);
+                return;
+            }
+            catch (InvalidOperationException e) when (ParameterSetName == LiveSet)
+            {
+                ThrowTerminating("CaptureInterfaceUnavailable", ErrorCategory.ResourceUnavailable, InterfaceName, e.Message, e);
+                return;
+            }
+
+            if (CancellationToken.IsCancellationRequested)
+            {
+                // Output written after Ctrl+C is dropped by PowerShell: keep the findings where the user can get them.
+                SessionState.PSVariable.Set("global:" + PartialResultVariable, findings.ToArray());
+                WriteWarning($"Stopped: the findings so far ({findings.Count}, CaptureSummary last) are in ${PartialResultVariable}.");
+            }
+
+            foreach (var finding in findings)
+            {
+                WriteObject(finding);
+            }
+
+            base.EndProcessing();
+        }
+
+        private NetAddress[] ParseAddresses(string[]? values, string parameter)
+        {
+            var list = new List<NetAddress>();
+            foreach (var v in values ?? Array.Empty<string>())
+            {
+                if (NetAddress.TryParse(v, out var a))
+                {
+                    list.Add(a);
+                }
+                else
+                {
+                    ThrowTerminating("InvalidAddress", ErrorCategory.InvalidArgument, v, $"-{parameter}: '{v}' is not an IPv4 or IPv6 address.");
+                }
+            }
+
+            return list.ToArray();
         }
     }
 }

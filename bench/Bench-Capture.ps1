@@ -1,0 +1,75 @@
+#Requires -Version 7.0
+# Invoke-PcapFluxAnalysis against its baselines in one run: the libpcap read limit (tcpdump -r FILE -w /dev/null) and
+# what an analyst does today (tshark -T fields -e dns.qry.name -e dns.a). Writes bench/RESULTS-capture.md.
+# Memory flatness: the same flows and names at 1/10 of the packets, peak working set of a fresh pwsh each.
+param(
+    [string] $ModulePath = (Join-Path $PSScriptRoot '../out/FluxForensics/0.1.0'),
+    [long] $Packets = 5000000,
+    [int] $Flows = 10000,
+    [long] $TsharkPackets = 500000,
+    [string] $WorkPath = (Join-Path ([System.IO.Path]::GetTempPath()) 'flux-bench-capture')
+)
+$ErrorActionPreference = 'Stop'
+$root = Resolve-Path (Join-Path $PSScriptRoot '..')
+$fixtures = Join-Path $root 'tests/Fixtures/bin/Release/net10.0/FluxForensics.Fixtures.dll'
+New-Item -ItemType Directory -Force -Path $WorkPath | Out-Null
+$big = Join-Path $WorkPath "bench-$Packets.pcap"
+$small = Join-Path $WorkPath "bench-$([long]($Packets / 10)).pcap"
+$slice = Join-Path $WorkPath "bench-$TsharkPackets.pcap"
+foreach ($f in @(@($big, $Packets), @($small, [long]($Packets / 10)), @($slice, $TsharkPackets))) {
+    if (-not (Test-Path -LiteralPath $f[0])) { & dotnet $fixtures bench-capture $f[0] --packets $f[1] --flows $Flows | Out-Null }
+}
+
+$pwshFile = (Get-Process -Id $PID).Path
+$prefix = if ([IO.Path]::GetFileNameWithoutExtension($pwshFile) -eq 'dotnet') { @(Join-Path $PSHOME 'pwsh.dll') } else { @() }
+function Measure-Analysis([string] $File) {
+    # A fresh pwsh per run: its peak working set is the analysis (plus PowerShell itself).
+    $script = @"
+Import-Module '$ModulePath/FluxForensics.psd1'
+`$sw = [Diagnostics.Stopwatch]::StartNew()
+`$out = @(Invoke-PcapFluxAnalysis -LiteralPath '$File' -WarningAction SilentlyContinue)
+`$sw.Stop()
+`$s = `$out[-1]
+[Console]::Out.WriteLine(('{0} {1} {2} {3} {4}' -f `$sw.Elapsed.TotalSeconds, `$s.PacketCount, `$s.PacketsPerSecond, [Diagnostics.Process]::GetCurrentProcess().PeakWorkingSet64, `$out.Count))
+"@
+    $file = Join-Path $WorkPath 'run.ps1'
+    Set-Content -LiteralPath $file -Value $script
+    $line = & $pwshFile @prefix -NoProfile -NonInteractive -File $file | Select-Object -Last 1
+    $p = $line -split ' '
+    [pscustomobject]@{ Seconds = [double]$p[0]; Packets = [long]$p[1]; ReaderPacketsPerSecond = [double]$p[2]; PeakBytes = [long]$p[3]; Findings = [int]$p[4] }
+}
+function Measure-Command-Seconds([scriptblock] $Block) { (Measure-Command $Block).TotalSeconds }
+
+$analysis = Measure-Analysis $big
+$analysisSmall = Measure-Analysis $small
+$tcpdump = if (Get-Command tcpdump -ErrorAction SilentlyContinue) { Measure-Command-Seconds { & tcpdump -r $big -w /dev/null 2>$null } } else { $null }
+$tshark = if (Get-Command tshark -ErrorAction SilentlyContinue) { Measure-Command-Seconds { & tshark -r $slice -T fields -e dns.qry.name -e dns.a > /dev/null 2>$null } } else { $null }
+
+$pps = $Packets / $analysis.Seconds
+$tsharkPps = if ($tshark) { $TsharkPackets / $tshark } else { $null }
+$tcpdumpPps = if ($tcpdump) { $Packets / $tcpdump } else { $null }
+$flat = $analysis.PeakBytes / $analysisSmall.PeakBytes
+$cpu = (Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -replace '.*:\s*', ''
+$load = (Get-Content /proc/loadavg) -split ' ' | Select-Object -First 3
+$size = (Get-Item -LiteralPath $big).Length
+$f = { param($v, $fmt) if ($null -eq $v) { 'n/a' } else { $v.ToString($fmt, [cultureinfo]::InvariantCulture) } }
+$md = @"
+# Invoke-PcapFluxAnalysis benchmark
+
+Machine: $cpu, $([Environment]::ProcessorCount) cores, load average $($load -join ' ') at the start of the report, $([Runtime.InteropServices.RuntimeInformation]::OSDescription), PowerShell $($PSVersionTable.PSVersion).
+Capture: ``bench-capture`` ($Packets packets, $Flows client flows, 600 DNS names; 40 % DNS over UDP/IPv4, 10 % DNS over IPv6, 50 % TCP), $([math]::Round($size / 1MB)) MiB classic pcap.
+
+| what | seconds | packets/s | vs. Invoke-PcapFluxAnalysis |
+|---|---:|---:|---:|
+| Invoke-PcapFluxAnalysis (whole cmdlet in a fresh pwsh, module load included) | $(& $f $analysis.Seconds 'F2') | $(& $f $pps 'N0') | 1 |
+| tcpdump -r FILE -w /dev/null (libpcap read limit) | $(& $f $tcpdump 'F2') | $(& $f $tcpdumpPps 'N0') | $(if ($tcpdump) { (& $f ($analysis.Seconds / $tcpdump) 'F2') + '× slower than tcpdump' } else { 'n/a' }) |
+| tshark -T fields -e dns.qry.name -e dns.a, on a $TsharkPackets-packet slice, scaled | $(& $f $tshark 'F2') (slice) | $(& $f $tsharkPps 'N0') | $(if ($tsharkPps) { (& $f ($pps / $tsharkPps) 'F1') + '× faster than tshark' } else { 'n/a' }) |
+
+Reader throughput reported by the CaptureSummary (reading + analysis, without module load): $(& $f $analysis.ReaderPacketsPerSecond 'N0') packets/s.
+
+Memory (peak working set of the whole pwsh process): $(& $f ($analysis.PeakBytes / 1MB) 'F0') MiB for $Packets packets, $(& $f ($analysisSmall.PeakBytes / 1MB) 'F0') MiB for $([long]($Packets / 10)) packets at the same flows and names: ratio $(& $f $flat 'F2') (target ≤ 1.2).
+
+Targets: ≥ 2,000,000 packets/s, ≥ 20× tshark, within 4× of tcpdump, < 400 MB, flat (≤ 1.2×).
+"@
+Set-Content -LiteralPath (Join-Path $PSScriptRoot 'RESULTS-capture.md') -Value $md
+$md
