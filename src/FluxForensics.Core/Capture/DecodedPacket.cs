@@ -31,6 +31,15 @@ namespace FluxForensics.Capture
             long timestampTicks, NetAddress source, NetAddress destination, ushort sourcePort, ushort destinationPort,
             TransportProtocol protocol, TcpFlags tcpFlags, uint sequence, uint acknowledgment, ReadOnlySpan<byte> payload,
             int wireLength, bool payloadTruncated)
+            : this(timestampTicks, source, destination, sourcePort, destinationPort, protocol, tcpFlags, sequence, acknowledgment, payload,
+                wireLength, payloadTruncated, isFragment: false)
+        {
+        }
+
+        public DecodedPacket(
+            long timestampTicks, NetAddress source, NetAddress destination, ushort sourcePort, ushort destinationPort,
+            TransportProtocol protocol, TcpFlags tcpFlags, uint sequence, uint acknowledgment, ReadOnlySpan<byte> payload,
+            int wireLength, bool payloadTruncated, bool isFragment)
         {
             TimestampTicks = timestampTicks;
             Source = source;
@@ -44,6 +53,7 @@ namespace FluxForensics.Capture
             Payload = payload;
             WireLength = wireLength;
             PayloadTruncated = payloadTruncated;
+            IsFragment = isFragment;
         }
 
         /// <summary>UTC ticks (<see cref="DateTime.Ticks"/>, DateTimeKind.Utc).</summary>
@@ -63,8 +73,11 @@ namespace FluxForensics.Capture
         /// <summary>Length of the frame on the wire.</summary>
         public int WireLength { get; }
 
-        /// <summary>True when the snap length cut the payload short.</summary>
+        /// <summary>True when the payload is shorter than the packet claims: the snap length cut it, or it is the first fragment of a fragmented datagram (<see cref="IsFragment"/>).</summary>
         public bool PayloadTruncated { get; }
+
+        /// <summary>True for the first fragment of a fragmented IPv4/IPv6 datagram (later fragments are not decoded): the payload is only its beginning.</summary>
+        public bool IsFragment { get; }
 
         public DateTime Timestamp => new DateTime(TimestampTicks, DateTimeKind.Utc);
     }

@@ -1,15 +1,61 @@
+using System;
+
 namespace FluxForensics.Model
 {
     /// <summary>A shortcut-virus trap: a .lnk named after a hidden folder that starts a payload, then opens the folder.
-    /// <see cref="FileFinding.Path"/> and <see cref="FileFinding.Sha256"/> describe the payload.</summary>
+    /// <see cref="FileFinding.Path"/>, <see cref="FileFinding.Sha256"/> and <see cref="FileFinding.IsHidden"/> describe the payload.</summary>
     public sealed class UsbLnkTrap : FileFinding
     {
+        /// <summary>The root that was scanned (drive root, mount point or folder given).</summary>
         public string DriveRoot { get; internal set; } = string.Empty;
+
+        /// <summary>The .lnk file of the trap.</summary>
         public string ShortcutPath { get; internal set; } = string.Empty;
+
+        /// <summary>The folder the shortcut pretends to be (same name, next to it), or the folder its arguments open.</summary>
         public string? HiddenFolderPath { get; internal set; }
+
+        /// <summary>Hidden attribute of that folder; null when the file system stores no DOS attributes (state unknown).</summary>
+        public bool? HiddenFolderIsHidden { get; internal set; }
+
+        /// <summary>System attribute of that folder; null when unknown.</summary>
+        public bool? HiddenFolderIsSystem { get; internal set; }
+
+        /// <summary>Raw FILE_ATTRIBUTE_* of the folder when read, so that cleanup can restore exactly what it changes.</summary>
+        public uint? HiddenFolderAttributes { get; internal set; }
+
+        /// <summary>How attributes were read: Windows, ntfs-3g xattr, FAT ioctl, dot-name.</summary>
+        public string? AttributeMechanism { get; internal set; }
+
+        /// <summary>The program the shortcut runs (from LinkInfo, the ID list or the environment block).</summary>
         public string? TargetPath { get; internal set; }
+
+        /// <summary>Which structure of the shortcut held <see cref="TargetPath"/>.</summary>
+        public string? TargetSource { get; internal set; }
+
         public string? Arguments { get; internal set; }
+        public string? WorkingDirectory { get; internal set; }
+        public string? IconLocation { get; internal set; }
+        public int IconIndex { get; internal set; }
+
+        /// <summary>NetBIOS name of the machine the shortcut was made on (tracker block).</summary>
+        public string? MachineId { get; internal set; }
+
+        /// <summary>MAC address in the tracker's file droid, when it is a version 1 UUID.</summary>
+        public string? MachineMacAddress { get; internal set; }
+
+        /// <summary>The executable the arguments start from the drive, as found on the drive.</summary>
         public string? PayloadPath { get; internal set; }
         public string? PayloadSha256 { get; internal set; }
+        public long? PayloadSize { get; internal set; }
+
+        /// <summary>The payload as the arguments name it (e.g. <c>%cd%\click.exe</c>).</summary>
+        public string? PayloadReference { get; internal set; }
+
+        /// <summary>An autorun.inf in the same folder as the shortcut, if any.</summary>
+        public string? AutorunInfPath { get; internal set; }
+
+        /// <summary>What could not be read or trusted in the shortcut (parse issues, over-long fields).</summary>
+        public string[] ShortcutIssues { get; internal set; } = Array.Empty<string>();
     }
 }
