@@ -15,8 +15,8 @@ namespace FluxForensics.Fuzz
         /// <summary>Short name used on the command line and for the regression folder.</summary>
         string Name { get; }
 
-        /// <summary>Seed inputs: files under the shared corpus and the repository's own fixtures.</summary>
-        IEnumerable<string> SeedFiles(FuzzPaths paths);
+        /// <summary>Seed inputs: files under the shared corpus, or inputs the target builds itself.</summary>
+        IEnumerable<byte[]> Seeds(FuzzPaths paths);
 
         void Run(byte[] input);
     }
@@ -35,13 +35,15 @@ namespace FluxForensics.Fuzz
         public string Corpus { get; }
         public string Regressions { get; }
 
-        /// <summary>Files under the corpus whose name matches one of the patterns (recursive), capped for seed sets.</summary>
-        public IEnumerable<string> CorpusFiles(params string[] patterns) =>
-            !Directory.Exists(Corpus) ? Enumerable.Empty<string>() :
+        /// <summary>Contents of corpus files whose name matches one of the patterns (recursive), small ones first.</summary>
+        public IEnumerable<byte[]> CorpusFiles(params string[] patterns) =>
+            !Directory.Exists(Corpus) ? Enumerable.Empty<byte[]>() :
             patterns.SelectMany(p => Directory.EnumerateFiles(Corpus, p, SearchOption.AllDirectories))
-                .Where(f => new FileInfo(f).Length <= 4 * 1024 * 1024)
-                .Distinct(StringComparer.Ordinal)
-                .OrderBy(f => f, StringComparer.Ordinal);
+                .Select(f => new FileInfo(f))
+                .Where(f => f.Length <= 1024 * 1024)
+                .GroupBy(f => f.FullName, StringComparer.Ordinal).Select(g => g.First())
+                .OrderBy(f => f.Length).ThenBy(f => f.FullName, StringComparer.Ordinal)
+                .Select(f => File.ReadAllBytes(f.FullName));
 
         public static string FindRepositoryRoot()
         {
