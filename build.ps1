@@ -193,7 +193,8 @@ task Demo Setup, Build, Samples, {
 task Bench Setup, Build, {
     foreach ($script in Get-ChildItem -LiteralPath (Join-Path $Root 'bench') -Filter 'Bench-*.ps1' | Sort-Object Name) {
         Write-Build Cyan "== $($script.Name)"
-        $code = Invoke-FreshPwsh $script.FullName @('-ModulePath', $ModuleOut)
+        $arguments = if ((Get-Command $script.FullName).Parameters.ContainsKey('ModulePath')) { @('-ModulePath', $ModuleOut) } else { @() }
+        $code = Invoke-FreshPwsh $script.FullName $arguments
         if ($code) { Write-Build Red "$($script.Name) failed ($code)" }
     }
 }

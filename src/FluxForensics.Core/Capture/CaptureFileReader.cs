@@ -152,8 +152,11 @@ namespace FluxForensics.Capture
         /// <summary>Records (packets) read so far.</summary>
         public long RecordCount { get; private set; }
 
-        /// <summary>Issues this reader reported.</summary>
+        /// <summary>Issues this reader found (including those past <see cref="MaxReportedIssues"/>, only counted).</summary>
         public long IssueCount { get; private set; }
+
+        /// <summary>Issues reported one by one per file; the rest are counted in <see cref="IssueCount"/>.</summary>
+        public const int MaxReportedIssues = 100;
 
         /// <summary>True when the reader stopped early because of an unrecoverable problem (reported as an issue).</summary>
         public bool StoppedOnError { get; private set; }
@@ -738,10 +741,11 @@ namespace FluxForensics.Capture
             if (_start + count > _buffer.Length)
             {
                 int available = _end - _start;
-                if (count > _buffer.Length)
+                if (count > _buffer.Length / 2)
                 {
-                    // only records up to MaxRecordBytes (+ header) get here
-                    var bigger = new byte[Math.Max(count, _buffer.Length * 2)];
+                    // Only records up to MaxRecordBytes (+ header) get here. Twice the request keeps compaction
+                    // amortised when a resynchronising scan asks for large windows at every step.
+                    var bigger = new byte[count * 2];
                     Buffer.BlockCopy(_buffer, _start, bigger, 0, available);
                     _buffer = bigger;
                 }
@@ -791,8 +795,11 @@ namespace FluxForensics.Capture
 
         private void Report(long offset, string message, string record)
         {
-            IssueCount++;
-            _onIssue?.Invoke(new ParseIssue(Path, offset, message, record));
+            // A hostile file can make every block bad: past a cap the issues are only counted.
+            if (++IssueCount <= MaxReportedIssues)
+            {
+                _onIssue?.Invoke(new ParseIssue(Path, offset, message, record));
+            }
         }
 
         private uint U32(int i) => _bigEndian

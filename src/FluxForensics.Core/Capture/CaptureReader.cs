@@ -41,11 +41,17 @@ namespace FluxForensics.Capture
 
         public TimeSpan Elapsed { get; internal set; }
 
-        /// <summary>The files in the order their reading began (by first timestamp).</summary>
+        /// <summary>The files in the order their reading began (by first timestamp); for live capture, the save path if any.</summary>
         public IReadOnlyList<string> Files { get; }
 
         /// <summary>Parse issues reported (also those summarised rather than reported one by one).</summary>
         public long IssueCount { get; internal set; }
+
+        /// <summary>Live capture only: the interface captured on (null for files).</summary>
+        public string? InterfaceName { get; internal set; }
+
+        /// <summary>Live capture only: frames dropped because the analysis fell behind the bounded queue.</summary>
+        public long DroppedPacketCount { get; internal set; }
 
         public double PacketsPerSecond => Elapsed.TotalSeconds > 0 ? PacketCount / Elapsed.TotalSeconds : 0;
     }
@@ -303,6 +309,13 @@ namespace FluxForensics.Capture
             }
 
             cursor.Summarise(issues);
+            long unreported = cursor.Reader.IssueCount - CaptureFileReader.MaxReportedIssues;
+            if (unreported > 0)
+            {
+                issues.Counted(unreported - 1);
+                issues.Report(new ParseIssue(cursor.Path, -1, $"{cursor.Reader.IssueCount:N0} damaged records in all; {unreported:N0} not reported one by one", "capture file"));
+            }
+
             cursor.Reader.Dispose();
             cursor.Reader = null;
             return cursor.Length;

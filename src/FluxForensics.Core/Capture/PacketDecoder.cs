@@ -65,6 +65,25 @@ namespace FluxForensics.Capture
         /// </summary>
         public static DecodeStatus Decode(int linkType, long timestampTicks, ReadOnlySpan<byte> frame, int wireLength, out DecodedPacket packet)
         {
+            var status = DecodeLink(linkType, timestampTicks, frame, wireLength, out packet);
+            if (wireLength <= frame.Length)
+            {
+                // Nothing was cut by the snap length: a header that claims more than the frame holds is lying.
+                if (status == DecodeStatus.DecodedTruncated)
+                {
+                    status = DecodeStatus.Decoded;
+                }
+                else if (status == DecodeStatus.HeaderTruncated)
+                {
+                    status = DecodeStatus.Malformed;
+                }
+            }
+
+            return status;
+        }
+
+        private static DecodeStatus DecodeLink(int linkType, long timestampTicks, ReadOnlySpan<byte> frame, int wireLength, out DecodedPacket packet)
+        {
             packet = default;
             int offset;
             int etherType;
@@ -73,7 +92,7 @@ namespace FluxForensics.Capture
                 case LinkTypeEthernet:
                     if (frame.Length < 14)
                     {
-                        return HeaderCut(frame.Length, wireLength, 14);
+                        return HeaderCut(frame.Length, wireLength);
                     }
 
                     etherType = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(12));
@@ -83,7 +102,7 @@ namespace FluxForensics.Capture
                 case LinkTypeLinuxSll:
                     if (frame.Length < 16)
                     {
-                        return HeaderCut(frame.Length, wireLength, 16);
+                        return HeaderCut(frame.Length, wireLength);
                     }
 
                     etherType = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(14));
@@ -93,7 +112,7 @@ namespace FluxForensics.Capture
                 case LinkTypeLinuxSll2:
                     if (frame.Length < 20)
                     {
-                        return HeaderCut(frame.Length, wireLength, 20);
+                        return HeaderCut(frame.Length, wireLength);
                     }
 
                     etherType = BinaryPrimitives.ReadUInt16BigEndian(frame);
@@ -116,7 +135,7 @@ namespace FluxForensics.Capture
                 {
                     if (frame.Length < 4)
                     {
-                        return HeaderCut(frame.Length, wireLength, 4);
+                        return HeaderCut(frame.Length, wireLength);
                     }
 
                     // NULL: the address family in the capturing host's byte order; LOOP: in network order.
@@ -176,7 +195,7 @@ namespace FluxForensics.Capture
 
                         if (frame.Length < offset + 4)
                         {
-                            return HeaderCut(frame.Length, wireLength, offset + 4);
+                            return HeaderCut(frame.Length, wireLength);
                         }
 
                         etherType = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(offset + 2));
@@ -185,7 +204,7 @@ namespace FluxForensics.Capture
                     case 0x8864: // PPPoE session: 6-byte header, then a PPP protocol number
                         if (frame.Length < offset + 6)
                         {
-                            return HeaderCut(frame.Length, wireLength, offset + 6);
+                            return HeaderCut(frame.Length, wireLength);
                         }
 
                         return DecodePpp(ticks, frame, offset + 6, wireLength, out packet);
@@ -200,7 +219,7 @@ namespace FluxForensics.Capture
 
                             if (frame.Length < offset + 4)
                             {
-                                return HeaderCut(frame.Length, wireLength, offset + 4);
+                                return HeaderCut(frame.Length, wireLength);
                             }
 
                             bool bottom = (frame[offset + 2] & 0x01) != 0;
@@ -222,7 +241,7 @@ namespace FluxForensics.Capture
             packet = default;
             if (frame.Length < offset + 2)
             {
-                return HeaderCut(frame.Length, wireLength, offset + 2);
+                return HeaderCut(frame.Length, wireLength);
             }
 
             int protocol = BinaryPrimitives.ReadUInt16BigEndian(frame.Slice(offset));
@@ -239,7 +258,7 @@ namespace FluxForensics.Capture
             packet = default;
             if (frame.Length <= offset)
             {
-                return HeaderCut(frame.Length, wireLength, offset + 1);
+                return HeaderCut(frame.Length, wireLength);
             }
 
             return (frame[offset] >> 4) switch
@@ -255,7 +274,7 @@ namespace FluxForensics.Capture
             packet = default;
             if (frame.Length < offset + 20)
             {
-                return HeaderCut(frame.Length, wireLength, offset + 20);
+                return HeaderCut(frame.Length, wireLength);
             }
 
             var ip = frame.Slice(offset);
@@ -282,7 +301,7 @@ namespace FluxForensics.Capture
 
             if (ip.Length < headerLength)
             {
-                return HeaderCut(frame.Length, wireLength, offset + headerLength);
+                return HeaderCut(frame.Length, wireLength);
             }
 
             int fragment = BinaryPrimitives.ReadUInt16BigEndian(ip.Slice(6));
@@ -304,7 +323,7 @@ namespace FluxForensics.Capture
             packet = default;
             if (frame.Length < offset + 40)
             {
-                return HeaderCut(frame.Length, wireLength, offset + 40);
+                return HeaderCut(frame.Length, wireLength);
             }
 
             var ip = frame.Slice(offset);
@@ -349,13 +368,13 @@ namespace FluxForensics.Capture
 
                         if (payload.Length < 8)
                         {
-                            return cut ? HeaderCut(frame.Length, wireLength, frame.Length + 8) : DecodeStatus.Malformed;
+                            return cut ? HeaderCut(frame.Length, wireLength) : DecodeStatus.Malformed;
                         }
 
                         int length = (payload[1] + 1) * 8;
                         if (payload.Length < length)
                         {
-                            return cut ? HeaderCut(frame.Length, wireLength, frame.Length + length) : DecodeStatus.Malformed;
+                            return cut ? HeaderCut(frame.Length, wireLength) : DecodeStatus.Malformed;
                         }
 
                         next = payload[0];
@@ -372,13 +391,13 @@ namespace FluxForensics.Capture
 
                         if (payload.Length < 8)
                         {
-                            return cut ? HeaderCut(frame.Length, wireLength, frame.Length + 8) : DecodeStatus.Malformed;
+                            return cut ? HeaderCut(frame.Length, wireLength) : DecodeStatus.Malformed;
                         }
 
                         int length = (payload[1] + 2) * 4;
                         if (payload.Length < length)
                         {
-                            return cut ? HeaderCut(frame.Length, wireLength, frame.Length + length) : DecodeStatus.Malformed;
+                            return cut ? HeaderCut(frame.Length, wireLength) : DecodeStatus.Malformed;
                         }
 
                         next = payload[0];
@@ -395,7 +414,7 @@ namespace FluxForensics.Capture
 
                         if (payload.Length < 8)
                         {
-                            return cut ? HeaderCut(frame.Length, wireLength, frame.Length + 8) : DecodeStatus.Malformed;
+                            return cut ? HeaderCut(frame.Length, wireLength) : DecodeStatus.Malformed;
                         }
 
                         int fragment = BinaryPrimitives.ReadUInt16BigEndian(payload.Slice(2));
@@ -486,7 +505,7 @@ namespace FluxForensics.Capture
         }
 
         /// <summary>A header did not fit: cut by the snap length when the wire had more, otherwise the frame itself is short.</summary>
-        private static DecodeStatus HeaderCut(int captured, int wireLength, int needed) =>
+        private static DecodeStatus HeaderCut(int captured, int wireLength) =>
             wireLength > captured ? DecodeStatus.HeaderTruncated : DecodeStatus.Malformed;
     }
 }

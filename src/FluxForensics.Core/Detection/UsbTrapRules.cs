@@ -330,6 +330,7 @@ namespace FluxForensics.Detection
                 PayloadPath = payload is { Exists: true } ? payload.Path : null,
                 PayloadSha256 = payload is { Exists: true } ? payload.Sha256 : null,
                 PayloadSize = payload is { Exists: true } ? payload.Size : null,
+                PayloadAttributes = payload is { Exists: true } ? payload.RawAttributes : null,
                 AutorunInfPath = facts.AutorunInfPath,
                 ShortcutIssues = link.Issues.Select(i => i.ToString()).ToArray(),
             };

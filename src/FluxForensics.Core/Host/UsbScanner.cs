@@ -39,6 +39,9 @@ namespace FluxForensics.Host
         /// <summary>Yields the traps under <paramref name="root"/>; the trap itself lives in the root, <paramref name="recurse"/> looks below.</summary>
         public IEnumerable<UsbLnkTrap> Scan(string root, bool recurse)
         {
+            // On Linux an unmounted stick leaves its (empty) mount point behind: remember whether the root was a
+            // mount point, so that its disappearance from the mount table counts as the drive being removed.
+            _rootWasMountPoint = IsMountPoint(root);
             var pending = new Queue<string>();
             pending.Enqueue(root);
             while (pending.Count > 0)
@@ -82,6 +85,33 @@ namespace FluxForensics.Host
             }
         }
 
+        private bool _rootWasMountPoint;
+
+        private static bool IsMountPoint(string path)
+        {
+            if (!System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Linux))
+            {
+                return false;
+            }
+
+            try
+            {
+                string full = Path.GetFullPath(path).TrimEnd('/');
+                foreach (var mount in RemovableDrives.ParseMountInfo(File.ReadAllText("/proc/self/mountinfo")))
+                {
+                    if (string.Equals(mount.MountPoint.TrimEnd('/'), full, StringComparison.Ordinal) && full.Length > 0)
+                    {
+                        return true;
+                    }
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+
+            return false;
+        }
+
         private List<FileSystemInfo>? ReadDirectory(string root, string directory, out bool rootGone)
         {
             rootGone = false;
@@ -98,7 +128,7 @@ namespace FluxForensics.Host
             }
             catch (Exception e) when (e is IOException or System.Security.SecurityException)
             {
-                if (!Directory.Exists(root))
+                if (!Directory.Exists(root) || (_rootWasMountPoint && !IsMountPoint(root)))
                 {
                     rootGone = true;
                     _reporter.Error(new FluxError("DriveRemoved", FluxErrorCategory.ResourceUnavailable, root,

@@ -49,6 +49,9 @@ namespace FluxForensics.Model
         public string? PayloadSha256 { get; internal set; }
         public long? PayloadSize { get; internal set; }
 
+        /// <summary>Raw FILE_ATTRIBUTE_* of the payload when the file system stores them.</summary>
+        public uint? PayloadAttributes { get; internal set; }
+
         /// <summary>The payload as the arguments name it (e.g. <c>%cd%\click.exe</c>).</summary>
         public string? PayloadReference { get; internal set; }
 

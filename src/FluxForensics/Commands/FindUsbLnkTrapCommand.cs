@@ -51,6 +51,7 @@ namespace FluxForensics.Commands
 
         protected override void ProcessRecord()
         {
+            _roots.Clear();
             if (ParameterSetName == PathSet)
             {
                 foreach (var path in Path ?? Array.Empty<string>())
@@ -65,6 +66,9 @@ namespace FluxForensics.Commands
                     ResolveLiteral(path);
                 }
             }
+
+            // Paths from the pipeline are scanned as they arrive.
+            ScanRoots();
         }
 
         protected override void EndProcessing()
@@ -84,7 +88,16 @@ namespace FluxForensics.Commands
                 }
             }
 
-            var scanner = new UsbScanner(Reporter, AnsiCodePage, CancellationToken);
+            ScanRoots();
+            WriteVerbose($"{_scanner?.DirectoriesScanned ?? 0} folders, {_scanner?.EntriesSeen ?? 0} entries examined");
+            base.EndProcessing();
+        }
+
+        private UsbScanner? _scanner;
+
+        private void ScanRoots()
+        {
+            var scanner = _scanner ??= new UsbScanner(Reporter, AnsiCodePage, CancellationToken);
             foreach (var root in _roots)
             {
                 WriteVerbose($"Scanning {root}{(Recurse ? " and below" : string.Empty)}");
@@ -99,8 +112,7 @@ namespace FluxForensics.Commands
                 }
             }
 
-            WriteVerbose($"{scanner.DirectoriesScanned} folders, {scanner.EntriesSeen} entries examined");
-            base.EndProcessing();
+            _roots.Clear();
         }
 
         private void ResolveWildcard(string path)

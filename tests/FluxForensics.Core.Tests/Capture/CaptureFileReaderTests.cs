@@ -372,6 +372,28 @@ namespace FluxForensics.Tests.Capture
         }
 
         [Fact]
+        public void AFileOfDamagedBlocksReportsACappedNumberThenASummary()
+        {
+            using var dir = new TempDir();
+            var b = new PcapNgBuilder(false);
+            b.Interface(1);
+            for (int i = 0; i < 500; i++)
+            {
+                b.Enhanced(0, Ticks(i), Ethernet(UdpV4("10.0.0.1", "10.0.0.2", 1, 53, Payload(4))), caplen: 5000); // claims more than the block holds
+            }
+
+            b.Enhanced(0, Ticks(600), Ethernet(UdpV4("10.0.0.1", "10.0.0.2", 9, 53, Payload(4))));
+            string path = dir.File("damaged.pcapng", b.ToArray());
+
+            var run = ReadRun.Of(path);
+
+            Assert.Equal(new ushort[] { 9 }, run.Packets.Select(p => p.SourcePort));
+            Assert.Equal(CaptureFileReader.MaxReportedIssues + 1, run.Issues.Count);
+            Assert.Contains("500 damaged records", run.Issues.Last().Message);
+            Assert.Equal(500, run.Result.IssueCount);
+        }
+
+        [Fact]
         public void RotatedFilesAreReadInTimeOrderWhateverTheArgumentOrder()
         {
             using var dir = new TempDir();
@@ -452,6 +474,107 @@ namespace FluxForensics.Tests.Capture
             public void Verbose(string message) { }
             public void Issue(FluxForensics.Model.ParseIssue issue) { }
             public void Error(FluxError error) { }
+        }
+    }
+}
+
+namespace FluxForensics.Tests.Capture
+{
+    /// <summary>Damaged files never throw, never hang, and the damage is reported.</summary>
+    public class CaptureFileMutationTests
+    {
+        private static byte[] ValidPcapNg(bool bigEndian)
+        {
+            var b = new PcapNgBuilder(bigEndian);
+            b.Interface(1);
+            b.Interface(276, tsresol: 9);
+            b.Interface(0);
+            for (int i = 0; i < 40; i++)
+            {
+                var ip = i % 2 == 0
+                    ? UdpV4("10.0.0.1", "10.0.0.2", (ushort)i, 53, Payload(20 + i))
+                    : IPv6("2001:db8::1", "2001:db8::2", 6, Tcp((ushort)i, 80, 1, 2, 0x18, Payload(i)));
+                ushort etherType = i % 2 == 0 ? (ushort)0x0800 : (ushort)0x86DD;
+                switch (i % 3)
+                {
+                    case 0: b.Enhanced(0, Ticks(i), Ethernet(ip, etherType, ((ushort)0x8100, (ushort)7))); break;
+                    case 1: b.Enhanced(1, Ticks(i), Sll2(ip, etherType)); break;
+                    default: b.Enhanced(2, Ticks(i), Null(ip, i % 2 == 0 ? 2u : 24u, bigEndian: false)); break;
+                }
+            }
+
+            return b.ToArray();
+        }
+
+        private static byte[] ValidPcap(bool bigEndian) => Pcap(bigEndian, true, 1,
+            Enumerable.Range(0, 40).Select(i => new PcapRecord(Ticks(i), Ethernet(UdpV4("10.0.0.1", "10.0.0.2", (ushort)i, 53, Payload(10 + i))))));
+
+        [Theory]
+        [InlineData("pcapng-le")]
+        [InlineData("pcapng-be")]
+        [InlineData("pcap-le")]
+        [InlineData("pcap-be")]
+        [InlineData("pcapng-gz")]
+        public void RandomlyDamagedFilesAreReadWithoutExceptions(string kind)
+        {
+            var valid = kind switch
+            {
+                "pcapng-le" => ValidPcapNg(false),
+                "pcapng-be" => ValidPcapNg(true),
+                "pcap-le" => ValidPcap(false),
+                "pcap-be" => ValidPcap(true),
+                _ => ValidPcapNg(false),
+            };
+            var random = new Random(kind.GetHashCode() & 0x7FFF ^ 4242);
+            using var dir = new TempDir();
+            string path = dir.Name("m");
+            int damagedAndReported = 0;
+            for (int iteration = 0; iteration < 150; iteration++)
+            {
+                var bytes = (byte[])valid.Clone();
+                int edits = 1 + random.Next(6);
+                for (int e = 0; e < edits; e++)
+                {
+                    if (bytes.Length < 4)
+                    {
+                        break;
+                    }
+
+                    int at = random.Next(bytes.Length - 2);
+                    switch (random.Next(4))
+                    {
+                        case 0: bytes[at] = (byte)random.Next(256); break;
+                        case 1: bytes[at] ^= 0x80; break;
+                        case 2: bytes[at & ~3] = 0xFF; bytes[(at & ~3) + 1] = 0xFF; break;
+                        default: Array.Resize(ref bytes, Math.Max(0, at)); break;
+                    }
+                }
+
+                if (kind.EndsWith("gz"))
+                {
+                    var gz = Gzip(valid);
+                    int cut = random.Next(gz.Length);
+                    bytes = gz.Take(cut).ToArray();
+                    if (iteration % 2 == 0 && cut > 20)
+                    {
+                        bytes[random.Next(10, cut)] ^= 0x55;
+                    }
+                }
+
+                System.IO.File.WriteAllBytes(path, bytes);
+                var run = ReadRun.Of(path);
+
+                Assert.True(run.Result.Completed);
+                Assert.InRange(run.Result.PacketCount, 0, 40 + 40);
+                Assert.All(run.Issues, i => Assert.Equal(path, i.Source));
+                Assert.All(run.Issues, i => Assert.InRange(i.Offset, -1, valid.Length + 1));
+                if (run.Result.PacketCount < 40 && run.Issues.Count > 0)
+                {
+                    damagedAndReported++;
+                }
+            }
+
+            Assert.True(damagedAndReported > 0);
         }
     }
 }

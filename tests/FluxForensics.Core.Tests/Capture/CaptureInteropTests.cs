@@ -189,6 +189,47 @@ namespace FluxForensics.Tests.Capture
             Assert.Contains(run.Packets, p => p.SourcePort == 53 || p.DestinationPort == 53);
         }
 
+        [SkippableTheory]
+        [InlineData("pcapng", "")]
+        [InlineData("pcapng", "gzip")]
+        [InlineData("pcap", "nsec")]
+        public void CorpusConvertedByEditcapDecodesExactlyLikeTheOriginal(string format, string variant)
+        {
+            Skip.If(Tool("editcap") is null, "editcap is not installed (apt-get install tshark)");
+            Skip.IfNot(Directory.Exists(CorpusCaptures), $"corpus not found at {CorpusCaptures}");
+            using var dir = new TempDir();
+            var originals = Directory.EnumerateFiles(CorpusCaptures, "*.pcap", SearchOption.AllDirectories).OrderBy(f => f, StringComparer.Ordinal).ToList();
+            foreach (var original in originals)
+            {
+                string converted = dir.Name(Path.GetFileName(original) + "." + format);
+                string args = variant == "nsec" ? $"-F nsecpcap \"{original}\" \"{converted}\"" : $"-F pcapng \"{original}\" \"{converted}\"";
+                using (var p = Process.Start(new ProcessStartInfo(Tool("editcap")!, args) { UseShellExecute = false, RedirectStandardError = true })!)
+                {
+                    p.StandardError.ReadToEnd();
+                    p.WaitForExit();
+                    Assert.Equal(0, p.ExitCode);
+                }
+
+                if (variant == "gzip")
+                {
+                    var gz = converted + ".gz";
+                    File.WriteAllBytes(gz, Gzip(File.ReadAllBytes(converted)));
+                    converted = gz;
+                }
+
+                var a = ReadRun.Of(original);
+                var b = ReadRun.Of(converted);
+                Assert.Empty(b.Issues);
+                Assert.Equal(a.Result.PacketCount, b.Result.PacketCount);
+                Assert.Equal(a.Packets.Count, b.Packets.Count);
+                for (int i = 0; i < a.Packets.Count; i++)
+                {
+                    Assert.Equal(a.Packets[i] with { Payload = Array.Empty<byte>() }, b.Packets[i] with { Payload = Array.Empty<byte>() });
+                    Assert.Equal(a.Packets[i].Payload, b.Packets[i].Payload);
+                }
+            }
+        }
+
         [Fact]
         public void ReadingAllocatesNothingPerPacket()
         {

@@ -234,6 +234,18 @@ namespace FluxForensics.Tests.Capture
         }
 
         [Fact]
+        public void IpLengthClaimingMoreThanAnUncutFrameIsNotBlamedOnTheSnapLength()
+        {
+            var ip = IPv4("192.0.2.1", "192.0.2.53", 6, Tcp(1, 80, 0, 0, 0x18, Payload(20)), totalLengthOverride: 900);
+            var (status, p) = Decode(101, ip);
+            Assert.Equal(DecodeStatus.Decoded, status);
+            Assert.True(p!.PayloadTruncated);
+            var shortTcp = IPv4("192.0.2.1", "192.0.2.53", 6, Tcp(1, 80, 0, 0, 0x18, Payload(20)).Take(10).ToArray(), totalLengthOverride: 900);
+            Assert.Equal(DecodeStatus.Malformed, Decode(101, shortTcp).Status);
+            Assert.Equal(DecodeStatus.HeaderTruncated, Decode(101, shortTcp, wire: 1000).Status);
+        }
+
+        [Fact]
         public void UdpLengthBeyondThePacketMarksThePayloadTruncated()
         {
             var udp = Udp(1, 53, Dns);

@@ -87,6 +87,16 @@ namespace FluxForensics.Tests.Usb
             }
         }
 
+        /// <summary>Lazily unmounts now, as pulling the stick would; Dispose then only cleans up.</summary>
+        public void Detach()
+        {
+            if (_mounted)
+            {
+                Run("umount", "-l", MountPoint);
+                _mounted = false;
+            }
+        }
+
         public void Dispose()
         {
             if (_mounted)

@@ -121,8 +121,71 @@ namespace FluxForensics.Tests.Usb
             Assert.Equal("Disk-C", link.VolumeLabel);
             Assert.Equal(0x9606dc0fu, link.DriveSerialNumber);
             Assert.Equal(7u, link.ShowCommand); // SW_SHOWMINNOACTIVE: the console window stays out of sight
+            Assert.True(Detection.UsbTrapRules.IsLauncher(link));
+            var arguments = Detection.UsbTrapRules.AnalyzeArguments(link.Arguments);
+            Assert.Equal(new[] { @"_\DeviceManager.exe" }, arguments.DriveRelativePrograms);
+            Assert.Equal(new[] { "_" }, arguments.OpenedFolders);
             var sid = Assert.Single(link.Properties);
             Assert.Equal("S-1-5-21-1650344431-3226446000-3174426739-3956", sid.Value);
+        }
+
+        [SkippableFact]
+        public void Sample13OnAStickIsReportedAsATrapWithItsPayload()
+        {
+            Skip.If(Corpus.Root is null, "the shared corpus is not present");
+            string lnk = Corpus.Artifacts(Path.Combine(LnkParse3, "_decoded", "tests", "samples", "sample13.lnk"));
+            string stick = Path.Combine(Path.GetTempPath(), "flux-s13-" + Guid.NewGuid().ToString("N"));
+            try
+            {
+                // The layout this launcher expects: everything moved into a folder "_", the payload inside it.
+                Directory.CreateDirectory(Path.Combine(stick, "_"));
+                File.WriteAllBytes(Path.Combine(stick, "_", "DeviceManager.exe"), new byte[] { (byte)'M', (byte)'Z', 0x90, 0 });
+                File.Copy(lnk, Path.Combine(stick, "Removable Disk.lnk"));
+                var reporter = new RecordingReporter();
+                var trap = Assert.Single(new Host.UsbScanner(reporter).Scan(stick, recurse: false));
+                Assert.Equal(Path.Combine(stick, "_", "DeviceManager.exe"), trap.PayloadPath);
+                Assert.Equal(Path.Combine(stick, "_"), trap.HiddenFolderPath);
+                Assert.Equal("w-51511", trap.MachineId);
+                Assert.Equal(@"B:\", trap.WorkingDirectory);
+                Assert.Empty(reporter.Errors);
+            }
+            finally
+            {
+                if (Directory.Exists(stick))
+                {
+                    Directory.Delete(stick, true);
+                }
+            }
+        }
+
+        [SkippableFact]
+        public void RandomlyDamagedCorpusShortcutsNeverThrow()
+        {
+            Skip.If(Corpus.Root is null, "the shared corpus is not present");
+            var files = Directory.GetFiles(Corpus.Artifacts(Path.Combine(LnkParse3, "_decoded", "tests", "samples")), "*.lnk")
+                .Concat(Directory.GetFiles(Corpus.Artifacts(Path.Combine("log2timeline__plaso", "test_data")), "*.lnk"))
+                .Where(f => new FileInfo(f).Length < 16384)
+                .OrderBy(f => f, StringComparer.Ordinal)
+                .ToArray();
+            var random = new Random(20261128);
+            int withIssues = 0;
+            for (int round = 0; round < 3000; round++)
+            {
+                byte[] bytes = File.ReadAllBytes(files[round % files.Length]);
+                // Overwrite a few bytes past the header with values that make lengths and offsets large, small or odd.
+                int edits = 1 + random.Next(4);
+                for (int e = 0; e < edits; e++)
+                {
+                    int at = ShellLinkFile.HeaderSize - 8 + random.Next(bytes.Length - ShellLinkFile.HeaderSize + 8);
+                    bytes[at] = random.Next(4) switch { 0 => (byte)0xFF, 1 => (byte)0x00, 2 => (byte)0x7F, _ => (byte)random.Next(256) };
+                }
+
+                var link = ShellLinkFile.Parse(bytes, "mutated.lnk");
+                withIssues += link.HasIssues ? 1 : 0;
+                Assert.All(link.Issues, i => Assert.InRange(i.Offset, 0, bytes.Length));
+            }
+
+            Assert.True(withIssues > 0);
         }
 
         [SkippableFact]

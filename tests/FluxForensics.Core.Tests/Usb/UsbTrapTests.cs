@@ -230,6 +230,8 @@ namespace FluxForensics.Tests.Usb
                 Assert.True(t.HiddenFolderIsSystem);
                 Assert.True(t.IsHidden);
                 Assert.Equal(FileAttributeMechanism.NtfsXattr, t.AttributeMechanism);
+                Assert.Equal(FileAttributeBits.Hidden | FileAttributeBits.System, t.PayloadAttributes!.Value & 0x6);
+                Assert.Equal(FileAttributeBits.Directory, t.HiddenFolderAttributes!.Value & FileAttributeBits.Directory);
                 Assert.Equal(expectedHash, t.PayloadSha256);
                 Assert.Equal("tacert-victim", t.MachineId);
                 Assert.Equal(Severity.Critical, t.Severity);
@@ -314,6 +316,55 @@ namespace FluxForensics.Tests.Usb
             {
                 Directory.Delete(sys, true);
             }
+        }
+
+        [SkippableFact]
+        public void UnmountedStickMidScanIsDriveRemoved()
+        {
+            string? why = ScratchMount.WhyNot("ntfs");
+            Skip.If(why is not null, why);
+            using var mount = ScratchMount.Ntfs();
+            UsbTrapLayout.Create(mount.MountPoint);
+            for (int i = 0; i < 4; i++)
+            {
+                Directory.CreateDirectory(Path.Combine(mount.MountPoint, "folder" + i, "inner"));
+            }
+
+            // The root is listed, then the stick goes away: its mount point stays behind, empty.
+            var reporter = new CallbackReporter(2, mount.Detach);
+            var traps = new UsbScanner(reporter).Scan(mount.MountPoint, recurse: true).ToList();
+            Assert.Equal(UsbTrapLayout.TrapFolders.Length, traps.Count); // the root's traps were reported before removal
+            var error = Assert.Single(reporter.Errors);
+            Assert.Equal("DriveRemoved", error.ErrorId);
+            Assert.Equal(mount.MountPoint, error.Target);
+        }
+
+        private sealed class CallbackReporter : IFluxReporter
+        {
+            private readonly RecordingReporter _inner = new RecordingReporter();
+            private readonly Action _action;
+            private int _countdown;
+
+            public CallbackReporter(int atProgress, Action action)
+            {
+                _countdown = atProgress;
+                _action = action;
+            }
+
+            public System.Collections.Generic.List<FluxError> Errors => _inner.Errors;
+
+            public void Progress(string activity, string status, double fraction)
+            {
+                if (--_countdown == 0)
+                {
+                    _action();
+                }
+            }
+
+            public void Warning(string message) => _inner.Warning(message);
+            public void Verbose(string message) => _inner.Verbose(message);
+            public void Issue(ParseIssue issue) => _inner.Issue(issue);
+            public void Error(FluxError error) => _inner.Error(error);
         }
 
         private static string NewTempDirectory()
