@@ -68,20 +68,6 @@ namespace FluxForensics.Fuzz
         }
     }
 
-    /// <summary>A shell link (.lnk) file.</summary>
-    public sealed class ShellLinkTarget : IFuzzTarget
-    {
-        public string Name => "lnk";
-
-        public IEnumerable<byte[]> Seeds(FuzzPaths paths) => paths.CorpusFiles("*.lnk", "*.LNK");
-
-        public void Run(byte[] input)
-        {
-            var link = ShellLinkFile.Parse(input, "fuzz");
-            _ = link.ToString();
-        }
-    }
-
     /// <summary>A registry hive, walked completely (every key, value and decoded value text).</summary>
     public sealed class RegistryHiveTarget : IFuzzTarget
     {
