@@ -738,18 +738,10 @@ namespace FluxForensics.Capture
                 return false;
             }
 
-            if (_start + count > _buffer.Length)
+            if (_start + count > _buffer.Length && _start > 0)
             {
                 int available = _end - _start;
-                if (count > _buffer.Length / 2)
-                {
-                    // Only records up to MaxRecordBytes (+ header) get here. Twice the request keeps compaction
-                    // amortised when a resynchronising scan asks for large windows at every step.
-                    var bigger = new byte[count * 2];
-                    Buffer.BlockCopy(_buffer, _start, bigger, 0, available);
-                    _buffer = bigger;
-                }
-                else if (available > 0)
+                if (available > 0)
                 {
                     Buffer.BlockCopy(_buffer, _start, _buffer, 0, available);
                 }
@@ -761,6 +753,20 @@ namespace FluxForensics.Capture
 
             while (_end - _start < count)
             {
+                if (_end == _buffer.Length)
+                {
+                    // Grow only once the buffer is full of bytes actually read: a record that claims to be huge (a
+                    // hostile length) costs memory only as its bytes arrive, at most twice what the file holds.
+                    // Doubling keeps compaction amortised when a resynchronising scan asks for large windows.
+                    long size = Math.Min((long)_buffer.Length * 2, Math.Max(_buffer.Length + 4096L, (long)count * 2));
+                    var bigger = new byte[size];
+                    Buffer.BlockCopy(_buffer, _start, bigger, 0, _end - _start);
+                    _bufferBase += _start;
+                    _end -= _start;
+                    _start = 0;
+                    _buffer = bigger;
+                }
+
                 int n;
                 try
                 {
