@@ -764,7 +764,7 @@ namespace FluxForensics.Capture
                 return false;
             }
 
-            if (_start + count > _buffer.Length && _start > 0)
+            if (_start + count > _buffer.Length)
             {
                 int available = _end - _start;
 

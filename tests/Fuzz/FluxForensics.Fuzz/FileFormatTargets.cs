@@ -12,7 +12,7 @@ namespace FluxForensics.Fuzz
     {
         public string Name => "capture";
 
-        public IEnumerable<byte[]> Seeds(FuzzPaths paths) => paths.CorpusFiles("*.pcap", "*.pcapng", "*.cap", "*.gz");
+        public IEnumerable<string> SeedFiles(FuzzPaths paths) => paths.CorpusFiles("*.pcap", "*.pcapng", "*.cap", "*.gz");
 
         public void Run(byte[] input)
         {
@@ -36,18 +36,20 @@ namespace FluxForensics.Fuzz
     }
 
     /// <summary>One frame through the link → IP → TCP/UDP decoder; the first byte picks the link type.</summary>
-    public sealed class PacketTarget : IFuzzTarget
+    public sealed class PacketTarget : IFuzzTarget, IGeneratedSeeds
     {
         private static readonly int[] LinkTypes = { 1, 113, 276, 101, 228, 229, 0, 108, 12, 14 };
 
         public string Name => "packet";
 
-        public IEnumerable<byte[]> Seeds(FuzzPaths paths)
+        public IEnumerable<string> SeedFiles(FuzzPaths paths) => Enumerable.Empty<string>();
+
+        public IEnumerable<byte[]> GeneratedSeeds(FuzzPaths paths)
         {
             // Frames taken from the corpus captures, each prefixed with the index of its link type.
             foreach (var file in paths.CorpusFiles("*.pcap", "*.pcapng").Take(12))
             {
-                using var reader = new CaptureFileReader(new MemoryStream(file), "seed");
+                using var reader = new CaptureFileReader(file);
                 int taken = 0;
                 while (taken < 4 && reader.ReadNext())
                 {
@@ -68,38 +70,13 @@ namespace FluxForensics.Fuzz
         }
     }
 
-    /// <summary>A registry hive, walked completely (every key, value and decoded value text).</summary>
-    public sealed class RegistryHiveTarget : IFuzzTarget
-    {
-        public string Name => "hive";
-
-        public IEnumerable<byte[]> Seeds(FuzzPaths paths) =>
-            paths.CorpusFiles("*.DAT", "*.dat", "*.hiv", "SYSTEM*", "SOFTWARE*", "*hive*", "*.LOG*").Where(b => b.Length >= 4 && b[0] == (byte)'r' && b[1] == (byte)'e');
-
-        public void Run(byte[] input)
-        {
-            var hive = RegistryHive.Parse(input, "fuzz");
-            if (hive.Root is null) return;
-            int visited = 0;
-            foreach (var key in hive.Root.Descendants())
-            {
-                foreach (var value in key.Values())
-                {
-                    _ = value.ToString();
-                }
-
-                if (++visited > 100_000) break;
-            }
-        }
-    }
-
     /// <summary>A PE image: headers, sections, version resource, security directory.</summary>
     public sealed class PortableExecutableTarget : IFuzzTarget
     {
         public string Name => "pe";
 
-        public IEnumerable<byte[]> Seeds(FuzzPaths paths) =>
-            paths.CorpusFiles("*.exe", "*.dll", "*.sys", "*.bin").Where(b => b.Length >= 2 && b[0] == (byte)'M' && b[1] == (byte)'Z');
+        public IEnumerable<string> SeedFiles(FuzzPaths paths) =>
+            paths.CorpusFiles("*.exe", "*.dll", "*.sys", "*.bin").Where(f => { using var s = File.OpenRead(f); return s.ReadByte() == 'M' && s.ReadByte() == 'Z'; });
 
         public void Run(byte[] input)
         {

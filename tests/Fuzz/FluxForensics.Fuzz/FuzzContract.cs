@@ -15,10 +15,16 @@ namespace FluxForensics.Fuzz
         /// <summary>Short name used on the command line and for the regression folder.</summary>
         string Name { get; }
 
-        /// <summary>Seed inputs: files under the shared corpus, or inputs the target builds itself.</summary>
-        IEnumerable<byte[]> Seeds(FuzzPaths paths);
+        /// <summary>Seed inputs: files under the shared corpus and the repository's own fixtures.</summary>
+        IEnumerable<string> SeedFiles(FuzzPaths paths);
 
         void Run(byte[] input);
+    }
+
+    /// <summary>A target that also builds seed inputs itself (e.g. a scripted TCP conversation).</summary>
+    public interface IGeneratedSeeds
+    {
+        IEnumerable<byte[]> GeneratedSeeds(FuzzPaths paths);
     }
 
     /// <summary>Where seeds and regressions live.</summary>
@@ -35,15 +41,15 @@ namespace FluxForensics.Fuzz
         public string Corpus { get; }
         public string Regressions { get; }
 
-        /// <summary>Contents of corpus files whose name matches one of the patterns (recursive), small ones first.</summary>
-        public IEnumerable<byte[]> CorpusFiles(params string[] patterns) =>
-            !Directory.Exists(Corpus) ? Enumerable.Empty<byte[]>() :
+        /// <summary>Corpus files whose name matches one of the patterns (recursive, up to 1 MiB), small ones first.</summary>
+        public IEnumerable<string> CorpusFiles(params string[] patterns) =>
+            !Directory.Exists(Corpus) ? Enumerable.Empty<string>() :
             patterns.SelectMany(p => Directory.EnumerateFiles(Corpus, p, SearchOption.AllDirectories))
                 .Select(f => new FileInfo(f))
                 .Where(f => f.Length <= 1024 * 1024)
                 .GroupBy(f => f.FullName, StringComparer.Ordinal).Select(g => g.First())
                 .OrderBy(f => f.Length).ThenBy(f => f.FullName, StringComparer.Ordinal)
-                .Select(f => File.ReadAllBytes(f.FullName));
+                .Select(f => f.FullName);
 
         public static string FindRepositoryRoot()
         {

@@ -9,7 +9,7 @@ namespace FluxForensics.Fuzz
     {
         public string Name => "shelllink";
 
-        public IEnumerable<byte[]> Seeds(FuzzPaths paths) => paths.CorpusFiles("*.lnk", "*.LNK");
+        public IEnumerable<string> SeedFiles(FuzzPaths paths) => paths.CorpusFiles("*.lnk");
 
         public void Run(byte[] input)
         {

@@ -24,7 +24,12 @@ namespace FluxForensics.Fuzz
 
         public static IReadOnlyList<byte[]> LoadSeeds(IFuzzTarget target, FuzzPaths paths)
         {
-            var seeds = target.Seeds(paths).Take(MaxSeeds).ToList();
+            var seeds = target.SeedFiles(paths).Take(MaxSeeds).Select(File.ReadAllBytes).ToList();
+            if (target is IGeneratedSeeds generated)
+            {
+                seeds.AddRange(generated.GeneratedSeeds(paths).Take(MaxSeeds));
+            }
+
             string regressions = Path.Combine(paths.Regressions, target.Name);
             if (Directory.Exists(regressions))
             {

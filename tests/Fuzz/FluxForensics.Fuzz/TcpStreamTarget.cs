@@ -10,13 +10,15 @@ namespace FluxForensics.Fuzz
     /// on one connection. Byte 0 picks the server port. Then records: flags byte (bit 0 direction server→client, bit 1
     /// FIN, bit 2 RST, bits 3-4 sequence skew: none, gap, overlap, retransmission), length byte, payload.
     /// </summary>
-    public sealed class TcpStreamTarget : IFuzzTarget
+    public sealed class TcpStreamTarget : IFuzzTarget, IGeneratedSeeds
     {
         private static readonly ushort[] Ports = { 80, 25, 21, 587, 53, 8080, 110, 4444 };
 
         public string Name => "tcp-stream";
 
-        public IEnumerable<byte[]> Seeds(FuzzPaths paths)
+        public IEnumerable<string> SeedFiles(FuzzPaths paths) => System.Linq.Enumerable.Empty<string>();
+
+        public IEnumerable<byte[]> GeneratedSeeds(FuzzPaths paths)
         {
             yield return Script(1, new[]
             {
