@@ -505,9 +505,12 @@ namespace FluxForensics.Host
             return null;
         }
 
-        /// <summary>A small cache so that many processes of one image read it once (keyed on path, length and write time).</summary>
+        /// <summary>A small cache so that many processes of one image read it once (keyed on path, length and write time).
+        /// Safe to use from several threads.</summary>
         public sealed class Cache
         {
+            private readonly object _gate = new object();
+
             private readonly Dictionary<string, (long Length, DateTime Written, FileFacts Facts)> _entries = new Dictionary<string, (long, DateTime, FileFacts)>(StringComparer.Ordinal);
 
             public FileFacts Read(string path, string? contentPath = null)
@@ -528,15 +531,22 @@ namespace FluxForensics.Host
                     length = -2;
                 }
 
-                if (length >= 0 && _entries.TryGetValue(path, out var hit) && hit.Length == length && hit.Written == written && hit.Facts.ReadError is null)
+                lock (_gate)
                 {
-                    return hit.Facts;
+                    if (length >= 0 && _entries.TryGetValue(path, out var hit) && hit.Length == length && hit.Written == written && hit.Facts.ReadError is null)
+                    {
+                        return hit.Facts;
+                    }
                 }
 
+                // Two threads may read the same new file once each; both results are equal, the last one is kept.
                 var facts = FileFactsReader.Read(path, contentPath);
                 if (length >= 0)
                 {
-                    _entries[path] = (length, written, facts);
+                    lock (_gate)
+                    {
+                        _entries[path] = (length, written, facts);
+                    }
                 }
 
                 return facts;
