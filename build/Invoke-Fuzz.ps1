@@ -37,7 +37,8 @@ if ($LASTEXITCODE) { throw 'sharpfuzz instrumentation failed.' }
 
 $harness = Join-Path $bin 'FluxForensics.Fuzz.dll'
 $all = @(& dotnet $harness list)
-$chosen = if ($Target) { $Target } else { $all }
+# From `pwsh -File`, a comma list arrives as one string.
+$chosen = if ($Target) { @($Target | ForEach-Object { $_ -split ',' } | Where-Object { $_ }) } else { $all }
 $env:AFL_SKIP_BIN_CHECK = '1'; $env:AFL_NO_UI = '1'; $env:AFL_SKIP_CPUFREQ = '1'; $env:AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES = '1'
 $env:AFL_NO_AFFINITY = '1'
 
