@@ -146,7 +146,7 @@ namespace FluxForensics.Formats
                 if (code == "227")
                 {
                     int open = text.IndexOf('(');
-                    string args = open >= 0 ? text.Substring(open + 1).TrimEnd(')', '.', ' ') : FirstDigitRun(text.Substring(4));
+                    string args = open >= 0 ? text.Substring(open + 1).TrimEnd(')', '.', ' ') : FirstDigitRun(text.Length > 4 ? text.Substring(4) : string.Empty);
                     int close = args.IndexOf(')');
                     if (close >= 0)
                     {

@@ -21,6 +21,12 @@ namespace FluxForensics.Fuzz
         void Run(byte[] input);
     }
 
+    /// <summary>A target that also builds seed inputs itself (e.g. a scripted TCP conversation).</summary>
+    public interface IGeneratedSeeds
+    {
+        IEnumerable<byte[]> GeneratedSeeds(FuzzPaths paths);
+    }
+
     /// <summary>Where seeds and regressions live.</summary>
     public sealed class FuzzPaths
     {
@@ -35,13 +41,15 @@ namespace FluxForensics.Fuzz
         public string Corpus { get; }
         public string Regressions { get; }
 
-        /// <summary>Files under the corpus whose name matches one of the patterns (recursive), capped for seed sets.</summary>
+        /// <summary>Corpus files whose name matches one of the patterns (recursive, up to 1 MiB), small ones first.</summary>
         public IEnumerable<string> CorpusFiles(params string[] patterns) =>
             !Directory.Exists(Corpus) ? Enumerable.Empty<string>() :
             patterns.SelectMany(p => Directory.EnumerateFiles(Corpus, p, SearchOption.AllDirectories))
-                .Where(f => new FileInfo(f).Length <= 4 * 1024 * 1024)
-                .Distinct(StringComparer.Ordinal)
-                .OrderBy(f => f, StringComparer.Ordinal);
+                .Select(f => new FileInfo(f))
+                .Where(f => f.Length <= 1024 * 1024)
+                .GroupBy(f => f.FullName, StringComparer.Ordinal).Select(g => g.First())
+                .OrderBy(f => f.Length).ThenBy(f => f.FullName, StringComparer.Ordinal)
+                .Select(f => f.FullName);
 
         public static string FindRepositoryRoot()
         {

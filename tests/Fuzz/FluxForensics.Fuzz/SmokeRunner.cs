@@ -24,14 +24,18 @@ namespace FluxForensics.Fuzz
 
         public static IReadOnlyList<byte[]> LoadSeeds(IFuzzTarget target, FuzzPaths paths)
         {
-            var files = target.SeedFiles(paths).Take(MaxSeeds).ToList();
+            var seeds = target.SeedFiles(paths).Take(MaxSeeds).Select(File.ReadAllBytes).ToList();
+            if (target is IGeneratedSeeds generated)
+            {
+                seeds.AddRange(generated.GeneratedSeeds(paths).Take(MaxSeeds));
+            }
+
             string regressions = Path.Combine(paths.Regressions, target.Name);
             if (Directory.Exists(regressions))
             {
-                files.AddRange(Directory.EnumerateFiles(regressions).OrderBy(f => f, StringComparer.Ordinal));
+                seeds.AddRange(Directory.EnumerateFiles(regressions).OrderBy(f => f, StringComparer.Ordinal).Select(File.ReadAllBytes));
             }
 
-            var seeds = files.Select(File.ReadAllBytes).ToList();
             if (seeds.Count == 0)
             {
                 seeds.Add(Array.Empty<byte>());
