@@ -310,7 +310,8 @@ namespace FluxForensics.Capture
             int delta = (int)(seq - dir.NextSequence);
             if (delta <= 0)
             {
-                int skip = -delta;
+                // Exactly 2^31 behind cannot be negated: it is as far behind as a sequence can be, so old data.
+                int skip = delta == int.MinValue ? int.MaxValue : -delta;
                 if (skip >= payload.Length)
                 {
                     dir.RetransmittedBytes += payload.Length;

@@ -97,8 +97,9 @@ namespace FluxForensics.Formats
                 using var reader = XmlReader.Create(new StringReader(text), settings);
                 doc.Load(reader);
             }
-            catch (XmlException e)
+            catch (Exception e) when (e is XmlException or ArgumentException)
             {
+                // XmlReader reports some malformed declarations (a bad version number) as ArgumentException.
                 issues.Add(new ParseIssue(task.Source, -1, e.Message, "task XML"));
                 return task;
             }
