@@ -32,5 +32,24 @@ namespace FluxForensics.Model
         public string? QuarantinedBy { get; internal set; }
         public string State { get; internal set; } = string.Empty;
         public string? StorePath { get; internal set; }
+
+        /// <summary>What was done: QuarantineFile, RemoveAutorun, ClearAttributes, StopProcess.</summary>
+        public string Action { get; internal set; } = string.Empty;
+
+        /// <summary>The finding that caused it.</summary>
+        public string? Finding { get; internal set; }
+        public string? Detail { get; internal set; }
+
+        /// <summary>Unix mode (octal) the file had, to be put back.</summary>
+        public string? Mode { get; internal set; }
+
+        /// <summary>uid:gid the file had.</summary>
+        public string? Owner { get; internal set; }
+
+        /// <summary>Raw FILE_ATTRIBUTE_* (Hidden/System …) the file or folder had.</summary>
+        public string? Attributes { get; internal set; }
+
+        /// <summary>The cron/profile line, registry data or link target that was removed.</summary>
+        public string? RemovedText { get; internal set; }
     }
 }

@@ -15,6 +15,24 @@ namespace FluxForensics.Model
         /// <summary><c>********</c> unless the cmdlet was asked for secrets.</summary>
         public string? Secret { get; internal set; }
         public string[] Urls { get; internal set; } = Array.Empty<string>();
+
+        public int ServerPort { get; internal set; }
+
+        /// <summary>The name the client asked for (CONNECT target, HTTP Host), when the server is known by name.</summary>
+        public string? ServerName { get; internal set; }
+        public string? MailFrom { get; internal set; }
+        public string[] Recipients { get; internal set; } = Array.Empty<string>();
+        public string[] Subjects { get; internal set; } = Array.Empty<string>();
+
+        /// <summary>Whether the server accepted the login (null when no login or no answer was seen).</summary>
+        public bool? Accepted { get; internal set; }
+        public long BytesToServer { get; internal set; }
+        public long BytesToClient { get; internal set; }
+        public DateTime Start { get; internal set; }
+        public DateTime End { get; internal set; }
+
+        /// <summary>Why the inbound and outbound connections are taken to be one conversation.</summary>
+        public string PairingEvidence { get; internal set; } = string.Empty;
     }
 
     /// <summary>An executable transferred over HTTP or FTP.</summary>
@@ -28,6 +46,21 @@ namespace FluxForensics.Model
         public string? FileName { get; internal set; }
         public long Size { get; internal set; }
         public string? Sha256 { get; internal set; }
+        public string? Md5 { get; internal set; }
+
+        /// <summary>Http or Ftp.</summary>
+        public string Protocol { get; internal set; } = string.Empty;
+
+        /// <summary>PE (MZ with a PE header), MZ (DOS) or ELF.</summary>
+        public string FileType { get; internal set; } = string.Empty;
+        public int ServerPort { get; internal set; }
+
+        /// <summary>Account used to fetch it (HTTP basic or FTP), if any.</summary>
+        public string? Account { get; internal set; }
+        public DateTime Time { get; internal set; }
+
+        /// <summary>Where the file was written (with a name that cannot run by double-click); null without -ExtractPath.</summary>
+        public string? SavedPath { get; internal set; }
     }
 
     /// <summary>A cleartext login seen on the wire: an account whose password must be changed.</summary>
@@ -40,6 +73,20 @@ namespace FluxForensics.Model
 
         /// <summary><c>********</c> unless the cmdlet was asked for secrets.</summary>
         public string? Secret { get; internal set; }
+
+        /// <summary>True when the server accepted the login, false when it refused it, null when no answer was seen.</summary>
+        public bool? Accepted { get; internal set; }
+
+        /// <summary>LOGIN, PLAIN, USER/PASS, Basic.</summary>
+        public string? Mechanism { get; internal set; }
+        public int ServerPort { get; internal set; }
+
+        /// <summary>The relay the login passed through, when it was relayed.</summary>
+        public string? Relay { get; internal set; }
+
+        /// <summary>The server's answer to the login.</summary>
+        public string? Reply { get; internal set; }
+        public DateTime Time { get; internal set; }
     }
 
     /// <summary>Shared text for redacted secrets.</summary>

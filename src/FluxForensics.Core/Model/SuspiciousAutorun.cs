@@ -32,5 +32,24 @@ namespace FluxForensics.Model
 
         /// <summary>The offline root (-Root) the entry was read from, or null for the live system.</summary>
         public string? Root { get; internal set; }
+
+        /// <summary>The hive file a registry entry was read from offline (SOFTWARE, SYSTEM, a user's NTUSER.DAT); null for the live registry.</summary>
+        public string? HivePath { get; internal set; }
+
+        /// <summary>For registry entries, the key's path inside its hive (EntryPath without the HKLM\SOFTWARE, HKLM\SYSTEM or
+        /// HKU\&lt;SID&gt; prefix), e.g. <c>Software\Microsoft\Windows\CurrentVersion\Run</c> of an NTUSER.DAT.</summary>
+        public string? HiveKeyPath { get; internal set; }
+
+        /// <summary>The arguments given to <see cref="ImagePath"/> (after launchers are unwrapped).</summary>
+        public string? Arguments { get; internal set; }
+
+        /// <summary>The outermost launcher the command passes through (cmd.exe, powershell.exe, rundll32.exe …), or null.</summary>
+        public string? Launcher { get; internal set; }
+
+        /// <summary>The script of a <c>powershell -EncodedCommand</c>, decoded.</summary>
+        public string? DecodedCommand { get; internal set; }
+
+        /// <summary>What else was seen with the target's SHA-256 (a listener image, a USB payload), or null.</summary>
+        public string? CorrelatedWith { get; internal set; }
     }
 }

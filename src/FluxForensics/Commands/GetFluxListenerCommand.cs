@@ -1,4 +1,8 @@
+using System;
+using System.Linq;
 using System.Management.Automation;
+using FluxForensics.Detection;
+using FluxForensics.Host;
 using FluxForensics.Model;
 
 namespace FluxForensics.Commands
@@ -8,8 +12,9 @@ namespace FluxForensics.Commands
     [OutputType(typeof(FluxListener))]
     public sealed class GetFluxListenerCommand : FluxCmdlet
     {
-        /// <summary>Process names or image paths that are expected to listen (e.g. a real web or DNS server).</summary>
+        /// <summary>Process names, service names or image paths that are expected to listen (e.g. a real web or DNS server).</summary>
         [Parameter]
+        [ValidateNotNull]
         public string[]? ExpectedListener { get; set; }
 
         /// <summary>Also report processes with heavy outbound fan-out that listen on nothing.</summary>
@@ -22,7 +27,53 @@ namespace FluxForensics.Commands
 
         protected override void EndProcessing()
         {
-            ThrowNotImplemented("issue 5");
+            ListenerFacts facts;
+            try
+            {
+                facts = SocketOwnerScanner.Collect(
+                    SocketReader.ForThisPlatform(),
+                    ProcessReader.ForThisPlatform(),
+                    IncludeOutbound.IsPresent,
+                    ListenerRules.HeavyOutboundConnections,
+                    Reporter,
+                    CancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                base.EndProcessing();
+                return;
+            }
+
+            foreach (var issue in facts.Snapshot.Issues)
+            {
+                Reporter.Issue(issue);
+            }
+
+            // One warning for everything that could not be seen, not one per process.
+            if (facts.Snapshot.BlindSpots.Count > 0)
+            {
+                WriteWarning("Get-FluxListener could not see everything: " + string.Join("; ", facts.Snapshot.BlindSpots) + ".");
+            }
+
+            if (facts.Snapshot.Sockets.Count == 0 && facts.Snapshot.BlindSpots.Count > 0)
+            {
+                ThrowTerminating("SocketTablesUnreadable", ErrorCategory.PermissionDenied, null,
+                    "No socket table could be read: " + string.Join("; ", facts.Snapshot.BlindSpots));
+            }
+
+            var findings = ListenerRules.Evaluate(facts, new ListenerRuleOptions
+            {
+                ExpectedListeners = ExpectedListener ?? Array.Empty<string>(),
+                IncludeOutbound = IncludeOutbound.IsPresent,
+                MinimumRiskScore = MinimumRiskScore,
+            });
+
+            foreach (var finding in findings)
+            {
+                WriteObject(finding);
+            }
+
+            base.EndProcessing();
         }
     }
 }

@@ -1,4 +1,9 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
 using System.Management.Automation;
+using FluxForensics.Host;
 using FluxForensics.Model;
 
 namespace FluxForensics.Commands
@@ -8,8 +13,11 @@ namespace FluxForensics.Commands
     [OutputType(typeof(SuspiciousAutorun))]
     public sealed class GetSuspiciousAutorunCommand : FluxCmdlet
     {
+        private readonly Dictionary<string, string> _correlated = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
         /// <summary>A mounted Windows volume or a Linux root to analyse offline.</summary>
         [Parameter(Position = 0)]
+        [ValidateNotNullOrEmpty]
         public string? Root { get; set; }
 
         /// <summary>Every entry, not only those at or above Low.</summary>
@@ -28,9 +36,91 @@ namespace FluxForensics.Commands
         [Parameter(ValueFromPipeline = true)]
         public PSObject? InputObject { get; set; }
 
+        protected override void BeginProcessing()
+        {
+            base.BeginProcessing();
+            foreach (PSObject item in CorrelateWith ?? Array.Empty<PSObject>())
+            {
+                AddCorrelation(item);
+            }
+        }
+
+        protected override void ProcessRecord()
+        {
+            if (InputObject is not null)
+            {
+                AddCorrelation(InputObject);
+            }
+        }
+
         protected override void EndProcessing()
         {
-            ThrowNotImplemented("issue 6");
+            string? root = null;
+            if (Root is not null)
+            {
+                root = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Root);
+                if (!Directory.Exists(root))
+                {
+                    ThrowTerminating("RootNotFound", ErrorCategory.ObjectNotFound, Root, $"The root '{Root}' is not a directory.");
+                }
+            }
+
+            int threshold = MyInvocation.BoundParameters.ContainsKey(nameof(MinimumRiskScore)) ? MinimumRiskScore
+                : All.IsPresent ? 0 : Scoring.MinimumScoreOf(Severity.Low);
+            var findings = new List<SuspiciousAutorun>();
+            try
+            {
+                foreach (SuspiciousAutorun finding in PersistenceInspector.Inspect(new PersistenceScanOptions { Root = root }, _correlated, Reporter, CancellationToken))
+                {
+                    if (finding.RiskScore >= threshold)
+                    {
+                        findings.Add(finding);
+                    }
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                base.EndProcessing();
+                return;
+            }
+
+            // Highest risk first; the scan is quick, so sorting costs no responsiveness.
+            foreach (SuspiciousAutorun finding in findings.OrderByDescending(f => f.RiskScore).ThenBy(f => f.Location, StringComparer.OrdinalIgnoreCase).ThenBy(f => f.Name, StringComparer.OrdinalIgnoreCase))
+            {
+                WriteObject(finding);
+            }
+
+            base.EndProcessing();
+        }
+
+        /// <summary>Takes the SHA-256 of a listener image (Sha256) or a USB payload (PayloadSha256), live or deserialized.</summary>
+        private void AddCorrelation(PSObject item)
+        {
+            object? baseObject = item.BaseObject;
+            string kind = item.Properties["Kind"]?.Value as string ?? baseObject?.GetType().Name ?? "finding";
+            string? Property(string name) => item.Properties[name]?.Value as string;
+            string? sha = Property("PayloadSha256") ?? Property("Sha256");
+            if (sha is null || sha.Length != 64)
+            {
+                if (baseObject is string text && text.Length == 64)
+                {
+                    sha = text;
+                    kind = "hash";
+                }
+                else
+                {
+                    WriteVerbose($"Ignoring a {kind} without a SHA-256 for correlation.");
+                    return;
+                }
+            }
+
+            string description = kind switch
+            {
+                "FluxListener" => $"a listener image (Get-FluxListener: {Property("ProcessName") ?? Property("Path")} {Property("Protocol")} {item.Properties["LocalPort"]?.Value})".Replace("  ", " ").Replace(" )", ")"),
+                "UsbLnkTrap" => $"a USB shortcut-trap payload (Find-UsbLnkTrap: {Property("PayloadPath") ?? Property("Path")})",
+                _ => $"a {kind} given for correlation",
+            };
+            _correlated[sha.ToUpperInvariant()] = description;
         }
     }
 }

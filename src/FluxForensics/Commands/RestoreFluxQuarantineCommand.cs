@@ -1,17 +1,21 @@
+using System.Collections.Generic;
+using System.Linq;
 using System.Management.Automation;
 using FluxForensics.Model;
+using FluxForensics.Remediation;
 
 namespace FluxForensics.Commands
 {
-    /// <summary>Puts quarantined items back exactly (issue 8).</summary>
+    /// <summary>Puts quarantined items back exactly: files with their bytes, mode, owner, attributes and timestamps, lines, links, registry values.</summary>
     [Cmdlet(VerbsData.Restore, "FluxQuarantine", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = IdSet)]
     [OutputType(typeof(FluxRemediation))]
     public sealed class RestoreFluxQuarantineCommand : FluxCmdlet
     {
         private const string IdSet = "Id";
         private const string RunSet = "Run";
+        private readonly List<string> _ids = new List<string>();
 
-        [Parameter(ParameterSetName = IdSet, Mandatory = true, ValueFromPipelineByPropertyName = true)]
+        [Parameter(ParameterSetName = IdSet, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [Alias("QuarantineId")]
         public string[]? Id { get; set; }
 
@@ -27,9 +31,57 @@ namespace FluxForensics.Commands
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
+        protected override void ProcessRecord()
+        {
+            if (Id is not null)
+            {
+                _ids.AddRange(Id.Where(i => !string.IsNullOrEmpty(i)));
+            }
+        }
+
         protected override void EndProcessing()
         {
-            ThrowNotImplemented("issue 8");
+            try
+            {
+                bool whatIf = RemediationCmdletSupport.IsWhatIf(this);
+                using var store = RemediationCmdletSupport.OpenStore(this, QuarantinePath, create: false);
+                if (store is null)
+                {
+                    WriteError(new ErrorRecord(new System.IO.DirectoryNotFoundException("No quarantine store."), "QuarantineStoreNotFound", ErrorCategory.ObjectNotFound, QuarantinePath ?? QuarantineStore.DefaultPath));
+                    return;
+                }
+
+                using var locked = whatIf ? null : RemediationCmdletSupport.OpenStore(this, store.Root, create: true);
+                var engine = new RemediationEngine(locked ?? store, RemediationEngine.DefaultProcessControl(), RemediationEngine.DefaultRegistry(), Reporter, Force.IsPresent) { DryRun = whatIf };
+                var results = new List<FluxRemediation>();
+                if (!whatIf)
+                {
+                    results.AddRange(engine.Recover());
+                }
+
+                IEnumerable<string> ids = _ids;
+                if (ParameterSetName == RunSet)
+                {
+                    var items = engine.Items().Where(i => string.Equals(i.Run.RunId, RunId, System.StringComparison.OrdinalIgnoreCase)).ToList();
+                    if (items.Count == 0)
+                    {
+                        WriteError(new ErrorRecord(new System.ArgumentException($"The store holds no run {RunId}."), "QuarantineRunNotFound", ErrorCategory.ObjectNotFound, RunId));
+                        return;
+                    }
+
+                    ids = items.Where(i => i.IsRestorable).Select(i => i.Id);
+                }
+
+                results.AddRange(engine.Restore(ids, (item, description) => ShouldProcess(item.Target, description), CancellationToken));
+                if (PassThru || whatIf)
+                {
+                    WriteObject(results.Where(r => PassThru || r.Status == "WhatIf").Where(_ => PassThru), enumerateCollection: true);
+                }
+            }
+            finally
+            {
+                base.EndProcessing();
+            }
         }
     }
 }

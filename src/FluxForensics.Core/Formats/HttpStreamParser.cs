@@ -1,0 +1,636 @@
+using System;
+using System.Collections.Generic;
+using System.Text;
+using FluxForensics.Capture;
+
+namespace FluxForensics.Formats
+{
+    /// <summary>The start line and the headers the analysis needs of one HTTP/1.x message.</summary>
+    internal sealed class HttpMessageHead
+    {
+        public bool IsRequest { get; set; }
+        public string Method { get; set; } = string.Empty;
+        public string Target { get; set; } = string.Empty;
+        public string Version { get; set; } = string.Empty;
+        public int StatusCode { get; set; }
+        public string? Reason { get; set; }
+        public string? Host { get; set; }
+        public string? Authorization { get; set; }
+        public string? ProxyAuthorization { get; set; }
+        public string? ContentType { get; set; }
+        public string? ContentEncoding { get; set; }
+        public string? ContentDisposition { get; set; }
+        public string? UserAgent { get; set; }
+        public long ContentLength { get; set; } = -1;
+        public bool Chunked { get; set; }
+
+        /// <summary>Client-address headers a proxy adds: name and value, in order seen.</summary>
+        public List<KeyValuePair<string, string>>? ClientAddressHeaders { get; set; }
+
+        /// <summary>The first address a relay/proxy reports for the real client (X-My-Real-IP first, then the others).</summary>
+        public string? ReportedClient
+        {
+            get
+            {
+                if (ClientAddressHeaders is null)
+                {
+                    return null;
+                }
+
+                foreach (var name in new[] { "X-My-Real-IP", "X-Real-IP", "X-Forwarded-For", "Forwarded" })
+                {
+                    foreach (var pair in ClientAddressHeaders)
+                    {
+                        if (string.Equals(pair.Key, name, StringComparison.OrdinalIgnoreCase))
+                        {
+                            string? address = ClientAddressFrom(pair.Key, pair.Value);
+                            if (address is not null)
+                            {
+                                return address;
+                            }
+                        }
+                    }
+                }
+
+                return null;
+            }
+        }
+
+        internal static string? ClientAddressFrom(string header, string value)
+        {
+            string first = value.Split(',')[0].Trim();
+            if (string.Equals(header, "Forwarded", StringComparison.OrdinalIgnoreCase))
+            {
+                // Forwarded: for=192.0.2.60;proto=http;by=203.0.113.43 (RFC 7239); IPv6 is quoted and bracketed.
+                string? forValue = null;
+                foreach (var piece in first.Split(';'))
+                {
+                    int eq = piece.IndexOf('=');
+                    if (eq > 0 && string.Equals(piece.Substring(0, eq).Trim(), "for", StringComparison.OrdinalIgnoreCase))
+                    {
+                        forValue = piece.Substring(eq + 1).Trim().Trim('"');
+                    }
+                }
+
+                if (forValue is null)
+                {
+                    return null;
+                }
+
+                first = forValue.StartsWith("[", StringComparison.Ordinal) ? forValue.Substring(1, Math.Max(0, forValue.IndexOf(']') - 1)) : forValue.Split(':')[0];
+            }
+
+            return NetAddress.TryParse(first, out var address) ? address.ToString() : null;
+        }
+    }
+
+    /// <summary>What a parsed HTTP stream tells its owner.</summary>
+    internal interface IHttpStreamEvents
+    {
+        /// <summary>Request headers complete.</summary>
+        void OnRequest(HttpMessageHead head);
+
+        /// <summary>Response headers complete; the owner says whether a body follows (HEAD, CONNECT) and if the stream becomes a tunnel.</summary>
+        HttpBodyMode OnResponse(HttpMessageHead head);
+
+        void OnBody(bool request, ReadOnlySpan<byte> data);
+
+        /// <summary>The message body ended; <paramref name="complete"/> false when the stream ended or broke first.</summary>
+        void OnBodyEnd(bool request, bool complete);
+
+        /// <summary>After a CONNECT, bytes of the tunnel (their own protocol).</summary>
+        void OnTunnel(bool request, ReadOnlySpan<byte> data);
+
+        void OnIssue(bool request, long offset, string message);
+    }
+
+    internal enum HttpBodyMode
+    {
+        /// <summary>By Content-Length, chunked, or until close.</summary>
+        Normal,
+
+        /// <summary>No body (HEAD, 1xx, 204, 304).</summary>
+        None,
+
+        /// <summary>A tunnel follows (2xx to CONNECT).</summary>
+        Tunnel,
+    }
+
+    /// <summary>
+    /// HTTP/1.x over one direction of a reassembled stream: start line, headers, body by Content-Length, chunked or
+    /// until close, message after message. A malformed start line, header, length or chunk is reported and the rest of
+    /// this direction is skipped (its framing can no longer be trusted); nothing throws.
+    /// </summary>
+    internal sealed class HttpStreamParser
+    {
+        private const int MaxHeaderLine = 16 * 1024;
+        private const int MaxHeaders = 256;
+
+        private enum State { StartLine, Headers, Body, ChunkSize, ChunkData, ChunkDataEnd, Trailers, UntilClose, Tunnel, Broken }
+
+        private readonly bool _request;
+        private readonly IHttpStreamEvents _events;
+        private readonly TcpLineBuffer _lines = new TcpLineBuffer(MaxHeaderLine);
+        private State _state = State.StartLine;
+        private HttpMessageHead? _head;
+        private long _remaining;
+        private int _headerCount;
+        private long _offset;
+
+        public HttpStreamParser(bool request, IHttpStreamEvents events)
+        {
+            _request = request;
+            _events = events;
+        }
+
+        public bool InBody => _state is State.Body or State.ChunkSize or State.ChunkData or State.ChunkDataEnd or State.UntilClose or State.Trailers;
+
+        public bool IsTunnel => _state == State.Tunnel;
+
+        public bool IsBroken => _state == State.Broken;
+
+        /// <summary>Switches to tunnel mode (the other side answered CONNECT with 2xx).</summary>
+        public void StartTunnel()
+        {
+            if (_state != State.Broken)
+            {
+                _state = State.Tunnel;
+            }
+        }
+
+        public void Feed(ReadOnlySpan<byte> data)
+        {
+            while (!data.IsEmpty)
+            {
+                switch (_state)
+                {
+                    case State.Broken:
+                        _offset += data.Length;
+                        return;
+
+                    case State.Tunnel:
+                        _offset += data.Length;
+                        _events.OnTunnel(_request, data);
+                        return;
+
+                    case State.Body:
+                    {
+                        int take = (int)Math.Min(_remaining, data.Length);
+                        _events.OnBody(_request, data.Slice(0, take));
+                        Advance(ref data, take);
+                        _remaining -= take;
+                        if (_remaining == 0)
+                        {
+                            EndMessage(true);
+                        }
+
+                        break;
+                    }
+
+                    case State.ChunkData:
+                    {
+                        int take = (int)Math.Min(_remaining, data.Length);
+                        _events.OnBody(_request, data.Slice(0, take));
+                        Advance(ref data, take);
+                        _remaining -= take;
+                        if (_remaining == 0)
+                        {
+                            _state = State.ChunkDataEnd;
+                        }
+
+                        break;
+                    }
+
+                    case State.UntilClose:
+                        _events.OnBody(_request, data);
+                        Advance(ref data, data.Length);
+                        break;
+
+                    default:
+                    {
+                        int before = data.Length;
+                        bool got = _lines.TryTakeLine(ref data, out var line, out bool overflowed);
+                        _offset += before - data.Length;
+                        if (overflowed)
+                        {
+                            Break($"HTTP {(_state == State.StartLine ? "start" : "header")} line longer than {MaxHeaderLine} bytes");
+                            break;
+                        }
+
+                        if (got)
+                        {
+                            // After "200 Connection established" the loop hands the rest to the tunnel.
+                            OnLine(line);
+                        }
+
+                        break;
+                    }
+                }
+            }
+        }
+
+        /// <summary>The stream ended (FIN, RST, timeout, end of capture).</summary>
+        public void End(bool cleanClose)
+        {
+            if (_state == State.UntilClose)
+            {
+                EndMessage(true);
+                return;
+            }
+
+            if (_state is State.Body or State.ChunkSize or State.ChunkData or State.ChunkDataEnd or State.Trailers)
+            {
+                _events.OnIssue(_request, _offset, cleanClose ? "HTTP body ended before its declared length" : "stream ended in the middle of an HTTP body");
+                _events.OnBodyEnd(_request, false);
+                _state = State.Broken;
+            }
+            else if (_state == State.Headers || (_state == State.StartLine && _lines.HasPartial))
+            {
+                _events.OnIssue(_request, _offset, "stream ended in the middle of an HTTP header");
+                _state = State.Broken;
+            }
+
+            _lines.Release();
+        }
+
+        /// <summary>A hole in the stream: body bytes are counted missing; anything else breaks framing.</summary>
+        public void Gap(long missing)
+        {
+            _offset += missing;
+            if (_state == State.Broken || _state == State.Tunnel)
+            {
+                return;
+            }
+
+            _events.OnIssue(_request, _offset, $"{missing} bytes missing from the stream (not captured)");
+            if (_state == State.Body && missing < _remaining)
+            {
+                _remaining -= missing;
+                _events.OnBodyEnd(_request, false);
+                _head = null;
+                _state = State.Broken;
+                return;
+            }
+
+            if (InBody)
+            {
+                _events.OnBodyEnd(_request, false);
+            }
+
+            _state = State.Broken;
+        }
+
+        private void Advance(ref ReadOnlySpan<byte> data, int count)
+        {
+            data = data.Slice(count);
+            _offset += count;
+        }
+
+        private void OnLine(ReadOnlySpan<byte> line)
+        {
+            switch (_state)
+            {
+                case State.StartLine:
+                    if (line.IsEmpty)
+                    {
+                        return; // stray CR LF between messages
+                    }
+
+                    _head = ParseStartLine(line);
+                    if (_head is null)
+                    {
+                        Break(_request ? "not an HTTP request line" : "not an HTTP status line");
+                        return;
+                    }
+
+                    _headerCount = 0;
+                    _state = State.Headers;
+                    return;
+
+                case State.Headers:
+                    if (line.IsEmpty)
+                    {
+                        HeadersDone();
+                        return;
+                    }
+
+                    if (++_headerCount > MaxHeaders)
+                    {
+                        Break($"more than {MaxHeaders} HTTP headers");
+                        return;
+                    }
+
+                    ParseHeader(line, _head!);
+                    return;
+
+                case State.ChunkSize:
+                {
+                    int semi = line.IndexOf((byte)';');
+                    var digits = TrimWhite(semi >= 0 ? line.Slice(0, semi) : line);
+                    if (!TryParseHex(digits, out long size))
+                    {
+                        Break("chunk size is not a hexadecimal number");
+                        return;
+                    }
+
+                    if (size == 0)
+                    {
+                        _state = State.Trailers;
+                        return;
+                    }
+
+                    _remaining = size;
+                    _state = State.ChunkData;
+                    return;
+                }
+
+                case State.ChunkDataEnd:
+                    if (!line.IsEmpty)
+                    {
+                        Break("chunk data longer than its declared size");
+                        return;
+                    }
+
+                    _state = State.ChunkSize;
+                    return;
+
+                case State.Trailers:
+                    if (line.IsEmpty)
+                    {
+                        EndMessage(true);
+                    }
+
+                    return;
+            }
+        }
+
+        private void HeadersDone()
+        {
+            var head = _head!;
+            HttpBodyMode mode;
+            if (head.IsRequest)
+            {
+                _events.OnRequest(head);
+                mode = string.Equals(head.Method, "CONNECT", StringComparison.OrdinalIgnoreCase) ? HttpBodyMode.Tunnel : HttpBodyMode.Normal;
+                if (mode == HttpBodyMode.Tunnel)
+                {
+                    // The client speaks the tunnelled protocol from here on (it may not wait for the 200).
+                    _state = State.Tunnel;
+                    return;
+                }
+            }
+            else
+            {
+                mode = _events.OnResponse(head);
+                if (mode == HttpBodyMode.Tunnel)
+                {
+                    _state = State.Tunnel;
+                    return;
+                }
+            }
+
+            if (mode == HttpBodyMode.None)
+            {
+                EndMessage(false);
+                return;
+            }
+
+            if (head.Chunked)
+            {
+                _state = State.ChunkSize;
+            }
+            else if (head.ContentLength > 0)
+            {
+                _remaining = head.ContentLength;
+                _state = State.Body;
+            }
+            else if (head.ContentLength == 0 || head.IsRequest)
+            {
+                EndMessage(false);
+            }
+            else
+            {
+                _state = State.UntilClose;
+            }
+        }
+
+        private void EndMessage(bool hadBody)
+        {
+            if (hadBody)
+            {
+                _events.OnBodyEnd(_request, true);
+            }
+
+            _head = null;
+            _state = State.StartLine;
+        }
+
+        private void Break(string message)
+        {
+            _events.OnIssue(_request, _offset, message);
+            if (InBody)
+            {
+                _events.OnBodyEnd(_request, false);
+            }
+
+            _state = State.Broken;
+            _lines.Release();
+        }
+
+        private HttpMessageHead? ParseStartLine(ReadOnlySpan<byte> line)
+        {
+            int sp1 = line.IndexOf((byte)' ');
+            if (sp1 <= 0)
+            {
+                return null;
+            }
+
+            if (_request)
+            {
+                var rest = line.Slice(sp1 + 1);
+                int sp2 = rest.LastIndexOf((byte)' ');
+                if (sp2 <= 0 || !rest.Slice(sp2 + 1).StartsWith("HTTP/"u8) || !IsToken(line.Slice(0, sp1)))
+                {
+                    return null;
+                }
+
+                return new HttpMessageHead
+                {
+                    IsRequest = true,
+                    Method = MimeMessage.Latin1(line.Slice(0, sp1)),
+                    Target = MimeMessage.Latin1(rest.Slice(0, sp2)),
+                    Version = MimeMessage.Latin1(rest.Slice(sp2 + 6)),
+                };
+            }
+
+            if (!line.StartsWith("HTTP/"u8))
+            {
+                return null;
+            }
+
+            var after = line.Slice(sp1 + 1);
+            if (after.Length < 3 || !IsDigit(after[0]) || !IsDigit(after[1]) || !IsDigit(after[2]))
+            {
+                return null;
+            }
+
+            return new HttpMessageHead
+            {
+                IsRequest = false,
+                Version = MimeMessage.Latin1(line.Slice(5, sp1 - 5)),
+                StatusCode = (after[0] - '0') * 100 + (after[1] - '0') * 10 + (after[2] - '0'),
+                Reason = after.Length > 4 ? MimeMessage.Latin1(after.Slice(4)) : string.Empty,
+            };
+        }
+
+        private void ParseHeader(ReadOnlySpan<byte> line, HttpMessageHead head)
+        {
+            int colon = line.IndexOf((byte)':');
+            if (colon <= 0)
+            {
+                _events.OnIssue(_request, _offset, "HTTP header line without a colon (skipped)");
+                return;
+            }
+
+            var name = TrimWhite(line.Slice(0, colon));
+            var value = TrimWhite(line.Slice(colon + 1));
+            if (Eq(name, "host")) head.Host = MimeMessage.Latin1(value);
+            else if (Eq(name, "authorization")) head.Authorization = MimeMessage.Latin1(value);
+            else if (Eq(name, "proxy-authorization")) head.ProxyAuthorization = MimeMessage.Latin1(value);
+            else if (Eq(name, "content-type")) head.ContentType = MimeMessage.Latin1(value);
+            else if (Eq(name, "content-encoding")) head.ContentEncoding = MimeMessage.Latin1(value).Trim().ToLowerInvariant();
+            else if (Eq(name, "content-disposition")) head.ContentDisposition = MimeMessage.Latin1(value);
+            else if (Eq(name, "user-agent")) head.UserAgent = MimeMessage.Latin1(value);
+            else if (Eq(name, "transfer-encoding"))
+            {
+                head.Chunked = MimeMessage.Latin1(value).IndexOf("chunked", StringComparison.OrdinalIgnoreCase) >= 0;
+            }
+            else if (Eq(name, "content-length"))
+            {
+                if (!TryParseDecimal(value, out long length))
+                {
+                    _events.OnIssue(_request, _offset, "Content-Length is not a number (ignored)");
+                }
+                else
+                {
+                    head.ContentLength = length;
+                }
+            }
+            else if (Eq(name, "x-my-real-ip") || Eq(name, "x-forwarded-for") || Eq(name, "x-real-ip") || Eq(name, "forwarded"))
+            {
+                (head.ClientAddressHeaders ??= new List<KeyValuePair<string, string>>())
+                    .Add(new KeyValuePair<string, string>(MimeMessage.Latin1(name), MimeMessage.Latin1(value)));
+            }
+        }
+
+        private static bool Eq(ReadOnlySpan<byte> name, string lower)
+        {
+            if (name.Length != lower.Length)
+            {
+                return false;
+            }
+
+            for (int i = 0; i < name.Length; i++)
+            {
+                int c = name[i];
+                if (c >= 'A' && c <= 'Z') c += 32;
+                if (c != lower[i]) return false;
+            }
+
+            return true;
+        }
+
+        internal static ReadOnlySpan<byte> TrimWhite(ReadOnlySpan<byte> s)
+        {
+            int start = 0, end = s.Length;
+            while (start < end && (s[start] == ' ' || s[start] == '\t')) start++;
+            while (end > start && (s[end - 1] == ' ' || s[end - 1] == '\t')) end--;
+            return s.Slice(start, end - start);
+        }
+
+        private static bool IsDigit(byte c) => c >= '0' && c <= '9';
+
+        private static bool IsToken(ReadOnlySpan<byte> token)
+        {
+            foreach (byte c in token)
+            {
+                if (c <= 0x20 || c >= 0x7F || c == '(' || c == ')' || c == '<' || c == '>' || c == '@' || c == ',' || c == ';' ||
+                    c == ':' || c == '\\' || c == '"' || c == '/' || c == '[' || c == ']' || c == '?' || c == '=' || c == '{' || c == '}')
+                {
+                    return false;
+                }
+            }
+
+            return token.Length > 0 && token.Length <= 32;
+        }
+
+        internal static bool TryParseHex(ReadOnlySpan<byte> digits, out long value)
+        {
+            value = 0;
+            if (digits.IsEmpty || digits.Length > 15)
+            {
+                return false;
+            }
+
+            foreach (byte c in digits)
+            {
+                int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+                if (v < 0)
+                {
+                    return false;
+                }
+
+                value = value * 16 + v;
+            }
+
+            return true;
+        }
+
+        internal static bool TryParseDecimal(ReadOnlySpan<byte> digits, out long value)
+        {
+            value = 0;
+            if (digits.IsEmpty || digits.Length > 18)
+            {
+                return false;
+            }
+
+            foreach (byte c in digits)
+            {
+                if (c < '0' || c > '9')
+                {
+                    return false;
+                }
+
+                value = value * 10 + (c - '0');
+            }
+
+            return true;
+        }
+
+        /// <summary>Decodes a Basic Authorization value into account and password (the password may contain colons).</summary>
+        public static bool TryDecodeBasic(string? authorization, out string account, out string password)
+        {
+            account = password = string.Empty;
+            if (authorization is null || !authorization.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+            {
+                return false;
+            }
+
+            if (!MimeMessage.TryDecodeBase64(Encoding.ASCII.GetBytes(authorization.Substring(6).Trim()), out var bytes))
+            {
+                return false;
+            }
+
+            string text = Encoding.UTF8.GetString(bytes);
+            int colon = text.IndexOf(':');
+            if (colon < 0)
+            {
+                return false;
+            }
+
+            account = text.Substring(0, colon);
+            password = text.Substring(colon + 1);
+            return true;
+        }
+    }
+}

@@ -1,0 +1,556 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using FluxForensics.Formats;
+using FluxForensics.Model;
+
+namespace FluxForensics.Host
+{
+    /// <summary>The values of <see cref="FileFacts.SignatureStatus"/> (and FileFinding.SignatureStatus).</summary>
+    public static class SignatureStatuses
+    {
+        /// <summary>Windows: WinVerifyTrust accepted the embedded signature.</summary>
+        public const string Signed = "Signed";
+
+        /// <summary>Windows: no embedded signature, but a system catalog signs the file's hash (most Windows files).</summary>
+        public const string CatalogSigned = "CatalogSigned";
+
+        /// <summary>Windows: neither an embedded nor a catalog signature.</summary>
+        public const string Unsigned = "Unsigned";
+
+        /// <summary>Windows: a signature is there but WinVerifyTrust rejected it (bad digest, untrusted root, distrusted).</summary>
+        public const string Invalid = "Invalid";
+
+        /// <summary>Not Windows: the PE carries an embedded Authenticode (PKCS#7) blob. Nothing about it was verified.</summary>
+        public const string EmbeddedSignaturePresent = "EmbeddedSignaturePresent";
+
+        /// <summary>Not Windows: the PE carries no embedded signature. Catalog signatures cannot be checked here.</summary>
+        public const string NoEmbeddedSignature = "NoEmbeddedSignature";
+
+        /// <summary>The security directory is set but is not a readable PKCS#7 blob.</summary>
+        public const string MalformedSignature = "MalformedSignature";
+
+        /// <summary>Nothing was checked (not a PE file on a platform without code signing, or the file could not be read).</summary>
+        public const string NotChecked = "NotChecked";
+
+        /// <summary>The file does not exist (any more).</summary>
+        public const string Missing = "Missing";
+    }
+
+    /// <summary>What FluxForensics knows about one file on disk. Read by <see cref="FileFactsReader"/>; judged by rules.</summary>
+    public sealed class FileFacts
+    {
+        internal FileFacts(string path) => Path = path;
+
+        public string Path { get; }
+
+        /// <summary>False when the file does not exist (deleted, wrong path).</summary>
+        public bool Exists { get; internal set; }
+
+        /// <summary>Why the content could not be read (permission, I/O error), or null when it was read.</summary>
+        public string? ReadError { get; internal set; }
+
+        public long? Length { get; internal set; }
+        public DateTime? LastWriteTimeUtc { get; internal set; }
+        public string? Sha256 { get; internal set; }
+
+        /// <summary>Windows Hidden or System attribute (also on ntfs-3g/FAT mounts), or on Linux a dot-name in the path.</summary>
+        public bool IsHidden { get; internal set; }
+
+        /// <summary>Why <see cref="IsHidden"/> is true, e.g. <c>Hidden attribute</c> or <c>dot-name '.cache' in the path</c>.</summary>
+        public string? HiddenReason { get; internal set; }
+
+        public bool IsSystem { get; internal set; }
+
+        /// <summary>True when the content parsed as a PE file.</summary>
+        public bool IsPe { get; internal set; }
+
+        /// <summary>True for an ELF file (no version resource, no Authenticode by design).</summary>
+        public bool IsElf { get; internal set; }
+
+        public bool HasVersionInfo { get; internal set; }
+        public string? CompanyName { get; internal set; }
+        public string? FileDescription { get; internal set; }
+        public string? OriginalFilename { get; internal set; }
+        public string? ProductName { get; internal set; }
+        public string? FileVersion { get; internal set; }
+
+        /// <summary>One of <see cref="SignatureStatuses"/>.</summary>
+        public string SignatureStatus { get; internal set; } = SignatureStatuses.NotChecked;
+
+        /// <summary>What was checked to arrive at <see cref="SignatureStatus"/> (honest about the platform's limits).</summary>
+        public string SignatureDetail { get; internal set; } = "not checked";
+
+        /// <summary>The file lies in a temporary, per-user or otherwise user-writable location.</summary>
+        public bool IsUserWritableLocation { get; internal set; }
+
+        /// <summary>Why <see cref="IsUserWritableLocation"/> is true, e.g. <c>under /tmp</c>.</summary>
+        public string? LocationReason { get; internal set; }
+
+        /// <summary>Parse issues of the PE (e.g. a corrupt resource directory) and what else could not be read.</summary>
+        public IReadOnlyList<ParseIssue> Issues { get; internal set; } = Array.Empty<ParseIssue>();
+    }
+
+    /// <summary>
+    /// Reads <see cref="FileFacts"/>: SHA-256, hidden state, location, PE version info (through <see cref="PeFile"/>, so it
+    /// works on PE files seen from Linux) and signature status (WinVerifyTrust incl. catalogs on Windows; elsewhere only
+    /// whether an embedded Authenticode blob is present). Never throws for a file it cannot read: <see cref="FileFacts.ReadError"/>.
+    /// </summary>
+    public static class FileFactsReader
+    {
+        /// <summary>Files larger than this are hashed by streaming but not parsed as PE (version info stays unknown).</summary>
+        public const long MaxParsedLength = 256L * 1024 * 1024;
+
+        private static readonly bool IsWindows = RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
+
+        /// <summary>Reads the facts of <paramref name="path"/>.</summary>
+        public static FileFacts Read(string path) => Read(path, null);
+
+        /// <summary>
+        /// Reads the facts of <paramref name="path"/>, taking the bytes from <paramref name="contentPath"/> when given (e.g.
+        /// <c>/proc/&lt;pid&gt;/exe</c>, which still opens a deleted image). Location and hidden state are about <paramref name="path"/>.
+        /// </summary>
+        public static FileFacts Read(string path, string? contentPath)
+        {
+            var facts = new FileFacts(path);
+            var issues = new List<ParseIssue>();
+            string readFrom = contentPath ?? path;
+
+            ReadLocation(path, facts);
+            ReadHidden(path, facts);
+
+            byte[]? content = null;
+            try
+            {
+                var info = new FileInfo(readFrom);
+                if (!info.Exists)
+                {
+                    facts.Exists = false;
+                    facts.ReadError = $"'{readFrom}' does not exist";
+                    facts.SignatureStatus = SignatureStatuses.Missing;
+                    facts.SignatureDetail = "the file does not exist";
+                    facts.Issues = issues;
+                    return facts;
+                }
+
+                facts.Exists = true;
+                facts.Length = info.Length;
+                facts.LastWriteTimeUtc = info.LastWriteTimeUtc;
+                using var stream = new FileStream(readFrom, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, FileOptions.SequentialScan);
+                using var sha = SHA256.Create();
+                if (stream.Length <= MaxParsedLength)
+                {
+                    content = ReadAll(stream);
+                    facts.Length = content.Length;
+                    facts.Sha256 = Hex(sha.ComputeHash(content));
+                }
+                else
+                {
+                    facts.Sha256 = Hex(sha.ComputeHash(new BufferedStream(stream, 1 << 20)));
+                    issues.Add(new ParseIssue(path, -1, $"file larger than {MaxParsedLength / (1024 * 1024)} MiB: hashed, version info not read", "file"));
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException or System.Security.SecurityException)
+            {
+                // Exists stays as learnt (true when FileInfo saw it): the content is what could not be read.
+                facts.Exists = facts.Exists || File.Exists(readFrom);
+                facts.ReadError = $"cannot read '{readFrom}': {e.Message}";
+                issues.Add(new ParseIssue(path, -1, facts.ReadError, "file"));
+            }
+
+            if (content is not null)
+            {
+                ReadContent(path, content, facts, issues);
+            }
+
+            ReadSignature(path, readFrom, facts);
+            facts.Issues = issues;
+            return facts;
+        }
+
+        private static void ReadContent(string path, byte[] content, FileFacts facts, List<ParseIssue> issues)
+        {
+            if (content.Length >= 4 && content[0] == 0x7F && content[1] == (byte)'E' && content[2] == (byte)'L' && content[3] == (byte)'F')
+            {
+                facts.IsElf = true;
+                return;
+            }
+
+            if (content.Length < 2 || content[0] != (byte)'M' || content[1] != (byte)'Z')
+            {
+                return; // a script or data file: no version info to read, and that is not an issue.
+            }
+
+            var image = PeFile.Parse(content, path);
+            issues.AddRange(image.Issues);
+            facts.IsPe = image.IsPe;
+            if (!image.IsPe)
+            {
+                return;
+            }
+
+            var v = image.VersionInfo;
+            facts.HasVersionInfo = v is not null;
+            facts.CompanyName = v?.CompanyName;
+            facts.FileDescription = v?.FileDescription;
+            facts.OriginalFilename = v?.OriginalFilename;
+            facts.ProductName = v?.ProductName;
+            facts.FileVersion = v?.FileVersion;
+
+            // The embedded-blob answer; on Windows ReadSignature replaces it with WinVerifyTrust's.
+            switch (image.Signature)
+            {
+                case PeSignaturePresence.Present:
+                    facts.SignatureStatus = SignatureStatuses.EmbeddedSignaturePresent;
+                    facts.SignatureDetail = "an embedded Authenticode (PKCS#7) blob is present; only its presence was checked, not its validity";
+                    break;
+                case PeSignaturePresence.Malformed:
+                    facts.SignatureStatus = SignatureStatuses.MalformedSignature;
+                    facts.SignatureDetail = "the security directory is set but holds no readable Authenticode blob";
+                    break;
+                default:
+                    facts.SignatureStatus = SignatureStatuses.NoEmbeddedSignature;
+                    facts.SignatureDetail = "no embedded Authenticode blob; only its presence was checked (catalog signatures cannot be checked on this platform)";
+                    break;
+            }
+        }
+
+        private static void ReadSignature(string path, string readFrom, FileFacts facts)
+        {
+            if (!facts.Exists)
+            {
+                return;
+            }
+
+            if (IsWindows)
+            {
+                if (WindowsSignature.TryVerify(readFrom, out string status, out string detail))
+                {
+                    facts.SignatureStatus = status;
+                    facts.SignatureDetail = detail;
+                }
+                else if (facts.IsPe)
+                {
+                    facts.SignatureDetail = "WinVerifyTrust could not run (" + detail + "); " + facts.SignatureDetail;
+                }
+
+                return;
+            }
+
+            if (!facts.IsPe)
+            {
+                facts.SignatureStatus = SignatureStatuses.NotChecked;
+                facts.SignatureDetail = facts.IsElf
+                    ? "ELF file: no code-signing scheme was checked"
+                    : facts.ReadError is null ? "not a PE file: no code-signing scheme was checked" : "the content could not be read";
+            }
+        }
+
+        private static byte[] ReadAll(FileStream stream)
+        {
+            long declared = stream.Length;
+            if (declared > 0)
+            {
+                var buffer = new byte[declared];
+                int read = 0;
+                while (read < buffer.Length)
+                {
+                    int n = stream.Read(buffer, read, buffer.Length - read);
+                    if (n == 0)
+                    {
+                        Array.Resize(ref buffer, read); // the file shrank while we read it.
+                        break;
+                    }
+
+                    read += n;
+                }
+
+                return buffer;
+            }
+
+            // Length 0 may be a pseudo file: read until end, capped.
+            using var copy = new MemoryStream();
+            var chunk = new byte[81920];
+            int got;
+            while ((got = stream.Read(chunk, 0, chunk.Length)) > 0 && copy.Length < MaxParsedLength)
+            {
+                copy.Write(chunk, 0, got);
+            }
+
+            return copy.ToArray();
+        }
+
+        internal static string Hex(byte[] hash)
+        {
+            var c = new char[hash.Length * 2];
+            const string digits = "0123456789ABCDEF";
+            for (int i = 0; i < hash.Length; i++)
+            {
+                c[2 * i] = digits[hash[i] >> 4];
+                c[2 * i + 1] = digits[hash[i] & 0xF];
+            }
+
+            return new string(c);
+        }
+
+        private static void ReadHidden(string path, FileFacts facts)
+        {
+            // Windows attributes (or ntfs-3g xattr / FAT ioctl on Linux) on the file itself …
+            if (FileAttributeReader.TryRead(path, out var attributes, out _) && attributes is not null)
+            {
+                facts.IsSystem = attributes.IsSystem;
+                if (attributes.IsHidden && attributes.Mechanism != FileAttributeMechanism.DotName)
+                {
+                    facts.IsHidden = true;
+                    facts.HiddenReason = $"Hidden attribute ({attributes.Mechanism})";
+                    return;
+                }
+
+                if (attributes.IsSystem && !(IsWindows && path.IndexOf("\\Windows\\", StringComparison.OrdinalIgnoreCase) >= 0))
+                {
+                    // System without Hidden is still hidden from Explorer's default view; genuine Windows files may carry it.
+                    facts.IsHidden = true;
+                    facts.HiddenReason = $"System attribute ({attributes.Mechanism})";
+                    return;
+                }
+            }
+
+            // … and on Unix, a dot-name anywhere in the path hides it from ls and file managers.
+            if (!IsWindows)
+            {
+                string? dotted = DotNameInPath(path);
+                if (dotted is not null)
+                {
+                    facts.IsHidden = true;
+                    facts.HiddenReason = $"dot-name '{dotted}' in the path";
+                }
+            }
+            else
+            {
+                HiddenAncestor(path, facts);
+            }
+        }
+
+        /// <summary>The first component of <paramref name="path"/> that starts with a dot (not . or ..), or null.</summary>
+        public static string? DotNameInPath(string path)
+        {
+            foreach (var part in path.Split('/'))
+            {
+                if (part.Length > 1 && part[0] == '.' && part != "..")
+                {
+                    return part;
+                }
+            }
+
+            return null;
+        }
+
+        private static void HiddenAncestor(string path, FileFacts facts)
+        {
+            // Windows: a payload in a Hidden folder is as hidden as a Hidden file (the USB trap's "_" folder).
+            try
+            {
+                var dir = System.IO.Path.GetDirectoryName(path);
+                for (int depth = 0; dir is not null && depth < 32; depth++)
+                {
+                    var parent = System.IO.Path.GetDirectoryName(dir);
+                    if (parent is null)
+                    {
+                        break; // the root itself carries Hidden|System on many drives.
+                    }
+
+                    if (FileAttributeReader.TryRead(dir, out var a, out _) && a is not null && a.IsHidden)
+                    {
+                        facts.IsHidden = true;
+                        facts.HiddenReason = $"Hidden folder '{dir}'";
+                        return;
+                    }
+
+                    dir = parent;
+                }
+            }
+            catch (Exception e) when (e is ArgumentException or PathTooLongException)
+            {
+                // A malformed path has no ancestors to judge.
+            }
+        }
+
+        private static void ReadLocation(string path, FileFacts facts)
+        {
+            string? reason = IsWindows ? WindowsLocation(path) : UnixLocation(path);
+            facts.IsUserWritableLocation = reason is not null;
+            facts.LocationReason = reason;
+        }
+
+        private static readonly string[] UnixTempRoots = { "/tmp/", "/var/tmp/", "/dev/shm/", "/run/user/", "/var/run/user/" };
+        private static readonly string[] UnixHomeRoots = { "/home/", "/root/" };
+
+        /// <summary>Why a Unix path is in a temporary or user-writable place, or null.</summary>
+        public static string? UnixLocation(string path)
+        {
+            foreach (var root in UnixTempRoots)
+            {
+                if (path.StartsWith(root, StringComparison.Ordinal))
+                {
+                    return $"under {root.TrimEnd('/')} (temporary)";
+                }
+            }
+
+            string? temp = Environment.GetEnvironmentVariable("TMPDIR");
+            if (!string.IsNullOrEmpty(temp) && path.StartsWith(temp!.TrimEnd('/') + "/", StringComparison.Ordinal))
+            {
+                return $"under $TMPDIR {temp}";
+            }
+
+            foreach (var root in UnixHomeRoots)
+            {
+                if (path.StartsWith(root, StringComparison.Ordinal))
+                {
+                    return $"in a home directory ({root.TrimEnd('/')})";
+                }
+            }
+
+#if NET
+            // Any other place where the file or its folder can be written by everyone.
+            if (OperatingSystem.IsWindows())
+            {
+                return null;
+            }
+
+            try
+            {
+                string? dir = System.IO.Path.GetDirectoryName(path);
+                if (dir is not null && Directory.Exists(dir))
+                {
+                    var mode = File.GetUnixFileMode(dir);
+                    if ((mode & UnixFileMode.OtherWrite) != 0)
+                    {
+                        return $"folder '{dir}' is writable by every user";
+                    }
+                }
+
+                if (File.Exists(path) && (File.GetUnixFileMode(path) & UnixFileMode.OtherWrite) != 0)
+                {
+                    return "the file is writable by every user";
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Unknown permissions are not evidence either way.
+            }
+#endif
+            return null;
+        }
+
+        /// <summary>Why a Windows path is in a temporary or user-writable place, or null.</summary>
+        public static string? WindowsLocation(string path)
+        {
+            string p = path.Replace('/', '\\');
+            int colon = p.IndexOf(":\\", StringComparison.Ordinal);
+            string rest = colon == 1 ? p.Substring(2) : p;
+            var markers = new (string Fragment, string Reason)[]
+            {
+                ("\\AppData\\Local\\Temp\\", "in the user's temporary folder"),
+                ("\\Windows\\Temp\\", "in C:\\Windows\\Temp"),
+                ("\\AppData\\", "in the user's AppData"),
+                ("\\Users\\Public\\", "in C:\\Users\\Public"),
+                ("\\ProgramData\\", "in C:\\ProgramData (writable by users by default)"),
+                ("\\$Recycle.Bin\\", "in the Recycle Bin"),
+                ("\\Downloads\\", "in a Downloads folder"),
+                ("\\Desktop\\", "on a desktop"),
+            };
+            foreach (var (fragment, reason) in markers)
+            {
+                if (rest.IndexOf(fragment, StringComparison.OrdinalIgnoreCase) >= 0)
+                {
+                    return reason;
+                }
+            }
+
+            foreach (var variable in new[] { "TEMP", "TMP" })
+            {
+                string? temp = Environment.GetEnvironmentVariable(variable);
+                if (!string.IsNullOrEmpty(temp) && p.StartsWith(temp!.TrimEnd('\\') + "\\", StringComparison.OrdinalIgnoreCase))
+                {
+                    return $"under %{variable}%";
+                }
+            }
+
+            if (rest.StartsWith("\\Users\\", StringComparison.OrdinalIgnoreCase))
+            {
+                return "in a user profile";
+            }
+
+            // Removable drives and the root of a drive (the USB trap's "_" folder) are writable by whoever plugs them in.
+            if (colon == 1 && !rest.StartsWith("\\Windows\\", StringComparison.OrdinalIgnoreCase) &&
+                !rest.StartsWith("\\Program Files", StringComparison.OrdinalIgnoreCase))
+            {
+                try
+                {
+                    var drive = new DriveInfo(p.Substring(0, 1));
+                    if (drive.DriveType == DriveType.Removable)
+                    {
+                        return $"on removable drive {drive.Name}";
+                    }
+                }
+                catch (Exception e) when (e is ArgumentException or IOException or UnauthorizedAccessException)
+                {
+                    // Not a drive we can ask about.
+                }
+            }
+
+            return null;
+        }
+
+        /// <summary>A small cache so that many processes of one image read it once (keyed on path, length and write time).
+        /// Safe to use from several threads.</summary>
+        public sealed class Cache
+        {
+            private readonly object _gate = new object();
+
+            private readonly Dictionary<string, (long Length, DateTime Written, FileFacts Facts)> _entries = new Dictionary<string, (long, DateTime, FileFacts)>(StringComparer.Ordinal);
+
+            public FileFacts Read(string path, string? contentPath = null)
+            {
+                long length = -1;
+                DateTime written = default;
+                try
+                {
+                    var info = new FileInfo(contentPath ?? path);
+                    if (info.Exists)
+                    {
+                        length = info.Length;
+                        written = info.LastWriteTimeUtc;
+                    }
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+                {
+                    length = -2;
+                }
+
+                lock (_gate)
+                {
+                    if (length >= 0 && _entries.TryGetValue(path, out var hit) && hit.Length == length && hit.Written == written && hit.Facts.ReadError is null)
+                    {
+                        return hit.Facts;
+                    }
+                }
+
+                // Two threads may read the same new file once each; both results are equal, the last one is kept.
+                var facts = FileFactsReader.Read(path, contentPath);
+                if (length >= 0)
+                {
+                    lock (_gate)
+                    {
+                        _entries[path] = (length, written, facts);
+                    }
+                }
+
+                return facts;
+            }
+        }
+    }
+}

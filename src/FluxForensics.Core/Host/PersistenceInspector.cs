@@ -1,0 +1,238 @@
+using System;
+using System.Collections.Generic;
+using System.IO;
+using System.Threading;
+using FluxForensics.Detection;
+using FluxForensics.Model;
+
+namespace FluxForensics.Host
+{
+    /// <summary>Turns persistence entries into scored <see cref="SuspiciousAutorun"/> findings: resolves what each entry
+    /// finally runs, reads that file's facts (hash, hidden, version info, signature), and lets <see cref="AutorunRules"/>
+    /// judge.</summary>
+    public static class PersistenceInspector
+    {
+        private static readonly string[] PosixPath = { "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin" };
+
+        /// <summary>Scans and scores. <paramref name="correlated"/> maps upper-case SHA-256 to what it was seen as.</summary>
+        public static IEnumerable<SuspiciousAutorun> Inspect(PersistenceScanOptions options, IReadOnlyDictionary<string, string>? correlated,
+            IFluxReporter reporter, CancellationToken cancellation, DateTime? now = null)
+        {
+            bool windows = options.Root is null ? PersistenceScanner.IsWindowsHost : options.RootIsWindows ?? PersistenceScanner.LooksLikeWindowsRoot(options.Root);
+            options.RootIsWindows = windows;
+            var mapper = new PathMapper(options.Root, windows);
+            var cache = new FileFactsReader.Cache();
+            DateTime at = now ?? DateTime.UtcNow;
+            int count = 0;
+            foreach (AutorunEntry entry in PersistenceScanner.Scan(options, reporter, cancellation))
+            {
+                cancellation.ThrowIfCancellationRequested();
+                reporter.Progress("Reading autostart locations", entry.Location, double.NaN);
+                SuspiciousAutorun? finding;
+                try
+                {
+                    finding = Evaluate(entry, options.Root, windows, mapper, cache, correlated, at);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+                {
+                    reporter.Error(new FluxError("AutorunEntryUnreadable", FluxErrorCategory.ReadError, entry.EntryPath ?? entry.Location,
+                        $"Cannot evaluate '{entry.Name}' at {entry.Location}: {e.Message}", e));
+                    continue;
+                }
+
+                count++;
+                yield return finding;
+            }
+
+            reporter.Verbose($"{count} autostart entries read from {(options.Root ?? "the live system")}.");
+        }
+
+        /// <summary>One entry: resolve, read facts, score.</summary>
+        public static SuspiciousAutorun Evaluate(AutorunEntry entry, string? root, bool windows, PathMapper mapper, FileFactsReader.Cache cache,
+            IReadOnlyDictionary<string, string>? correlated, DateTime now)
+        {
+            ParsedCommandLine parsed;
+            string? stated;
+            if (windows)
+            {
+                Func<string, bool> exists = p => mapper.ToLocal(p) is { } l && File.Exists(l);
+                parsed = CommandLine.ParseWindows(entry.Command, entry.Variables, exists);
+                stated = entry.ResolvedTarget is null ? parsed.FinalImage : CommandLine.Expand(entry.ResolvedTarget, entry.Variables);
+                if (stated is not null)
+                {
+                    stated = CommandLine.Expand(stated, entry.Variables);
+                    stated = SearchWindows(stated, entry.Variables, mapper);
+                }
+            }
+            else
+            {
+                parsed = CommandLine.ParsePosix(entry.Command);
+                stated = entry.ResolvedTarget ?? parsed.FinalImage;
+                if (stated is not null)
+                {
+                    stated = ExpandHome(stated, entry.Home);
+                    stated = SearchPosix(stated, mapper);
+                }
+            }
+
+            bool isUrl = stated is not null && stated.IndexOf("://", StringComparison.Ordinal) > 0;
+            string? local = isUrl ? null : mapper.ToLocal(stated);
+            FileFacts? facts = local is null ? null : cache.Read(local);
+            bool hidden = facts?.IsHidden ?? false;
+            string? hiddenReason = facts?.HiddenReason;
+            if (root is not null && hidden && hiddenReason is not null && hiddenReason.StartsWith("dot-name", StringComparison.Ordinal))
+            {
+                // The root's own path may hold dot-names; only the path inside the analysed system counts.
+                string? dotted = windows || stated is null ? null : FileFactsReader.DotNameInPath(stated);
+                hidden = dotted is not null;
+                hiddenReason = dotted is null ? null : $"dot-name '{dotted}' in the path";
+            }
+
+            string? writable = stated is null || isUrl ? null : windows ? FileFactsReader.WindowsLocation(stated) : root is null ? facts?.LocationReason : PosixLocation(stated);
+            string? correlation = null;
+            if (facts?.Sha256 is { } sha && correlated is not null && correlated.TryGetValue(sha.ToUpperInvariant(), out string? seenAs))
+            {
+                correlation = seenAs;
+            }
+
+            var ruleFacts = new AutorunFacts
+            {
+                Name = entry.Name,
+                EntryType = entry.EntryType,
+                NameIsLabel = entry.NameIsLabel,
+                IsWindows = windows,
+                Enabled = entry.Enabled,
+                ImagePath = stated,
+                ImageExists = facts?.Exists ?? false,
+                IsUrl = isUrl,
+                IsHidden = hidden,
+                HiddenReason = hiddenReason,
+                UserWritableReason = writable,
+                IsPe = facts?.IsPe ?? false,
+                HasVersionInfo = facts?.HasVersionInfo ?? false,
+                CompanyName = facts?.CompanyName,
+                FileDescription = facts?.FileDescription,
+                OriginalFilename = facts?.OriginalFilename,
+                SignatureStatus = facts?.SignatureStatus,
+                Launchers = parsed.Launchers,
+                LastWritten = entry.LastWriteTime ?? facts?.LastWriteTimeUtc,
+                CorrelatedWith = correlation,
+                Now = now,
+            };
+
+            var finding = new SuspiciousAutorun
+            {
+                Location = entry.Location,
+                Name = entry.Name,
+                Command = entry.Command,
+                ImagePath = stated,
+                ImageExists = ruleFacts.ImageExists,
+                Arguments = parsed.FinalArguments,
+                Launcher = parsed.Launchers.Count > 0 ? parsed.Launchers[0] : null,
+                DecodedCommand = parsed.DecodedCommand,
+                Scope = entry.Scope,
+                LastWriteTime = entry.LastWriteTime,
+                Enabled = entry.Enabled,
+                EntryType = entry.EntryType,
+                EntryPath = entry.EntryPath,
+                EntryText = entry.EntryText,
+                LineNumber = entry.LineNumber,
+                HivePath = entry.HivePath,
+                HiveKeyPath = entry.HiveKeyPath,
+                Root = root,
+                Source = root ?? "Live",
+                Path = local,
+                Sha256 = facts?.Sha256,
+                IsHidden = hidden,
+                CompanyName = facts?.CompanyName,
+                FileDescription = facts?.FileDescription,
+                SignatureStatus = facts?.SignatureStatus ?? (isUrl ? null : SignatureStatuses.Missing),
+                CorrelatedWith = correlation,
+            };
+            finding.SetScore(AutorunRules.Score(ruleFacts));
+            return finding;
+        }
+
+        private static string? PosixLocation(string path)
+        {
+            foreach (string prefix in new[] { "/tmp/", "/var/tmp/", "/dev/shm/", "/run/user/" })
+            {
+                if (path.StartsWith(prefix, StringComparison.Ordinal))
+                {
+                    return $"under {prefix.TrimEnd('/')} (temporary)";
+                }
+            }
+
+            return path.StartsWith("/home/", StringComparison.Ordinal) || path.StartsWith("/root/", StringComparison.Ordinal) ? "in a home directory" : null;
+        }
+
+        private static string ExpandHome(string path, string? home)
+        {
+            if (home is null)
+            {
+                return path;
+            }
+
+            if (path.StartsWith("~/", StringComparison.Ordinal))
+            {
+                return home + path.Substring(1);
+            }
+
+            return path.Replace("${HOME}", home).Replace("$HOME", home);
+        }
+
+        private static string SearchPosix(string path, PathMapper mapper)
+        {
+            if (path.IndexOf('/') >= 0 || path.Length == 0)
+            {
+                return path;
+            }
+
+            foreach (string dir in PosixPath)
+            {
+                string candidate = dir + "/" + path;
+                if (mapper.ToLocal(candidate) is { } l && File.Exists(l))
+                {
+                    return candidate;
+                }
+            }
+
+            return path;
+        }
+
+        /// <summary>A bare program name is found the way CreateProcess/LoadLibrary would: System32, then Windows; a name
+        /// without extension gets .exe.</summary>
+        private static string SearchWindows(string path, IReadOnlyDictionary<string, string>? variables, PathMapper mapper)
+        {
+            if (path.IndexOf("://", StringComparison.Ordinal) > 0)
+            {
+                return path;
+            }
+
+            bool hasDirectory = path.IndexOf('\\') >= 0 || path.IndexOf('/') >= 0;
+            bool hasExtension = System.IO.Path.GetExtension(path.Replace('\\', '/')).Length > 0;
+            if (hasDirectory)
+            {
+                if (!hasExtension && !(mapper.ToLocal(path) is { } l0 && File.Exists(l0)) && mapper.ToLocal(path + ".exe") is { } l1 && File.Exists(l1))
+                {
+                    return path + ".exe";
+                }
+
+                return path;
+            }
+
+            string systemRoot = variables is not null && variables.TryGetValue("SystemRoot", out string? sr) ? sr : @"C:\Windows";
+            string name = hasExtension ? path : path + ".exe";
+            foreach (string dir in new[] { systemRoot + @"\System32", systemRoot, systemRoot + @"\System32\wbem", systemRoot + @"\SysWOW64" })
+            {
+                string candidate = dir + "\\" + name;
+                if (mapper.ToLocal(candidate) is { } l && File.Exists(l))
+                {
+                    return candidate;
+                }
+            }
+
+            return systemRoot + @"\System32\" + name;
+        }
+    }
+}

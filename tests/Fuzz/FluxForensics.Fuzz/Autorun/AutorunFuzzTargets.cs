@@ -1,0 +1,72 @@
+using System.Collections.Generic;
+using System.IO;
+using System.Linq;
+using FluxForensics.Formats;
+using FluxForensics.Host;
+
+namespace FluxForensics.Fuzz.Autorun
+{
+    /// <summary>The regf reader: parse, walk every key and read every value.</summary>
+    public sealed class RegistryHiveTarget : IFuzzTarget
+    {
+        public string Name => "regf";
+
+        public IEnumerable<string> SeedFiles(FuzzPaths paths) =>
+            paths.CorpusFiles("*Hive", "NTUSER*.DAT", "corrupted_system_hive").Where(f => !f.Contains(".LOG"));
+
+        public void Run(byte[] input)
+        {
+            RegistryHive hive = RegistryHive.Parse(input, "fuzz");
+            if (hive.Root is null)
+            {
+                return;
+            }
+
+            foreach (RegistryKey key in hive.Root.Descendants())
+            {
+                _ = key.ClassName;
+                _ = key.SecurityDescriptor;
+                foreach (RegistryValue value in key.Values())
+                {
+                    _ = value.Text;
+                    _ = value.MultiString;
+                }
+            }
+        }
+    }
+
+    /// <summary>Task XML, whatever encoding the bytes are in.</summary>
+    public sealed class TaskXmlTarget : IFuzzTarget
+    {
+        public string Name => "taskxml";
+
+        public IEnumerable<string> SeedFiles(FuzzPaths paths) =>
+            Directory.Exists(Path.Combine(paths.Corpus, "artifacts", "puffyCid__artemis"))
+                ? Directory.EnumerateFiles(Path.Combine(paths.Corpus, "artifacts", "puffyCid__artemis"), "*", SearchOption.AllDirectories).Where(f => f.Contains("/tasks/"))
+                : Enumerable.Empty<string>();
+
+        public void Run(byte[] input)
+        {
+            TaskDefinition task = TaskXml.Parse(input, "fuzz");
+            foreach (TaskExecAction action in task.ExecActions)
+            {
+                _ = CommandLine.ParseWindows(action.CommandLine);
+            }
+        }
+    }
+
+    /// <summary>Command lines as stored in Run values and unit files.</summary>
+    public sealed class CommandLineTarget : IFuzzTarget
+    {
+        public string Name => "cmdline";
+
+        public IEnumerable<string> SeedFiles(FuzzPaths paths) => Enumerable.Empty<string>();
+
+        public void Run(byte[] input)
+        {
+            string text = System.Text.Encoding.UTF8.GetString(input);
+            _ = CommandLine.ParseWindows(text, new Dictionary<string, string> { ["A"] = "%A%%A%" }, p => p.Length % 3 == 0);
+            _ = CommandLine.ParsePosix(text);
+        }
+    }
+}
