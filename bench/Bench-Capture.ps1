@@ -21,7 +21,7 @@ foreach ($f in @(@($big, $Packets), @($small, [long]($Packets / 10)), @($slice, 
 }
 
 $pwshFile = (Get-Process -Id $PID).Path
-$prefix = if ([IO.Path]::GetFileNameWithoutExtension($pwshFile) -eq 'dotnet') { @(Join-Path $PSHOME 'pwsh.dll') } else { @() }
+[string[]] $prefix = @(if ([IO.Path]::GetFileNameWithoutExtension($pwshFile) -eq 'dotnet') { Join-Path $PSHOME 'pwsh.dll' })
 function Measure-Analysis([string] $File) {
     # A fresh pwsh per run: its peak working set is the analysis (plus PowerShell itself).
     $script = @"
@@ -51,7 +51,7 @@ $tcpdumpPps = if ($tcpdump) { $Packets / $tcpdump } else { $null }
 $flat = $analysis.PeakBytes / $analysisSmall.PeakBytes
 $cpu = (Get-Content /proc/cpuinfo | Where-Object { $_ -like 'model name*' } | Select-Object -First 1) -replace '.*:\s*', ''
 $load = (Get-Content /proc/loadavg) -split ' ' | Select-Object -First 3
-$size = (Get-Item -LiteralPath $big).Length
+$size = [System.IO.FileInfo]::new($big).Length
 $f = { param($v, $fmt) if ($null -eq $v) { 'n/a' } else { $v.ToString($fmt, [cultureinfo]::InvariantCulture) } }
 $md = @"
 # Invoke-PcapFluxAnalysis benchmark
@@ -62,10 +62,12 @@ Capture: ``bench-capture`` ($Packets packets, $Flows client flows, 600 DNS names
 | what | seconds | packets/s | vs. Invoke-PcapFluxAnalysis |
 |---|---:|---:|---:|
 | Invoke-PcapFluxAnalysis (whole cmdlet in a fresh pwsh, module load included) | $(& $f $analysis.Seconds 'F2') | $(& $f $pps 'N0') | 1 |
-| tcpdump -r FILE -w /dev/null (libpcap read limit) | $(& $f $tcpdump 'F2') | $(& $f $tcpdumpPps 'N0') | $(if ($tcpdump) { (& $f ($analysis.Seconds / $tcpdump) 'F2') + '× slower than tcpdump' } else { 'n/a' }) |
-| tshark -T fields -e dns.qry.name -e dns.a, on a $TsharkPackets-packet slice, scaled | $(& $f $tshark 'F2') (slice) | $(& $f $tsharkPps 'N0') | $(if ($tsharkPps) { (& $f ($pps / $tsharkPps) 'F1') + '× faster than tshark' } else { 'n/a' }) |
+| tcpdump -r FILE -w /dev/null (libpcap read limit) | $(& $f $tcpdump 'F2') | $(& $f $tcpdumpPps 'N0') | $(if ($tcpdump) { (& $f ($analysis.Seconds / $tcpdump) 'F2') + '× the time of tcpdump' } else { 'n/a' }) |
+| tshark -T fields -e dns.qry.name -e dns.a, timed on a $TsharkPackets-packet slice of the same mix (too slow for the full file); rate compared | $(& $f $tshark 'F2') (slice) | $(& $f $tsharkPps 'N0') | $(if ($tsharkPps) { (& $f ($pps / $tsharkPps) 'F1') + '× faster than tshark' } else { 'n/a' }) |
 
 Reader throughput reported by the CaptureSummary (reading + analysis, without module load): $(& $f $analysis.ReaderPacketsPerSecond 'N0') packets/s.
+
+Findings: $($analysis.Findings) (CaptureSummary included).
 
 Memory (peak working set of the whole pwsh process): $(& $f ($analysis.PeakBytes / 1MB) 'F0') MiB for $Packets packets, $(& $f ($analysisSmall.PeakBytes / 1MB) 'F0') MiB for $([long]($Packets / 10)) packets at the same flows and names: ratio $(& $f $flat 'F2') (target ≤ 1.2).
 

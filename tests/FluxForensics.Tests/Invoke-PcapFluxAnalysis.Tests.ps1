@@ -49,6 +49,8 @@ Describe 'Invoke-PcapFluxAnalysis on the incident sample' {
         $double.Count | Should -BeGreaterOrEqual 40
         $double | ForEach-Object { $_.Addresses | Should -Contain '140.127.1.77' }
         ($double | Where-Object Domain -eq 'mydear.name').NameServers | Should -Contain 'ns1.mydear.name'
+        # The relay analyser (same pass) sees 140.127.1.77 relaying, so the names pointing at it say so.
+        @($double | Where-Object ResolvesToRelay).Count | Should -BeGreaterOrEqual 40
     }
 
     It 'does not call the CDN or the stable names flux' {

@@ -344,3 +344,70 @@ namespace FluxForensics.Tests.Dns
         }
     }
 }
+
+namespace FluxForensics.Tests.Dns
+{
+    public class CaptureAnalysisTests
+    {
+        private static string WriteCapture(string path, int responses)
+        {
+            using var writer = PcapNgWriter.Create(path);
+            int iface = writer.AddInterface(PacketDecoder.LinkTypeEthernet);
+            long t = new DateTime(2012, 5, 14, 9, 0, 0, DateTimeKind.Utc).Ticks;
+            for (int i = 0; i < responses; i++)
+            {
+                var dns = DnsBytes.Response("bayermun.biz", 0, $"{1 + i % 200}.{i % 250}.1.1");
+                var udp = new PacketDotNet.UdpPacket(53, 4000) { PayloadData = dns };
+                var ip = new PacketDotNet.IPv4Packet(IPAddress.Parse("140.127.1.77"), IPAddress.Parse($"61.{i % 200}.2.3")) { PayloadPacket = udp };
+                udp.UpdateCalculatedValues();
+                ip.UpdateCalculatedValues();
+                var eth = new PacketDotNet.EthernetPacket(System.Net.NetworkInformation.PhysicalAddress.Parse("00-00-00-00-00-01"),
+                    System.Net.NetworkInformation.PhysicalAddress.Parse("00-00-00-00-00-02"), PacketDotNet.EthernetType.IPv4) { PayloadPacket = ip };
+                writer.WritePacket(iface, t += TimeSpan.TicksPerSecond, eth.Bytes);
+            }
+
+            return path;
+        }
+
+        [Fact]
+        public void FindingsComeWithTheSummaryLast()
+        {
+            string file = WriteCapture(Path.Combine(Path.GetTempPath(), $"flux-dns-{Guid.NewGuid():n}.pcapng"), 50);
+            try
+            {
+                var findings = new CaptureAnalysis(new CaptureAnalysisOptions(), null).AnalyzeFiles(new[] { file }, default);
+                var summary = Assert.IsType<CaptureSummary>(findings[findings.Count - 1]);
+                Assert.True(summary.Completed);
+                Assert.Equal(50, summary.PacketCount);
+                Assert.Equal(50, summary.DnsMessageCount);
+                Assert.Equal(50, summary.FlowCount);
+                Assert.Contains(findings, f => f is FluxDomain d && d.Domain == "bayermun.biz" && d.IsFastFlux);
+                Assert.Contains(findings, f => f is DnsProxy p && p.Address == "140.127.1.77");
+            }
+            finally
+            {
+                File.Delete(file);
+            }
+        }
+
+        [Fact]
+        public void CancelledAnalysisStillReturnsASummary()
+        {
+            string file = WriteCapture(Path.Combine(Path.GetTempPath(), $"flux-dns-{Guid.NewGuid():n}.pcapng"), 20);
+            try
+            {
+                using var cts = new System.Threading.CancellationTokenSource();
+                cts.Cancel();
+                var analysis = new CaptureAnalysis(new CaptureAnalysisOptions(), null);
+                var findings = analysis.AnalyzeFiles(new[] { file }, cts.Token);
+                var summary = Assert.IsType<CaptureSummary>(findings[findings.Count - 1]);
+                Assert.False(summary.Completed);
+                Assert.Same(summary, analysis.Findings[analysis.Findings.Count - 1]);
+            }
+            finally
+            {
+                File.Delete(file);
+            }
+        }
+    }
+}
