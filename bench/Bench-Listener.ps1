@@ -118,6 +118,9 @@ $fluxMedian = Get-Median $fluxTimes
 $outboundMedian = Get-Median $outboundTimes
 $ratio = $fluxMedian / $ssMedian
 $verdict = if ($ratio -le 2 -and $fluxMedian -lt 1000) { 'met' } else { 'NOT met' }
+$fluxMax = ($fluxTimes | Measure-Object -Maximum).Maximum
+$ssMax = ($ssTimes | Measure-Object -Maximum).Maximum
+$spread = if ($fluxMax -ge 1000) { " The target is judged on the median: under this load single runs took up to $('{0:n0}' -f $fluxMax) ms (ss up to $('{0:n0}' -f $ssMax) ms)." } else { '' }
 $row = { param($name, $t) '| {0} | {1:n1} | {2:n1} | {3:n1} |' -f $name, (Get-Median $t), ($t | Measure-Object -Minimum).Minimum, ($t | Measure-Object -Maximum).Maximum }
 
 $report = @"
@@ -143,7 +146,7 @@ $(& $row 'ss -tunap' $ssTimes)
 $(& $row 'Get-FluxListener' $fluxTimes)
 $(& $row 'Get-FluxListener -IncludeOutbound' $outboundTimes)
 
-Ratio of medians Get-FluxListener / ss: **$('{0:n2}' -f $ratio)x**. Target (at most 2x ss and under 1 s): **$verdict**.
+Ratio of medians Get-FluxListener / ss: **$('{0:n2}' -f $ratio)x**. Target (at most 2x ss and under 1 s): **$verdict**.$spread
 
 How it gets there: the /proc/<pid>/fd walk uses readdir/readlink on bytes (the .NET directory enumeration stats every
 symlink: that version took about twice as long), spread over a few threads because the kernel's per-descriptor checks wait

@@ -129,6 +129,7 @@ Describe 'Get-FluxListener on real processes' {
         $plain[0].LocalPort | Should -Be $plainPort
         $plain[0].RiskScore | Should -BeLessThan 30
         $plain[0].Reasons.Reason | Should -Not -Match 'hidden|known server|fan-out'
+        $plain[0].Reasons.Reason | Should -Contain "listens on TCP $plainPort, not a relay port (TCP 80, 443, 8080, UDP 53)"
     }
 
     It 'lets -ExpectedListener name a path so the upstream servers on port 80 are not held against them' {

@@ -127,6 +127,7 @@ Describe 'Get-SuspiciousAutorun on an offline Windows tree' {
         $run.EntryPath | Should -Be 'HKU\S-1-5-21-3623811015-3361044348-30300820-1001\Software\Microsoft\Windows\CurrentVersion\Run'
         $run.Location | Should -Be $run.EntryPath
         $run.HivePath | Should -Be (Join-Path $win 'Users/alice/NTUSER.DAT')
+        $run.HiveKeyPath | Should -Be 'Software\Microsoft\Windows\CurrentVersion\Run'
         $run.EntryText | Should -Be '"C:\Users\alice\AppData\Roaming\mobile7.exe"'
         $run.ImagePath | Should -Be 'C:\Users\alice\AppData\Roaming\mobile7.exe'
         $run.Path | Should -Be (Join-Path $win 'Users/alice/AppData/Roaming/mobile7.exe')
@@ -138,6 +139,12 @@ Describe 'Get-SuspiciousAutorun on an offline Windows tree' {
         $reasons | Should -Match "user's AppData"
         $reasons | Should -Match 'no company or description'
         $run.Severity | Should -BeIn @('High', 'Critical')
+    }
+
+    It 'takes Enabled from StartupApproved: a disabled record turns an entry off, no record means enabled' {
+        ($all | Where-Object Name -eq 'OneDriveSetup').Enabled | Should -BeFalse
+        @(($all | Where-Object Name -eq 'OneDriveSetup').Reasons.Reason) | Should -Contain 'entry is disabled'
+        ($all | Where-Object { $_.EntryType -eq 'RegistryValue' -and $_.Name -eq 'CrashReportSaver' }).Enabled | Should -BeTrue
     }
 
     It 'follows the task through cmd /c start and the Startup shortcut to the same payload' {
@@ -155,6 +162,7 @@ Describe 'Get-SuspiciousAutorun on an offline Windows tree' {
     It 'reads services with ServiceDll, Winlogon and HKLM Run from the machine hives' {
         ($all | Where-Object Name -eq 'Dnscache').ImagePath | Should -Be 'C:\Windows\System32\dnsrslvr.dll'
         ($all | Where-Object Name -eq 'Dnscache').EntryPath | Should -Be 'HKLM\SYSTEM\ControlSet001\Services\Dnscache'
+        ($all | Where-Object Name -eq 'Dnscache').HiveKeyPath | Should -Be 'ControlSet001\Services\Dnscache'
         ($all | Where-Object Name -eq 'Userinit').ImagePath | Should -Be 'C:\Windows\system32\userinit.exe'
         $health = $all | Where-Object Name -eq 'SecurityHealth'
         $health.EntryPath | Should -Be 'HKLM\SOFTWARE\Microsoft\Windows\CurrentVersion\Run'

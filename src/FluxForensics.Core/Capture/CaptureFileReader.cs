@@ -242,7 +242,15 @@ namespace FluxForensics.Capture
             }
             else
             {
-                Report(0, $"not a pcap or pcapng file (magic 0x{be:X8})", "capture file");
+                string what = be switch
+                {
+                    0x28B52FFD => "a zstd-compressed file: decompress it first (zstd -d), only gzip is read directly",
+                    0x04224D18 => "an lz4-compressed file: decompress it first (lz4 -d), only gzip is read directly",
+                    _ when (be >> 8) == 0x425A68 => "a bzip2-compressed file: decompress it first (bunzip2), only gzip is read directly",
+                    _ when be == 0xFD377A58 => "an xz-compressed file: decompress it first (xz -d), only gzip is read directly",
+                    _ => "not a pcap or pcapng file",
+                };
+                Report(0, $"{what} (magic 0x{be:X8})", "capture file");
                 Stop(error: true);
                 return;
             }
@@ -698,11 +706,29 @@ namespace FluxForensics.Capture
                 }
 
                 uint type = U32(_start);
-                uint length = U32(_start + 4);
+                bool bigEndian = _bigEndian;
+                if (type == SectionHeaderType)
+                {
+                    // A new section may be in the other byte order: its own byte-order magic says.
+                    if (BinaryPrimitives.ReadUInt32LittleEndian(_buffer.AsSpan(_start + 8)) == ByteOrderMagic)
+                    {
+                        bigEndian = false;
+                    }
+                    else if (BinaryPrimitives.ReadUInt32BigEndian(_buffer.AsSpan(_start + 8)) == ByteOrderMagic)
+                    {
+                        bigEndian = true;
+                    }
+                    else
+                    {
+                        type = 0;
+                    }
+                }
+
+                uint length = Read32(_start + 4, bigEndian);
                 if ((type is >= 1 and <= 10 or SectionHeaderType) && length >= 12 && (length & 3) == 0 && length <= MaxRecordBytes &&
                     (type != SectionHeaderType || length >= 28))
                 {
-                    if (Ensure((int)length) && U32(_start + (int)length - 4) == length)
+                    if (Ensure((int)length) && Read32(_start + (int)length - 4, bigEndian) == length)
                     {
                         Report(from, $"resynchronised at offset {Offset(_start)} after skipping {Offset(_start) - from} bytes", "pcapng block");
                         return true;
@@ -741,13 +767,12 @@ namespace FluxForensics.Capture
             if (_start + count > _buffer.Length)
             {
                 int available = _end - _start;
-                if (count > _buffer.Length / 2)
+
+                // Grow only for data that is really there (a length read from the file allocates nothing by itself);
+                // doubling when at least half the buffer would move keeps resynchronising scans linear.
+                if (count > _buffer.Length / 2 && available >= _buffer.Length / 2)
                 {
-                    // Only records up to MaxRecordBytes (+ header) get here. Twice the request keeps compaction
-                    // amortised when a resynchronising scan asks for large windows at every step.
-                    var bigger = new byte[count * 2];
-                    Buffer.BlockCopy(_buffer, _start, bigger, 0, available);
-                    _buffer = bigger;
+                    Grow(available);
                 }
                 else if (available > 0)
                 {
@@ -761,6 +786,11 @@ namespace FluxForensics.Capture
 
             while (_end - _start < count)
             {
+                if (_end == _buffer.Length)
+                {
+                    Grow(_end - _start); // the buffer is full of real data and the record needs more
+                }
+
                 int n;
                 try
                 {
@@ -785,6 +815,17 @@ namespace FluxForensics.Capture
             return true;
         }
 
+        /// <summary>Doubles the buffer, keeping the <paramref name="available"/> bytes from <c>_start</c> at its beginning.</summary>
+        private void Grow(int available)
+        {
+            var bigger = new byte[_buffer.Length * 2];
+            Buffer.BlockCopy(_buffer, _start, bigger, 0, available);
+            _buffer = bigger;
+            _bufferBase += _start;
+            _start = 0;
+            _end = available;
+        }
+
         private long Offset(int index) => _bufferBase + index;
 
         private void Stop(bool error)
@@ -801,6 +842,10 @@ namespace FluxForensics.Capture
                 _onIssue?.Invoke(new ParseIssue(Path, offset, message, record));
             }
         }
+
+        private uint Read32(int i, bool bigEndian) => bigEndian
+            ? BinaryPrimitives.ReadUInt32BigEndian(new ReadOnlySpan<byte>(_buffer, i, 4))
+            : BinaryPrimitives.ReadUInt32LittleEndian(new ReadOnlySpan<byte>(_buffer, i, 4));
 
         private uint U32(int i) => _bigEndian
             ? BinaryPrimitives.ReadUInt32BigEndian(new ReadOnlySpan<byte>(_buffer, i, 4))

@@ -12,7 +12,7 @@ namespace FluxForensics.Capture
     /// <summary>What a live capture should do.</summary>
     public sealed class LiveCaptureOptions
     {
-        /// <summary>The capture interface as libpcap/Npcap names it (e.g. <c>eth0</c>, <c>lo</c>, <c>\Device\NPF_{…}</c>); its description is accepted too.</summary>
+        /// <summary>The capture interface as libpcap/Npcap names it (e.g. <c>eth0</c>, <c>lo</c>, <c>\Device\NPF_{…}</c>); its Windows friendly name or its description is accepted too.</summary>
         public string InterfaceName { get; set; } = string.Empty;
 
         /// <summary>Stop after this long. With neither this nor <see cref="PacketCount"/>, capture runs until cancelled.</summary>
@@ -44,20 +44,27 @@ namespace FluxForensics.Capture
     /// <summary>A capture interface libpcap/Npcap offers.</summary>
     public sealed class CaptureInterface
     {
-        internal CaptureInterface(string name, string? description, bool isLoopback, IReadOnlyList<string> addresses)
+        internal CaptureInterface(string name, string? friendlyName, string? description, bool isLoopback, IReadOnlyList<string> addresses)
         {
             Name = name;
+            FriendlyName = friendlyName;
             Description = description;
             IsLoopback = isLoopback;
             Addresses = addresses;
         }
 
         public string Name { get; }
+
+        /// <summary>The name Windows shows (e.g. <c>Ethernet 2</c>); null where the OS has none.</summary>
+        public string? FriendlyName { get; }
+
         public string? Description { get; }
         public bool IsLoopback { get; }
         public IReadOnlyList<string> Addresses { get; }
 
-        public override string ToString() => string.IsNullOrEmpty(Description) ? Name : $"{Name} ({Description})";
+        public override string ToString() =>
+            Name + (string.IsNullOrEmpty(FriendlyName) || FriendlyName == Name ? string.Empty : $" '{FriendlyName}'") +
+            (string.IsNullOrEmpty(Description) ? string.Empty : $" ({Description})");
     }
 
     /// <summary>libpcap (Linux, macOS) or Npcap (Windows) is not installed, so live capture cannot run. Reading capture files still works.</summary>
@@ -158,7 +165,7 @@ namespace FluxForensics.Capture
         {
             var list = SharpPcap.LibPcap.LibPcapLiveDeviceList.New();
             return list.Select(d => new CaptureInterface(
-                    d.Name, d.Description, d.Loopback,
+                    d.Name, d.Interface?.FriendlyName, d.Description, d.Loopback,
                     d.Addresses.Select(a => a.Addr?.ipAddress?.ToString()).Where(a => a is not null).Select(a => a!).ToList()))
                 .ToList();
         }
@@ -170,6 +177,7 @@ namespace FluxForensics.Capture
             var devices = SharpPcap.LibPcap.LibPcapLiveDeviceList.New();
             var device = devices.FirstOrDefault(d => string.Equals(d.Name, options.InterfaceName, StringComparison.Ordinal))
                          ?? devices.FirstOrDefault(d => string.Equals(d.Name, options.InterfaceName, StringComparison.OrdinalIgnoreCase))
+                         ?? devices.FirstOrDefault(d => string.Equals(d.Interface?.FriendlyName, options.InterfaceName, StringComparison.OrdinalIgnoreCase))
                          ?? devices.FirstOrDefault(d => string.Equals(d.Description, options.InterfaceName, StringComparison.OrdinalIgnoreCase));
             if (device is null)
             {
@@ -237,6 +245,7 @@ namespace FluxForensics.Capture
                     queue.Enqueue(ticks, data, wire);
                 };
 
+                device.OnCaptureStopped += (sender, status) => queue.Complete(status == SharpPcap.CaptureStoppedEventStatus.ErrorWhileCapturing);
                 device.StartCapture();
                 watch.Start();
                 options.Started?.Invoke();
@@ -288,11 +297,23 @@ namespace FluxForensics.Capture
                 }
 
                 bool timeUp = duration is TimeSpan max && watch.Elapsed >= max;
-                if (!queue.TryDequeue(ref frame, timeUp ? 0 : 100))
+                bool ended = queue.IsCompleted;
+                if (!queue.TryDequeue(ref frame, timeUp || ended ? 0 : 100))
                 {
                     if (timeUp)
                     {
                         break; // the duration is over and what was queued is drained
+                    }
+
+                    if (ended)
+                    {
+                        // libpcap ended the capture by itself (interface gone, error): report it, keep what was seen.
+                        if (queue.EndedWithError)
+                        {
+                            reporter.Warning($"Capture on {source} stopped by itself (interface down or capture error) after {result.PacketCount:N0} packets.");
+                        }
+
+                        break;
                     }
 
                     ReportProgress(reporter, watch, duration, result, ref lastProgress);
@@ -372,6 +393,21 @@ namespace FluxForensics.Capture
             }
 
             public long Dropped { get; private set; }
+
+            /// <summary>The capture ended on its own; what is queued is still delivered.</summary>
+            public bool IsCompleted { get; private set; }
+
+            public bool EndedWithError { get; private set; }
+
+            public void Complete(bool error)
+            {
+                lock (_gate)
+                {
+                    IsCompleted = true;
+                    EndedWithError |= error;
+                    Monitor.PulseAll(_gate);
+                }
+            }
 
             public struct Frame
             {

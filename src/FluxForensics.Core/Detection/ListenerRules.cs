@@ -222,6 +222,11 @@ namespace FluxForensics.Detection
             }
 
             JudgeFanOut(summary, card);
+            if (socket is null && card.Reasons.All(r => r.Points == 0))
+            {
+                card.Add(string.Format(CultureInfo.InvariantCulture, "listens on nothing and holds {0} outbound connections to {1} networks (ports {2})",
+                    summary.Outbound, summary.DistinctRemoteNetworks, string.Join(", ", summary.RemotePorts.Take(10))), 0);
+            }
 
             finding.ReadErrors = unread.Distinct(StringComparer.Ordinal).ToArray();
             finding.SetScore(card);
@@ -232,7 +237,12 @@ namespace FluxForensics.Detection
         {
             string label = $"{(socket.Protocol == SocketProtocol.Tcp ? "TCP" : "UDP")} {socket.LocalPort.ToString(CultureInfo.InvariantCulture)}";
             string? expected = MatchExpected(owner, options);
-            if (IsSuspiciousPort(socket.Protocol, socket.LocalPort))
+            if (!IsSuspiciousPort(socket.Protocol, socket.LocalPort))
+            {
+                // Every finding says what it is about, even when nothing about it is suspicious.
+                card.Add($"listens on {label}, not a relay port (TCP 80, 443, 8080, UDP 53)", 0);
+            }
+            else
             {
                 if (expected is not null)
                 {

@@ -84,6 +84,9 @@ namespace FluxForensics.Formats
 
         public IReadOnlyList<ParseIssue> Issues => _issues;
 
+        /// <summary>Called with each issue as the (lazy) walk finds it, so a caller can report damage met after loading.</summary>
+        public Action<ParseIssue>? IssueFound { get; set; }
+
         public static RegistryHive Load(string path) => Parse(File.ReadAllBytes(path), path);
 
         /// <summary>Reads a hive from its bytes. Never throws for bad content; see <see cref="Issues"/>.</summary>
@@ -125,7 +128,9 @@ namespace FluxForensics.Formats
             // One damaged cell may be reached from many keys; say so once.
             if (offset < 0 || _reportedOffsets.Add(offset ^ ((long)what.GetHashCode() << 32)))
             {
-                _issues.Add(new ParseIssue(Source, offset, message, what));
+                var issue = new ParseIssue(Source, offset, message, what);
+                _issues.Add(issue);
+                IssueFound?.Invoke(issue);
             }
         }
 

@@ -109,6 +109,13 @@ namespace FluxForensics.Host
             {
                 string first = words[0];
                 string name = BaseName(first);
+                if (words.Count > 1 && Regex.IsMatch(first, "^[A-Za-z_][A-Za-z0-9_]*="))
+                {
+                    // VAR=value program args: the assignment is environment for the program.
+                    words.RemoveAt(0);
+                    continue;
+                }
+
                 if (first.Length > 1 && "-@+!:".IndexOf(first[0]) >= 0)
                 {
                     // systemd ExecStart prefixes: -/usr/bin/x, @/usr/bin/x argv0, +, !, !!, :

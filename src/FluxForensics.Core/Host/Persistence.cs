@@ -40,6 +40,9 @@ namespace FluxForensics.Host
         /// <summary>The offline hive file a registry entry came from.</summary>
         public string? HivePath { get; set; }
 
+        /// <summary>The key's path inside its hive (no HKLM\SOFTWARE or HKU\&lt;SID&gt; prefix), for registry entries.</summary>
+        public string? HiveKeyPath { get; set; }
+
         /// <summary>True when <see cref="Name"/> is a label someone chose (Run value, task, unit, shortcut), so that a
         /// name unrelated to the program is telling.</summary>
         public bool NameIsLabel { get; set; }
@@ -148,8 +151,11 @@ namespace FluxForensics.Host
             }
 
             string current = _root!;
-            foreach (string part in parts)
+            var pending = new Queue<string>(parts);
+            int links = 0;
+            while (pending.Count > 0)
             {
+                string part = pending.Dequeue();
                 if (part == "." || part.Length == 0)
                 {
                     continue;
@@ -167,6 +173,30 @@ namespace FluxForensics.Host
                 }
 
                 string exact = Path.Combine(current, part);
+                string? linkTarget = LinkTarget(exact);
+                if (linkTarget is not null && links++ < 40)
+                {
+                    // A link inside evidence points into the evidence, never at this machine: re-root absolute targets.
+                    string[] rest = pending.ToArray();
+                    pending.Clear();
+                    if (linkTarget.StartsWith("/", StringComparison.Ordinal))
+                    {
+                        current = _root!;
+                    }
+
+                    foreach (string p in linkTarget.Split(new[] { '/', '\\' }, StringSplitOptions.RemoveEmptyEntries))
+                    {
+                        pending.Enqueue(p);
+                    }
+
+                    foreach (string p in rest)
+                    {
+                        pending.Enqueue(p);
+                    }
+
+                    continue;
+                }
+
                 if (!caseInsensitive || File.Exists(exact) || Directory.Exists(exact))
                 {
                     current = exact;
@@ -197,6 +227,23 @@ namespace FluxForensics.Host
 
             _cache[key] = current;
             return current;
+        }
+
+        private static string? LinkTarget(string path)
+        {
+#if NET
+            try
+            {
+                var info = new FileInfo(path);
+                return info.Exists || Directory.Exists(path) ? info.LinkTarget : null;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return null;
+            }
+#else
+            return null;
+#endif
         }
     }
 

@@ -138,6 +138,7 @@ namespace FluxForensics.Host
                 EntryText = entry.EntryText,
                 LineNumber = entry.LineNumber,
                 HivePath = entry.HivePath,
+                HiveKeyPath = entry.HiveKeyPath,
                 Root = root,
                 Source = root ?? "Live",
                 Path = local,

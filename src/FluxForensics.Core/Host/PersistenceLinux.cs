@@ -133,7 +133,14 @@ namespace FluxForensics.Host
 
             foreach (string f in PersistenceScanner.SafeFiles(local, pattern, SearchOption.TopDirectoryOnly, _reporter, _options.MaxFilesPerDirectory))
             {
-                yield return (directory.TrimEnd('/') + "/" + Path.GetFileName(f), f);
+                string path = directory.TrimEnd('/') + "/" + Path.GetFileName(f);
+
+                // Through the mapper, so a link in an offline root is followed inside the root.
+                string? mapped = Local(path);
+                if (mapped is not null && File.Exists(mapped))
+                {
+                    yield return (path, mapped);
+                }
             }
         }
 

@@ -88,7 +88,7 @@ namespace FluxForensics.Host
                 }
             }
 
-            foreach (AutorunEntry e in StartupFolder(@"C:\ProgramData\Microsoft\Windows\Start Menu\Programs\Startup", "Machine", _machineVariables, machineApproved))
+            foreach (AutorunEntry e in StartupFolder(_machineVariables["ProgramData"] + @"\Microsoft\Windows\Start Menu\Programs\Startup", "Machine", _machineVariables, machineApproved))
             {
                 yield return e;
             }
@@ -155,11 +155,25 @@ namespace FluxForensics.Host
                     return null;
                 }
 
-                // Issues are reported as the walk finds them; the base-block ones are known now.
+                // The base-block issues are known now; the rest are reported as the walk meets them, a few per hive.
+                int reported = 0;
                 foreach (ParseIssue issue in hive.Issues.Take(MaxIssuesPerHive))
                 {
                     _reporter.Issue(issue);
+                    reported++;
                 }
+
+                hive.IssueFound = issue =>
+                {
+                    if (++reported <= MaxIssuesPerHive)
+                    {
+                        _reporter.Issue(issue);
+                    }
+                    else if (reported == MaxIssuesPerHive + 1)
+                    {
+                        _reporter.Warning($"'{path}' has more damage than shown; further parse issues of this hive are not reported.");
+                    }
+                };
 
                 return hive;
             }
@@ -409,6 +423,7 @@ namespace FluxForensics.Host
                     EntryPath = root.Prefix + "\\" + path,
                     EntryText = v.Text,
                     HivePath = root.HivePath,
+                    HiveKeyPath = path,
                     NameIsLabel = label,
                     IsWindows = true,
                     Variables = variables,
@@ -572,6 +587,7 @@ namespace FluxForensics.Host
                     EntryPath = keyPath,
                     EntryText = image?.Text ?? serviceDll,
                     HivePath = system.HivePath,
+                    HiveKeyPath = controlSet + @"\Services\" + name,
                     IsWindows = true,
                     Variables = _machineVariables,
                 };
@@ -645,7 +661,8 @@ namespace FluxForensics.Host
 
         private IEnumerable<AutorunEntry> Tasks()
         {
-            string? local = _mapper.ToLocal(@"C:\Windows\System32\Tasks");
+            string tasksFolder = _machineVariables["SystemRoot"] + @"\System32\Tasks";
+            string? local = _mapper.ToLocal(tasksFolder);
             if (local is null || !Directory.Exists(local))
             {
                 yield break;
@@ -690,14 +707,14 @@ namespace FluxForensics.Host
                 {
                     yield return new AutorunEntry
                     {
-                        Location = @"C:\Windows\System32\Tasks" + relative.Substring(0, relative.LastIndexOf('\\') < 0 ? 0 : relative.LastIndexOf('\\')),
+                        Location = tasksFolder + relative.Substring(0, relative.LastIndexOf('\\') < 0 ? 0 : relative.LastIndexOf('\\')),
                         Name = name,
                         Command = action.CommandLine,
                         Scope = task.PrincipalUserIds.FirstOrDefault() ?? "Machine",
                         LastWriteTime = PersistenceScanner.WriteTime(file),
                         Enabled = task.Enabled,
                         EntryType = AutorunEntryType.ScheduledTask,
-                        EntryPath = Offline ? file : @"C:\Windows\System32\Tasks" + relative,
+                        EntryPath = Offline ? file : tasksFolder + relative,
                         EntryText = task.Text,
                         NameIsLabel = true,
                         IsWindows = true,
@@ -710,7 +727,7 @@ namespace FluxForensics.Host
         private static AutorunEntry Clone(AutorunEntry e) => new AutorunEntry
         {
             Location = e.Location, Name = e.Name, Command = e.Command, Scope = e.Scope, LastWriteTime = e.LastWriteTime, Enabled = e.Enabled,
-            EntryType = e.EntryType, EntryPath = e.EntryPath, EntryText = e.EntryText, LineNumber = e.LineNumber, HivePath = e.HivePath,
+            EntryType = e.EntryType, EntryPath = e.EntryPath, EntryText = e.EntryText, LineNumber = e.LineNumber, HivePath = e.HivePath, HiveKeyPath = e.HiveKeyPath,
             NameIsLabel = e.NameIsLabel, IsWindows = e.IsWindows, Variables = e.Variables, ResolvedTarget = e.ResolvedTarget, Home = e.Home,
         };
     }

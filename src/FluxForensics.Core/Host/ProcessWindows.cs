@@ -21,6 +21,10 @@ namespace FluxForensics.Host
         private const int ProcessCommandLineInformation = 60;
         private const int ERROR_ACCESS_DENIED = 5;
         private const int ERROR_INVALID_PARAMETER = 87;
+        private const uint STILL_ACTIVE = 259;
+        private const uint PROCESS_QUERY_INFORMATION = 0x0400;
+        private const uint PROCESS_VM_READ = 0x0010;
+        private const int ProcessBasicInformation = 0;
 
         // Read once per reader; Read is called from several threads.
         private readonly Lazy<Dictionary<int, (string Name, int Parent)>> _snapshot = new Lazy<Dictionary<int, (string Name, int Parent)>>(Snapshot);
@@ -66,6 +70,15 @@ namespace FluxForensics.Host
 
             try
             {
+                // A process object outlives the process while anyone holds a handle to it: ask whether it still runs.
+                // An exited process is reported like one that could not be opened (name and parent from the snapshot).
+                if (GetExitCodeProcess(process, out uint exitCode) && exitCode != STILL_ACTIVE)
+                {
+                    facts.Exited = true;
+                    facts.ReadErrors.Add("the process exited during the scan");
+                    return facts;
+                }
+
                 ReadImage(process, facts);
                 ReadTimes(process, facts);
                 ReadUser(process, facts);
@@ -150,7 +163,14 @@ namespace FluxForensics.Host
             NtQueryInformationProcess(process, ProcessCommandLineInformation, null, 0, out size);
             if (size <= 0 || size > 1 << 20)
             {
-                facts.ReadErrors.Add("command line: not readable");
+                // Before Windows 8.1 (and under Wine) that class does not exist: read it from the process's PEB.
+                string? fromPeb = ReadCommandLineFromPeb(facts.ProcessId);
+                if (fromPeb is null)
+                {
+                    facts.ReadErrors.Add("command line: not readable");
+                }
+
+                facts.CommandLine = fromPeb;
                 return;
             }
 
@@ -171,6 +191,72 @@ namespace FluxForensics.Host
                     facts.CommandLine = new string(chars, 0, length / 2);
                 }
             }
+        }
+
+        /// <summary>
+        /// PEB → RTL_USER_PROCESS_PARAMETERS → CommandLine through ReadProcessMemory (needs PROCESS_VM_READ). Offsets of
+        /// the native layout of this process's bitness; a 64-bit target read from a 32-bit process gives null.
+        /// </summary>
+        private static string? ReadCommandLineFromPeb(int processId)
+        {
+            IntPtr process = OpenProcess(PROCESS_QUERY_INFORMATION | PROCESS_VM_READ, false, (uint)processId);
+            if (process == IntPtr.Zero)
+            {
+                return null;
+            }
+
+            try
+            {
+                bool is64 = IntPtr.Size == 8;
+                byte* basic = stackalloc byte[64];
+                if (NtQueryInformationProcess(process, ProcessBasicInformation, basic, is64 ? 48 : 24, out _) < 0)
+                {
+                    return null;
+                }
+
+                IntPtr peb = *(IntPtr*)(basic + IntPtr.Size); // PROCESS_BASIC_INFORMATION.PebBaseAddress
+                IntPtr parameters;
+                if (peb == IntPtr.Zero || !ReadPointer(process, peb + (is64 ? 0x20 : 0x10), out parameters) || parameters == IntPtr.Zero)
+                {
+                    return null;
+                }
+
+                byte* unicode = stackalloc byte[16];
+                if (!ReadProcessMemory(process, parameters + (is64 ? 0x70 : 0x40), unicode, (UIntPtr)(is64 ? 16 : 8), out _))
+                {
+                    return null;
+                }
+
+                ushort length = *(ushort*)unicode;
+                IntPtr buffer = *(IntPtr*)(unicode + (is64 ? 8 : 4));
+                if (length == 0 || buffer == IntPtr.Zero || length > 65534)
+                {
+                    return null;
+                }
+
+                var chars = new char[length / 2];
+                fixed (char* c = chars)
+                {
+                    if (!ReadProcessMemory(process, buffer, (byte*)c, (UIntPtr)length, out _))
+                    {
+                        return null;
+                    }
+                }
+
+                return new string(chars);
+            }
+            finally
+            {
+                CloseHandle(process);
+            }
+        }
+
+        private static bool ReadPointer(IntPtr process, IntPtr address, out IntPtr value)
+        {
+            IntPtr v = IntPtr.Zero;
+            bool ok = ReadProcessMemory(process, address, (byte*)&v, (UIntPtr)IntPtr.Size, out _);
+            value = v;
+            return ok;
         }
 
         private static Dictionary<int, (string Name, int Parent)> Snapshot()
@@ -221,6 +307,12 @@ namespace FluxForensics.Host
 
         [DllImport("kernel32.dll", SetLastError = true)]
         private static extern bool QueryFullProcessImageNameW(IntPtr process, uint flags, char* name, ref uint size);
+
+        [DllImport("kernel32.dll", SetLastError = true)]
+        private static extern bool ReadProcessMemory(IntPtr process, IntPtr address, byte* buffer, UIntPtr size, out UIntPtr read);
+
+        [DllImport("kernel32.dll", SetLastError = true)]
+        private static extern bool GetExitCodeProcess(IntPtr process, out uint exitCode);
 
         [DllImport("kernel32.dll", SetLastError = true)]
         private static extern bool GetProcessTimes(IntPtr process, out long creation, out long exit, out long kernel, out long user);

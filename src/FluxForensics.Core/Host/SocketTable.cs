@@ -309,7 +309,7 @@ namespace FluxForensics.Host
                 new IPAddress(row.Slice(4, 4).ToArray()), Port(row.Slice(8)),
                 new IPAddress(row.Slice(12, 4).ToArray()), Port(row.Slice(16)),
                 WindowsState(BinaryPrimitives.ReadUInt32LittleEndian(row)))
-            { ProcessId = (int)BinaryPrimitives.ReadUInt32LittleEndian(row.Slice(20)) });
+            { ProcessId = Owner(BinaryPrimitives.ReadUInt32LittleEndian(row.Slice(20))) });
 
         public static void DecodeTcp6(ReadOnlySpan<byte> buffer, List<SocketEntry> into, List<ParseIssue> issues) =>
             Decode(buffer, Tcp6RowSize, "MIB_TCP6TABLE_OWNER_PID", into, issues, row => new SocketEntry(
@@ -317,21 +317,21 @@ namespace FluxForensics.Host
                 new IPAddress(row.Slice(0, 16).ToArray(), BinaryPrimitives.ReadUInt32LittleEndian(row.Slice(16))), Port(row.Slice(20)),
                 new IPAddress(row.Slice(24, 16).ToArray(), BinaryPrimitives.ReadUInt32LittleEndian(row.Slice(40))), Port(row.Slice(44)),
                 WindowsState(BinaryPrimitives.ReadUInt32LittleEndian(row.Slice(48))))
-            { ProcessId = (int)BinaryPrimitives.ReadUInt32LittleEndian(row.Slice(52)) });
+            { ProcessId = Owner(BinaryPrimitives.ReadUInt32LittleEndian(row.Slice(52))) });
 
         public static void DecodeUdp4(ReadOnlySpan<byte> buffer, List<SocketEntry> into, List<ParseIssue> issues) =>
             Decode(buffer, Udp4RowSize, "MIB_UDPTABLE_OWNER_PID", into, issues, row => new SocketEntry(
                 SocketProtocol.Udp,
                 new IPAddress(row.Slice(0, 4).ToArray()), Port(row.Slice(4)),
                 IPAddress.Any, 0, TcpState.Closed)
-            { ProcessId = (int)BinaryPrimitives.ReadUInt32LittleEndian(row.Slice(8)) });
+            { ProcessId = Owner(BinaryPrimitives.ReadUInt32LittleEndian(row.Slice(8))) });
 
         public static void DecodeUdp6(ReadOnlySpan<byte> buffer, List<SocketEntry> into, List<ParseIssue> issues) =>
             Decode(buffer, Udp6RowSize, "MIB_UDP6TABLE_OWNER_PID", into, issues, row => new SocketEntry(
                 SocketProtocol.Udp,
                 new IPAddress(row.Slice(0, 16).ToArray(), BinaryPrimitives.ReadUInt32LittleEndian(row.Slice(16))), Port(row.Slice(20)),
                 IPAddress.IPv6Any, 0, TcpState.Closed)
-            { ProcessId = (int)BinaryPrimitives.ReadUInt32LittleEndian(row.Slice(24)) });
+            { ProcessId = Owner(BinaryPrimitives.ReadUInt32LittleEndian(row.Slice(24))) });
 
         /// <summary>MIB_TCP_STATE.</summary>
         public static TcpState WindowsState(uint state) => state switch
@@ -350,6 +350,9 @@ namespace FluxForensics.Host
             12 => TcpState.DeleteTcb,
             _ => TcpState.Unknown,
         };
+
+        /// <summary>PID 0 is the System Idle Process: Windows lists TIME_WAIT rows under it (and Wine every row). The owner is unknown.</summary>
+        private static int? Owner(uint pid) => pid == 0 ? null : (int)pid;
 
         private delegate SocketEntry RowDecoder(ReadOnlySpan<byte> row);
 

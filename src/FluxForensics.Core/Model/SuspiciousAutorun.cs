@@ -36,6 +36,10 @@ namespace FluxForensics.Model
         /// <summary>The hive file a registry entry was read from offline (SOFTWARE, SYSTEM, a user's NTUSER.DAT); null for the live registry.</summary>
         public string? HivePath { get; internal set; }
 
+        /// <summary>For registry entries, the key's path inside its hive (EntryPath without the HKLM\SOFTWARE, HKLM\SYSTEM or
+        /// HKU\&lt;SID&gt; prefix), e.g. <c>Software\Microsoft\Windows\CurrentVersion\Run</c> of an NTUSER.DAT.</summary>
+        public string? HiveKeyPath { get; internal set; }
+
         /// <summary>The arguments given to <see cref="ImagePath"/> (after launchers are unwrapped).</summary>
         public string? Arguments { get; internal set; }
 

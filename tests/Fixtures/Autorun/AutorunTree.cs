@@ -151,6 +151,14 @@ namespace FluxForensics.Fixtures.Autorun
                 {
                     run.LastWritten = incident;
                     run.String("CrashReportSaver", "\"" + PayloadWindowsPath + "\"");
+
+                    // A value the user switched off in Task Manager: StartupApproved holds 03 00 00 00 + FILETIME. The
+                    // incident's value has no record there, which means enabled.
+                    run.String("OneDriveSetup", @"C:\Windows\SysWOW64\OneDriveSetup.exe /thfirstsetup");
+                    var disabled = new byte[12];
+                    disabled[0] = 3;
+                    BinaryPrimitives.WriteInt64LittleEndian(disabled.AsSpan(4), old.ToFileTimeUtc());
+                    ntuser.Key(@"Software\Microsoft\Windows\CurrentVersion\Explorer\StartupApproved\Run").Binary("OneDriveSetup", disabled);
                 }
 
                 RegfWriter.WriteFile(Local(root, $@"C:\Users\{name}\NTUSER.DAT"), ntuser, $@"\??\C:\Users\{name}\ntuser.dat");

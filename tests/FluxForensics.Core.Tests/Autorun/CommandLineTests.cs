@@ -96,6 +96,7 @@ namespace FluxForensics.Tests.Autorun
         [InlineData("-/usr/bin/foo", "/usr/bin/foo")]
         [InlineData("!!/lib/systemd/systemd-timesyncd", "/lib/systemd/systemd-timesyncd")]
         [InlineData("@/usr/sbin/x x-name --flag", "/usr/sbin/x")]
+        [InlineData("SERVICE_MODE=1 /usr/lib/x86_64-linux-gnu/e2fsprogs/e2scrub_all_cron", "/usr/lib/x86_64-linux-gnu/e2fsprogs/e2scrub_all_cron")]
         public void PosixCommandsGiveTheProgram(string line, string program)
         {
             Assert.Equal(program, CommandLine.ParsePosix(line).FinalImage);

@@ -95,6 +95,38 @@ namespace FluxForensics.Tests.Autorun
             Assert.All(found.Where(f => f.ImagePath == payload), f => Assert.Equal(found.First(f => f.ImagePath == payload).Sha256, f.Sha256));
         }
 
+        [Fact]
+        public void SystemdTimerRunsTheCommandOfItsService()
+        {
+            PlantCleanLinux();
+            Write("/tmp/.x/beacon", "payload");
+            Write("/etc/systemd/system/logrotate-extra.service", "[Service]\nType=oneshot\nExecStart=/tmp/.x/beacon --once\n");
+            string timer = Write("/etc/systemd/system/logrotate-extra.timer", "[Timer]\nOnCalendar=hourly\nUnit=logrotate-extra.service\n");
+            SuspiciousAutorun t = Assert.Single(Scan(), f => f.EntryPath == timer);
+            Assert.Equal("SystemdUnit", t.EntryType);
+            Assert.Equal("/tmp/.x/beacon --once", t.Command);
+            Assert.Equal("/tmp/.x/beacon", t.ImagePath);
+            Assert.True(t.IsHidden);
+            Assert.Contains(t.Reasons, r => r.Reason.Contains("/tmp"));
+        }
+
+        [Fact]
+        public void AbsoluteLinksInsideAnOfflineRootStayInsideTheRoot()
+        {
+            PlantCleanLinux();
+            Write("/lib/systemd/system/updater.service", "[Service]\nExecStart=/usr/local/bin/updater\n");
+            Directory.CreateDirectory(Path.Combine(_root, "etc/systemd/system"));
+            File.CreateSymbolicLink(Path.Combine(_root, "etc/systemd/system/updater.service"), "/lib/systemd/system/updater.service");
+            Write("/var/tmp/.u/updater", "payload inside the root");
+            Directory.CreateDirectory(Path.Combine(_root, "usr/local/bin"));
+            File.CreateSymbolicLink(Path.Combine(_root, "usr/local/bin/updater"), "/var/tmp/.u/updater");
+
+            SuspiciousAutorun unit = Assert.Single(Scan(), f => f.EntryType == "SystemdUnit" && f.Name == "updater" && f.Location == "/etc/systemd/system");
+            Assert.Equal("[Service]\nExecStart=/usr/local/bin/updater\n", unit.EntryText);
+            Assert.True(unit.ImageExists);
+            Assert.Equal(Path.Combine(_root, "var/tmp/.u/updater"), unit.Path);
+        }
+
         [SkippableFact]
         public void WindowsTreeFromCorpusHivesTasksAndShortcuts()
         {

@@ -96,6 +96,25 @@ namespace FluxForensics.Tests.Autorun
         }
 
         [SkippableFact]
+        public void ArtemisWin10NtuserHeaderTypedUrlsAndKeyCount()
+        {
+            RegistryHive hive = Load("puffyCid__artemis/forensics/tests/test_data/windows/registry/win10/NTUSER.DAT");
+            Assert.Equal(20u, hive.PrimarySequenceNumber);
+            Assert.Equal(5u, hive.MinorVersion);
+            Assert.Equal(32u, hive.RootCellOffset);
+            Assert.Equal(196608u, hive.HiveBinsDataSize);
+            Assert.Equal(@"\??\C:\Users\Default\NTUSER.DAT", hive.FileName);
+            Assert.Equal(89477030u, hive.Checksum);
+            Assert.True(hive.ChecksumValid);
+            RegistryKey typed = hive.OpenKey(@"SOFTWARE\Microsoft\Internet Explorer\TypedURLs")!;
+            RegistryValue url1 = typed.Value("url1")!;
+            Assert.Equal(RegistryValueType.String, url1.Type);
+            Assert.Equal("http://go.microsoft.com/fwlink/p/?LinkId=255141", url1.String);
+            Assert.Equal(new DateTime(2019, 12, 7, 9, 16, 14, 599, DateTimeKind.Utc), new DateTime(typed.LastWriteTime!.Value.Ticks - typed.LastWriteTime.Value.Ticks % TimeSpan.TicksPerMillisecond, DateTimeKind.Utc));
+            Assert.Equal(666, hive.Root!.Descendants().Count());
+        }
+
+        [SkippableFact]
         public void YarpEmptyHive()
         {
             RegistryHive hive = Load(Yarp("EmptyHive"));
@@ -182,6 +201,18 @@ namespace FluxForensics.Tests.Autorun
             Assert.NotNull(hive.Root);
             _ = hive.Root!.Descendants().SelectMany(k => k.Values()).Count();
             Assert.NotEmpty(hive.Issues);
+        }
+
+        [SkippableFact]
+        public void IssuesMetDuringTheWalkReachTheCallback()
+        {
+            RegistryHive hive = Load(Yarp("BadSubkeyHive"));
+            int before = hive.Issues.Count;
+            var seen = new System.Collections.Generic.List<FluxForensics.Model.ParseIssue>();
+            hive.IssueFound = seen.Add;
+            _ = hive.Root!.Descendants().Count();
+            Assert.NotEmpty(seen);
+            Assert.Equal(hive.Issues.Count - before, seen.Count);
         }
 
         [SkippableFact]

@@ -162,6 +162,22 @@ namespace FluxForensics.Tests.Capture
             Assert.Single(run.Packets);
         }
 
+        [Theory]
+        [InlineData(new byte[] { 0x28, 0xB5, 0x2F, 0xFD, 0, 0, 0, 0 }, "zstd")]
+        [InlineData(new byte[] { 0x42, 0x5A, 0x68, 0x39, 0, 0, 0, 0 }, "bzip2")]
+        [InlineData(new byte[] { 0x50, 0x4B, 0x03, 0x04, 0, 0, 0, 0 }, "not a pcap")]
+        public void OtherCompressionsAreNamedInTheIssue(byte[] head, string expected)
+        {
+            using var dir = new TempDir();
+            string path = dir.File("x.pcapng.z", head);
+
+            var run = ReadRun.Of(path);
+
+            var issue = Assert.Single(run.Issues);
+            Assert.Equal(0, issue.Offset);
+            Assert.Contains(expected, issue.Message);
+        }
+
         [Fact]
         public void MissingFileIsAPerItemErrorNotAnException()
         {
@@ -309,6 +325,29 @@ namespace FluxForensics.Tests.Capture
             Assert.Equal(corrupt, run.Issues[0].Offset);
             Assert.Contains("corrupt block length", run.Issues[0].Message);
             Assert.Contains("resynchronised", run.Issues[1].Message);
+        }
+
+        [Fact]
+        public void ResynchronisesOnASectionInTheOtherByteOrder()
+        {
+            using var dir = new TempDir();
+            var first = new PcapNgBuilder(bigEndian: false);
+            first.Interface(1);
+            first.Enhanced(0, Ticks(0), Ethernet(UdpV4("10.0.0.1", "10.0.0.2", 1, 53, Payload(8))));
+            long corrupt = first.Position;
+            first.U32(6);
+            first.U32(0xFFFFFFF0);
+            first.Raw(Payload(24, 0x90));
+            var second = new PcapNgBuilder(bigEndian: true);
+            second.Interface(101);
+            second.Enhanced(0, Ticks(1), UdpV4("10.0.0.3", "10.0.0.2", 2, 53, Payload(8)));
+            string path = dir.File("two-orders.pcapng", first.ToArray().Concat(second.ToArray()).ToArray());
+
+            var run = ReadRun.Of(path);
+
+            Assert.Equal(new ushort[] { 1, 2 }, run.Packets.Select(p => p.SourcePort));
+            Assert.Equal(corrupt, run.Issues[0].Offset);
+            Assert.Contains($"resynchronised at offset {first.Position}", run.Issues[1].Message);
         }
 
         [Fact]

@@ -230,6 +230,41 @@ namespace FluxForensics.Tests.Capture
             }
         }
 
+        [Theory]
+        [InlineData(true)]
+        [InlineData(false)]
+        public void ALengthReadFromTheFileAllocatesNothingByItself(bool pcapng)
+        {
+            // A 2 KB file whose record claims 16 MB: the reader must not allocate for bytes that are not there.
+            byte[] bytes;
+            if (pcapng)
+            {
+                var b = new PcapNgBuilder(false);
+                b.Interface(1);
+                b.U32(6);
+                b.U32(16 * 1024 * 1024 - 64);
+                b.Raw(new byte[2000]);
+                bytes = b.ToArray();
+            }
+            else
+            {
+                bytes = Pcap(false, false, 1, new[] { new PcapRecord(Ticks(0), new byte[2000], caplen: 16 * 1024 * 1024 - 64) }, snapLength: 16 * 1024 * 1024);
+            }
+
+            CaptureReader.Read(Array.Empty<string>(), (in DecodedPacket p) => { }, null, null, default); // warm up
+            using var stream = new MemoryStream(bytes);
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            using (var reader = new CaptureFileReader(stream, "lying", _ => { }, 64 * 1024))
+            {
+                while (reader.ReadNext())
+                {
+                }
+            }
+
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            Assert.True(allocated < 1024 * 1024, $"allocated {allocated:N0} bytes");
+        }
+
         [Fact]
         public void ReadingAllocatesNothingPerPacket()
         {

@@ -181,6 +181,39 @@ namespace FluxForensics.Tests.Capture
         }
 
         [SkippableFact]
+        public void SnapLengthCutsLiveFramesAndTheWireLengthIsKept()
+        {
+            Skip.IfNot(IsRoot, "live capture on 'lo' needs root (or CAP_NET_RAW)");
+            InterfacesOrSkip();
+            using var receiver = new UdpClient(new IPEndPoint(IPAddress.Loopback, 0));
+            int port = ((IPEndPoint)receiver.Client.LocalEndPoint!).Port;
+            var seen = new List<(int Wire, int Payload, bool Truncated)>();
+            var issues = new List<FluxForensics.Model.ParseIssue>();
+            Task? sender = null;
+
+            var result = LiveCapture.Capture(
+                new LiveCaptureOptions
+                {
+                    InterfaceName = "lo", PacketCount = 3, Duration = TimeSpan.FromSeconds(20), SnapLength = 96, Filter = $"udp and dst port {port}",
+                    Started = () => sender = Task.Run(() =>
+                    {
+                        using var client = new UdpClient();
+                        for (int i = 0; i < 3; i++)
+                        {
+                            client.Send(new byte[500], 500, new IPEndPoint(IPAddress.Loopback, port));
+                        }
+                    }),
+                },
+                (in DecodedPacket p) => seen.Add((p.WireLength, p.Payload.Length, p.PayloadTruncated)), issues.Add, NullReporter.Instance, default);
+            sender?.Wait();
+
+            Assert.Equal(3, result.PacketCount);
+            Assert.All(seen, s => Assert.Equal((14 + 20 + 8 + 500, 96 - 42, true), s));
+            Assert.Equal(3, issues.Count);
+            Assert.All(issues, i => Assert.Contains("snap length", i.Message));
+        }
+
+        [SkippableFact]
         public void DurationEndsAQuietCaptureAndCancellationEndsItEarly()
         {
             Skip.IfNot(IsRoot, "live capture on 'lo' needs root (or CAP_NET_RAW)");
@@ -226,6 +259,56 @@ namespace FluxForensics.Tests.Capture
             Assert.Contains("filter", e.Message);
         }
 
+        private static int RunIp(string arguments)
+        {
+            var ip = new[] { "/usr/sbin/ip", "/sbin/ip", "/usr/bin/ip", "/bin/ip" }.FirstOrDefault(File.Exists);
+            if (ip is null)
+            {
+                return -1;
+            }
+
+            using var p = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo(ip, arguments) { UseShellExecute = false, RedirectStandardError = true })!;
+            p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            return p.ExitCode;
+        }
+
+        [SkippableFact]
+        public void InterfaceRemovedDuringCaptureEndsItWithAWarningInsteadOfWaitingForTheDuration()
+        {
+            Skip.IfNot(IsRoot, "creating a veth pair and capturing on it needs root");
+            InterfacesOrSkip();
+            string name = "ffc" + (Environment.ProcessId % 100000);
+            Skip.If(RunIp($"link add {name}a type veth peer name {name}b") != 0, "cannot create a veth pair here (ip link add … type veth)");
+            try
+            {
+                RunIp($"link set {name}a up");
+                RunIp($"link set {name}b up");
+                var reporter = new RecordingReporter();
+                var watch = System.Diagnostics.Stopwatch.StartNew();
+
+                var result = LiveCapture.Capture(
+                    new LiveCaptureOptions
+                    {
+                        InterfaceName = name + "a", Duration = TimeSpan.FromSeconds(60),
+                        Started = () => Task.Run(() =>
+                        {
+                            Thread.Sleep(300);
+                            RunIp($"link del {name}a");
+                        }),
+                    },
+                    (in DecodedPacket p) => { }, null, reporter, default);
+
+                Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"capture lasted {watch.Elapsed}");
+                Assert.Contains(reporter.Warnings, w => w.Contains("stopped by itself"));
+                Assert.True(result.Completed);
+            }
+            finally
+            {
+                RunIp($"link del {name}a"); // gone already when the test passed
+            }
+        }
+
         [Fact]
         public void MissingLibraryFailuresBecomeTheDedicatedExceptionSayingWhatToInstall()
         {
@@ -236,6 +319,23 @@ namespace FluxForensics.Tests.Capture
             var e = new CaptureLibraryMissingException(new DllNotFoundException("libpcap.so"));
             Assert.Contains("libpcap0.8", e.Message);
             Assert.Contains("Npcap", e.Message);
+        }
+
+        [Fact]
+        public void FrameQueueDeliversWhatWasQueuedAfterTheCaptureEndsThenReportsTheEnd()
+        {
+            using var queue = new LiveCapture.FrameQueue(capacity: 8, maxBytes: 1 << 20);
+            queue.Enqueue(1, new byte[] { 9 }, 1);
+            queue.Complete(error: true);
+            var frame = new LiveCapture.FrameQueue.Frame();
+            Assert.True(queue.IsCompleted);
+            Assert.True(queue.EndedWithError);
+            Assert.True(queue.TryDequeue(ref frame, 0));
+            Assert.Equal(9, frame.Buffer[0]);
+            queue.Return(ref frame);
+            var watch = System.Diagnostics.Stopwatch.StartNew();
+            Assert.False(queue.TryDequeue(ref frame, 0));
+            Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5));
         }
 
         [Fact]

@@ -32,6 +32,28 @@ namespace FluxForensics.Tests.Listener
             }
         }
 
+        [SkippableFact]
+        public void AnImageWithTheHiddenAttributeOnAnNtfsMountIsHiddenAndKeepsItsVersionInfo()
+        {
+            string? why = FluxForensics.Tests.Usb.ScratchMount.WhyNot("ntfs");
+            Skip.If(why is not null, why);
+            string pidgin = Corpus.PeNet("pidgin.exe");
+            Skip.If(Corpus.WhyMissing(pidgin) is not null, Corpus.WhyMissing(pidgin));
+            using var mount = FluxForensics.Tests.Usb.ScratchMount.Ntfs();
+            string image = Path.Combine(mount.MountPoint, "mobile7.exe");
+            File.Copy(pidgin, image);
+            Assert.False(FileFactsReader.Read(image).IsHidden);
+
+            // Hidden|System as an investigator sees it on the disk, set through ntfs-3g's attribute xattr.
+            FluxForensics.Tests.Usb.ScratchMount.Run("/usr/bin/setfattr", "-n", "system.ntfs_attrib_be", "-v", "0x00000026", image);
+            var facts = FileFactsReader.Read(image);
+            Assert.True(facts.IsHidden);
+            Assert.True(facts.IsSystem);
+            Assert.Equal("Hidden attribute (ntfs-3g xattr)", facts.HiddenReason);
+            Assert.Equal("The Pidgin developer community", facts.CompanyName);
+            Assert.Equal(SignatureStatuses.EmbeddedSignaturePresent, facts.SignatureStatus);
+        }
+
         [Fact]
         public void AMissingFileIsSaidToBeMissing()
         {

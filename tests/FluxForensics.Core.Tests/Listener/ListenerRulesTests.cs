@@ -89,7 +89,10 @@ namespace FluxForensics.Tests.Listener
         {
             var f = Evaluate(new[] { Listen(SocketProtocol.Tcp, "0.0.0.0", 5000, 11) },
                 new[] { Owner(11, "/opt/app/app.exe", pe: true, company: "Contoso", description: "App", original: "app.exe", signature: SignatureStatuses.NoEmbeddedSignature) }).Single();
-            var reason = Assert.Single(f.Reasons);
+            Assert.Equal("listens on TCP 5000, not a relay port (TCP 80, 443, 8080, UDP 53)", f.Reasons[0].Reason);
+            Assert.Equal(0, f.Reasons[0].Points);
+            var reason = f.Reasons[1];
+            Assert.Equal(2, f.Reasons.Length);
             Assert.Contains("only its presence was checked", reason.Reason);
             Assert.Equal(ListenerRules.NoEmbeddedSignaturePoints, reason.Points);
         }
@@ -132,6 +135,7 @@ namespace FluxForensics.Tests.Listener
             sockets.AddRange(Enumerable.Range(0, 30).Select(i => Connection(8443, $"198.{i}.1.1", 50000 + i, 40)));
             sockets.Add(Connection(45000, "203.0.113.9", 5432, 40));
             var f = Evaluate(sockets, new[] { Owner(40, "/usr/bin/server") }).Single();
+            Assert.NotEmpty(f.Reasons); // every finding says what it is about
             Assert.Equal(1, f.OutboundConnectionCount);
             Assert.Equal(new[] { 5432 }, f.RemotePorts);
             Assert.Equal(0, f.RiskScore);
@@ -177,6 +181,33 @@ namespace FluxForensics.Tests.Listener
             var unknown = findings.Single(f => f.ProcessId == 0);
             Assert.Contains(unknown.Reasons, r => r.Reason.StartsWith("owning process could not be determined"));
             Assert.Contains(unknown.Reasons, r => r.Reason == "listens on UDP 53 without being a known server for it");
+        }
+
+        [Fact]
+        public void AnImageThatCannotBeOpenedIsAReasonAndTheRestIsStillJudged()
+        {
+            var owner = Owner(90, "/tmp/.x/relay", hidden: true, location: "under /tmp (temporary)");
+            owner.Image!.ReadError = "cannot read '/tmp/.x/relay': Permission denied";
+            var f = Evaluate(new[] { Listen(SocketProtocol.Tcp, "0.0.0.0", 80, 90) }, new[] { owner }).Single();
+            Assert.Contains(f.Reasons, r => r.Reason == "not read: image content (cannot read '/tmp/.x/relay': Permission denied)" && r.Points == 0);
+            Assert.Contains("image: cannot read '/tmp/.x/relay': Permission denied", f.ReadErrors);
+            Assert.Equal(ListenerRules.SuspiciousPortPoints + ListenerRules.HiddenPoints + ListenerRules.UserWritablePoints, f.RiskScore);
+            Assert.Null(f.Sha256);
+        }
+
+        [Fact]
+        public void AHiddenProgramRunByARuntimeHostCountsAsHidden()
+        {
+            var process = new ProcessFacts(95) { Name = "dotnet", ImagePath = "/usr/share/dotnet/dotnet", CommandLine = "dotnet /tmp/.x/relay.dll" };
+            var host = new FileFacts("/usr/share/dotnet/dotnet") { Exists = true, IsElf = true };
+            var program = new FileFacts("/tmp/.x/relay.dll") { Exists = true, IsHidden = true, HiddenReason = "dot-name '.x' in the path", IsUserWritableLocation = true, LocationReason = "under /tmp (temporary)" };
+            var f = Evaluate(new[] { Listen(SocketProtocol.Udp, "0.0.0.0", 53, 95) }, new[] { new SocketOwner(process, host, program) }).Single();
+            var reasons = f.Reasons.Select(r => r.Reason).ToList();
+            Assert.Contains("program run by dotnet is hidden (dot-name '.x' in the path): /tmp/.x/relay.dll", reasons);
+            Assert.Contains("program run by dotnet is in a user-writable or temporary location (under /tmp (temporary))", reasons);
+            Assert.True(f.IsHidden);
+            Assert.Equal("/tmp/.x/relay.dll", f.HostedProgramPath);
+            Assert.Equal(ListenerRules.SuspiciousPortPoints + ListenerRules.HiddenPoints + ListenerRules.UserWritablePoints, f.RiskScore);
         }
 
         [Fact]

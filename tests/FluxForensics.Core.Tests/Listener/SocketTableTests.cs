@@ -167,11 +167,14 @@ namespace FluxForensics.Tests.Listener
         {
             var sockets = new List<SocketEntry>();
             var issues = new List<ParseIssue>();
-            WindowsSocketTableDecoder.DecodeTcp4(Table(2,
+            WindowsSocketTableDecoder.DecodeTcp4(Table(3,
                 Tcp4Row(2, "0.0.0.0", 80, "0.0.0.0", 0, 4242),
-                Tcp4Row(5, "192.168.1.10", 49801, "203.0.113.7", 80, 4242)), sockets, issues);
+                Tcp4Row(5, "192.168.1.10", 49801, "203.0.113.7", 80, 4242),
+                Tcp4Row(11, "192.168.1.10", 49700, "203.0.113.8", 80, 0)), sockets, issues);
             Assert.Empty(issues);
-            Assert.Equal(2, sockets.Count);
+            Assert.Equal(3, sockets.Count);
+            Assert.Equal(TcpState.TimeWait, sockets[2].State);
+            Assert.Null(sockets[2].ProcessId); // PID 0 (System Idle Process) means: no owner.
             Assert.Equal(TcpState.Listen, sockets[0].State);
             Assert.Equal(80, sockets[0].LocalPort);
             Assert.Equal(4242, sockets[0].ProcessId);
