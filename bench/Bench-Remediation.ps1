@@ -140,8 +140,8 @@ Ratio Remove-FluxInfection / baseline: $('{0:N2}' -f ($mFlux / $mBase)).
 Rounds (s): Remove-FluxInfection $(($flux | ForEach-Object { '{0:N2}' -f $_ }) -join ', '); baseline $(($baseline | ForEach-Object { '{0:N2}' -f $_ }) -join ', '); restore $(($restore | ForEach-Object { '{0:N2}' -f $_ }) -join ', ').
 
 The journal is flushed (fsync) once per batch of up to 256 intents before any action of the batch runs, and once
-after the batch for the marks, instead of twice per action; each file copied off the stick is fsynced and hashed
-before the original is removed, which the baseline does not do.
+after the batch for the marks, instead of twice per action; each file copied off the stick is verified by SHA-256
+and made durable (one syncfs per batch) before its original is removed, which the baseline does not do.
 "@
 Set-Content -LiteralPath $ResultPath -Value $text
 Write-Host $text

@@ -64,8 +64,18 @@ AfterAll {
         try { if (-not $p.HasExited) { $p.Kill() } } catch { }
         $p.Dispose()
     }
-    foreach ($m in $mounts) { & umount $m 2>&1 | Out-Null }
-    if ($temp -and (Test-Path -LiteralPath $temp) -and $temp.StartsWith([System.IO.Path]::GetTempPath())) {
+    # ntfs-3g can still be busy for a moment after the last access: retry, then detach lazily. Never delete through a mount.
+    $stillMounted = $false
+    foreach ($m in $mounts) {
+        for ($i = 0; $i -lt 10; $i++) {
+            & umount $m 2>&1 | Out-Null
+            if (-not (& findmnt -n $m)) { break }
+            Start-Sleep -Milliseconds 300
+        }
+        if (& findmnt -n $m) { & umount -l $m 2>&1 | Out-Null }
+        if (& findmnt -n $m) { $stillMounted = $true }
+    }
+    if (-not $stillMounted -and $temp -and (Test-Path -LiteralPath $temp) -and $temp.StartsWith([System.IO.Path]::GetTempPath())) {
         Remove-Item -LiteralPath $temp -Recurse -Force -ErrorAction SilentlyContinue
     }
 }

@@ -205,14 +205,43 @@ namespace FluxForensics.Remediation
             }
         }
 
-        /// <summary>Copies with the data flushed to the disk before returning.</summary>
-        public static void CopyDurably(string from, string to)
+        /// <summary>Copies with the data flushed to the disk before returning; with <paramref name="flush"/> false the caller
+        /// makes it durable later with <see cref="SyncFileSystem"/> (one flush for a whole batch).</summary>
+        public static void CopyDurably(string from, string to, bool flush = true)
         {
             using (var source = new FileStream(from, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16))
             using (var target = new FileStream(to, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16))
             {
                 source.CopyTo(target, 1 << 16);
-                target.Flush(true);
+                target.Flush(flush || IsWindows);
+            }
+        }
+
+        /// <summary>syncfs(2): everything written to the file system holding <paramref name="path"/> is on the disk after it.
+        /// Windows flushes each file as it is written instead.</summary>
+        public static void SyncFileSystem(string path)
+        {
+            if (IsWindows)
+            {
+                return;
+            }
+
+            int fd = Native.open(path, 0x80000 /* O_CLOEXEC */, 0);
+            if (fd < 0)
+            {
+                throw new IOException($"open '{path}' for syncfs failed (errno {Marshal.GetLastWin32Error()}).");
+            }
+
+            try
+            {
+                if (Native.syncfs(fd) != 0)
+                {
+                    throw new IOException($"syncfs on '{path}' failed (errno {Marshal.GetLastWin32Error()}).");
+                }
+            }
+            finally
+            {
+                Native.close(fd);
             }
         }
 
@@ -403,6 +432,9 @@ namespace FluxForensics.Remediation
 
             [DllImport("libc", SetLastError = true)]
             public static extern int fsync(int fd);
+
+            [DllImport("libc", SetLastError = true)]
+            public static extern int syncfs(int fd);
 
             [DllImport("libc", SetLastError = true)]
             public static extern int close(int fd);

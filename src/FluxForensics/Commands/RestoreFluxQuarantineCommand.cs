@@ -73,9 +73,9 @@ namespace FluxForensics.Commands
                 }
 
                 results.AddRange(engine.Restore(ids, (item, description) => ShouldProcess(item.Target, description), CancellationToken));
-                if (PassThru || whatIf)
+                if (PassThru)
                 {
-                    WriteObject(results.Where(r => PassThru || r.Status == "WhatIf").Where(_ => PassThru), enumerateCollection: true);
+                    WriteObject(results, enumerateCollection: true);
                 }
             }
             finally
