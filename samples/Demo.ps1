@@ -13,15 +13,17 @@ param(
 $ErrorActionPreference = 'Stop'
 $ConfirmPreference = 'None'
 $ProgressPreference = 'SilentlyContinue'
+# Plain, wide text: the demo's output is meant to be read in logs and pasted into README.md.
+if ($PSVersionTable.PSVersion.Major -ge 7) { $PSStyle.OutputRendering = 'PlainText' }
 Import-Module (Join-Path $ModulePath 'FluxForensics.psd1') -Force
 
-function Show-Step([string] $Title, [scriptblock] $Script, [string] $Needs) {
+function Show-Step([string] $Title, [scriptblock] $Script, [string] $Needs, [string] $Empty = '(no findings)') {
     Write-Host ''
     Write-Host "PS> $Title" -ForegroundColor Cyan
     if ($Needs -and -not (Test-Path -LiteralPath $Needs)) { Write-Host "  (skipped: $Needs was not generated)" -ForegroundColor Yellow; return }
     try {
         $out = & $Script
-        if ($null -eq $out) { Write-Host '  (no findings)' } else { $out | Out-Host }
+        if ($null -eq $out) { if ($Empty) { Write-Host "  $Empty" } } else { Write-Host (($out | Out-String -Width 220).TrimEnd()) }
     }
     catch {
         if ($_.FullyQualifiedErrorId -like 'NotImplementedYet*') { Write-Host "  ($($_.Exception.Message))" -ForegroundColor Yellow }
@@ -51,7 +53,7 @@ if (Get-Variable -Name analysis -Scope Script -ErrorAction SilentlyContinue) {
     Show-Step '($analysis | Where-Object Kind -eq FluxDomain | Select-Object -First 1).Reasons' { ($analysis | Where-Object Kind -eq 'FluxDomain' | Sort-Object FluxScore -Descending | Select-Object -First 1).Reasons | Format-Table -AutoSize }
 }
 Show-Step 'Find-UsbLnkTrap -Path out/samples/usb' { Find-UsbLnkTrap -LiteralPath $usb } $usb
-Show-Step 'Find-UsbLnkTrap -Path out/samples/usb | Remove-FluxInfection -WhatIf' { Find-UsbLnkTrap -LiteralPath $usb | Remove-FluxInfection -WhatIf -QuarantinePath (Join-Path $SamplePath 'quarantine') } $usb
+Show-Step 'Find-UsbLnkTrap -Path out/samples/usb | Remove-FluxInfection -WhatIf' { Find-UsbLnkTrap -LiteralPath $usb | Remove-FluxInfection -WhatIf -QuarantinePath (Join-Path $SamplePath 'quarantine') } $usb ''
 Show-Step 'Get-SuspiciousAutorun -Root out/samples/autorun-windows' { Get-SuspiciousAutorun -Root $autorunWindows } $autorunWindows
 Show-Step 'Get-SuspiciousAutorun -Root out/samples/autorun-linux' { Get-SuspiciousAutorun -Root $autorunLinux } $autorunLinux
 Show-Step 'Get-FluxListener | Select-Object -First 5   # this machine' { Get-FluxListener -WarningAction SilentlyContinue | Select-Object -First 5 }
