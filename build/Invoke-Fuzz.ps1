@@ -36,7 +36,9 @@ Copy-Item -LiteralPath (Join-Path $root "tests/Fuzz/FluxForensics.Fuzz/bin/$Conf
 if ($LASTEXITCODE) { throw 'sharpfuzz instrumentation failed.' }
 
 $harness = Join-Path $bin 'FluxForensics.Fuzz.dll'
-$all = @(& dotnet $harness list)
+# Listing targets and building seeds may call Core; instrumented Core only runs under afl-fuzz, so use the plain build.
+$plainHarness = Join-Path $root "tests/Fuzz/FluxForensics.Fuzz/bin/$Configuration/net10.0/FluxForensics.Fuzz.dll"
+$all = @(& dotnet $plainHarness list)
 # From `pwsh -File`, a comma list arrives as one string.
 $chosen = if ($Target) { @($Target | ForEach-Object { $_ -split ',' } | Where-Object { $_ }) } else { $all }
 $env:AFL_SKIP_BIN_CHECK = '1'; $env:AFL_NO_UI = '1'; $env:AFL_SKIP_CPUFREQ = '1'; $env:AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES = '1'
@@ -77,7 +79,7 @@ foreach ($name in $chosen) {
     $seedDir = Join-Path $work "$name/in"
     $output = Join-Path $work "$name/out"
     foreach ($d in $seedDir, $output) { if (Test-Path -LiteralPath $d) { Remove-Item -LiteralPath $d -Recurse -Force } }
-    & dotnet $harness seeds $name $seedDir
+    & dotnet $plainHarness seeds $name $seedDir
     $log = Join-Path $work "$name/afl.log"
     $arguments = @('-i', $seedDir, '-o', $output, '-V', [string]($Minutes * 60), '-t', '5000', '-m', 'none', '--', 'dotnet', $harness, 'afl', $name)
     Write-Host "fuzzing $name for $Minutes min"
@@ -90,7 +92,7 @@ $report = Join-Path $root 'bench/FUZZING-run.md'
 $lines = @(
     "# Fuzzing run $(Get-Date -Format 'yyyy-MM-dd HH:mm') UTC",
     '',
-    "Machine: $([Environment]::ProcessorCount) cores, $([Math]::Round((Get-Content /proc/meminfo -TotalCount 1) -replace '\D', '') / 1MB) GiB, $(& afl-fuzz -h 2>&1 | Select-String -Pattern 'afl-fuzz\+\+[^ ]*' | ForEach-Object { $_.Matches[0].Value } | Select-Object -First 1), SharpFuzz 2.3.0, $Parallel target(s) at a time.",
+    "Machine: $([Environment]::ProcessorCount) cores, $([Math]::Round([double]((Get-Content /proc/meminfo -TotalCount 1) -replace '\D', '') / 1MB, 1)) GiB, $((& afl-fuzz -h 2>&1 | Out-String) -replace '\x1b\[[0-9;]*m', '' | Select-String -Pattern 'afl-fuzz\+\+[0-9a-z.]+' | ForEach-Object { $_.Matches[0].Value } | Select-Object -First 1), SharpFuzz 2.3.0, $Parallel target(s) at a time.",
     '',
     '| Target | Minutes | Executions | Exec/s | Paths (corpus) | Bitmap coverage | Crashes | Hangs |',
     '|---|---:|---:|---:|---:|---:|---:|---:|'
