@@ -68,7 +68,9 @@ namespace FluxForensics.Fuzz
                 {
                     Directory.CreateDirectory(args[2]);
                     int i = 0;
-                    foreach (var s in SmokeRunner.LoadSeeds(seedTarget, paths))
+                    // Regression inputs stay out of AFL's seeds: afl-fuzz 4.04c aborted its dry run ("No instrumentation detected")
+                    // when one came first; the smoke run and the test suite replay them instead.
+                    foreach (var s in SmokeRunner.LoadSeeds(seedTarget, paths, includeRegressions: false))
                     {
                         // AFL works best on small seeds: cap them.
                         File.WriteAllBytes(Path.Combine(args[2], $"seed-{i++:D3}"), s.Length > 64 * 1024 ? s.Take(64 * 1024).ToArray() : s);

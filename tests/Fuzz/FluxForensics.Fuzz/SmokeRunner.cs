@@ -22,7 +22,7 @@ namespace FluxForensics.Fuzz
     {
         public const int MaxSeeds = 64;
 
-        public static IReadOnlyList<byte[]> LoadSeeds(IFuzzTarget target, FuzzPaths paths)
+        public static IReadOnlyList<byte[]> LoadSeeds(IFuzzTarget target, FuzzPaths paths, bool includeRegressions = true)
         {
             var seeds = target.SeedFiles(paths).Take(MaxSeeds).Select(File.ReadAllBytes).ToList();
             if (target is IGeneratedSeeds generated)
@@ -31,7 +31,7 @@ namespace FluxForensics.Fuzz
             }
 
             string regressions = Path.Combine(paths.Regressions, target.Name);
-            if (Directory.Exists(regressions))
+            if (includeRegressions && Directory.Exists(regressions))
             {
                 seeds.AddRange(Directory.EnumerateFiles(regressions).OrderBy(f => f, StringComparer.Ordinal).Select(File.ReadAllBytes));
             }
