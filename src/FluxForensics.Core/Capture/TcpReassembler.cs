@@ -378,12 +378,13 @@ namespace FluxForensics.Capture
 
                 pending.RemoveAt(0);
                 dir.BufferedBytes -= first.Length;
-                int skip = -delta;
+                // As in Accept: a segment exactly 2^31 behind (delta == int.MinValue) cannot be negated in an int; it is old data.
+                long skip = -(long)delta;
                 if (skip < first.Length)
                 {
                     dir.RetransmittedBytes += skip;
                     RetransmittedBytes += skip;
-                    Deliver(flow, fromClient, dir, new ReadOnlySpan<byte>(first.Buffer, skip, first.Length - skip), ticks);
+                    Deliver(flow, fromClient, dir, new ReadOnlySpan<byte>(first.Buffer, (int)skip, first.Length - (int)skip), ticks);
                 }
                 else
                 {
