@@ -56,11 +56,27 @@ namespace FluxForensics.Fuzz.Autorun
     }
 
     /// <summary>Command lines as stored in Run values and unit files.</summary>
-    public sealed class CommandLineTarget : IFuzzTarget
+    public sealed class CommandLineTarget : IFuzzTarget, IGeneratedSeeds
     {
         public string Name => "cmdline";
 
         public IEnumerable<string> SeedFiles(FuzzPaths paths) => Enumerable.Empty<string>();
+
+        /// <summary>
+        /// Command lines of the shapes the autorun and USB code meet (afl-fuzz refuses an empty seed set, which is all a
+        /// target without files would otherwise give it).
+        /// </summary>
+        public IEnumerable<byte[]> GeneratedSeeds(FuzzPaths paths) => new[]
+        {
+            @"""C:\Users\victim\AppData\Roaming\mobile7.exe""",
+            @"C:\WINDOWS\system32\cmd.exe /c ""start %cd%\click.exe && %windir%\explorer %cd%\sources""",
+            @"rundll32.exe ""C:\Program Files\x\a b.dll"",EntryPoint /q",
+            @"%SystemRoot%\system32\svchost.exe -k netsvcs -p",
+            @"C:\Program Files\Vendor App\app.exe --minimized ""quoted arg"" \""escaped\"" %A%",
+            @"powershell.exe -NoP -W Hidden -Enc SQBFAFgA",
+            "/usr/bin/env bash -c 'nohup /tmp/.x/mobile7 >/dev/null 2>&1 &'",
+            "ExecStart=/opt/app/bin/run \"a b\" 'c d' e\\ f",
+        }.Select(System.Text.Encoding.UTF8.GetBytes);
 
         public void Run(byte[] input)
         {
