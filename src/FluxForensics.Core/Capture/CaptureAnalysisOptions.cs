@@ -24,6 +24,12 @@ namespace FluxForensics.Capture
         /// <summary>Cap on buffered bytes per TCP flow direction.</summary>
         public int MaxBufferedBytesPerFlow { get; set; } = 4 * 1024 * 1024;
 
+        /// <summary>
+        /// Cap on out-of-order bytes held by all TCP flows together: the per-flow cap alone lets a capture with many
+        /// holed flows (lossy capture, or a hostile one) hold flows × <see cref="MaxBufferedBytesPerFlow"/>.
+        /// </summary>
+        public long MaxBufferedBytesTotal { get; set; } = 64 * 1024 * 1024;
+
         /// <summary>Idle time after which a flow is expired.</summary>
         public TimeSpan FlowTimeout { get; set; } = TimeSpan.FromMinutes(5);
     }

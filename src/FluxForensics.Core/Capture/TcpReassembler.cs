@@ -131,7 +131,9 @@ namespace FluxForensics.Capture
     /// never replaced by a later copy; a retransmission that brings new bytes past the stream position delivers only
     /// those. Out-of-order segments wait (per direction, at most <see cref="CaptureAnalysisOptions.MaxBufferedBytesPerFlow"/>
     /// bytes) sorted by sequence, earlier arrivals before later ones at the same sequence, and are trimmed against the
-    /// stream position as they drain, so the same rule holds for them.
+    /// stream position as they drain, so the same rule holds for them. All flows together hold at most
+    /// <see cref="CaptureAnalysisOptions.MaxBufferedBytesTotal"/>: a segment that would pass it makes its own direction
+    /// stop waiting for its hole instead, so memory stays bounded however many flows have holes.
     /// </para>
     /// <para>
     /// Holes are never filled with invented bytes: when the buffer cap is reached, the flow closes or the capture ends,
@@ -148,6 +150,8 @@ namespace FluxForensics.Capture
         private readonly Dictionary<TcpFlowKey, TcpFlow> _flows = new Dictionary<TcpFlowKey, TcpFlow>();
         private readonly ITcpStreamHandler _handler;
         private readonly int _maxBuffered;
+        private readonly long _maxBufferedTotal;
+        private long _bufferedTotal;
         private readonly long _timeoutTicks;
         private readonly long _sweepEveryTicks;
         private long _lastSweep;
@@ -158,6 +162,7 @@ namespace FluxForensics.Capture
         {
             _handler = handler;
             _maxBuffered = Math.Max(1024, options.MaxBufferedBytesPerFlow);
+            _maxBufferedTotal = Math.Max(_maxBuffered, options.MaxBufferedBytesTotal);
             _timeoutTicks = Math.Max(TimeSpan.TicksPerSecond, options.FlowTimeout.Ticks);
             _sweepEveryTicks = Math.Max(TimeSpan.TicksPerSecond, _timeoutTicks / 4);
         }
@@ -171,6 +176,12 @@ namespace FluxForensics.Capture
         public int PeakOpenFlows { get; private set; }
 
         public long RetransmittedBytes { get; private set; }
+
+        /// <summary>Out-of-order bytes held right now by all flows.</summary>
+        public long BufferedBytes => _bufferedTotal;
+
+        /// <summary>Largest number of out-of-order bytes held at once.</summary>
+        public long PeakBufferedBytes { get; private set; }
 
         public void OnPacket(in DecodedPacket packet)
         {
@@ -330,8 +341,8 @@ namespace FluxForensics.Capture
                 return;
             }
 
-            // Ahead of the stream: hold it. When holding it would pass the cap, stop waiting for the hole.
-            if (dir.BufferedBytes + payload.Length > _maxBuffered)
+            // Ahead of the stream: hold it. When holding it would pass the flow's or the global cap, stop waiting for the hole.
+            if (dir.BufferedBytes + payload.Length > _maxBuffered || _bufferedTotal + payload.Length > _maxBufferedTotal)
             {
                 SkipToFirstPending(flow, fromClient, dir, ticks);
                 delta = (int)(seq - dir.NextSequence);
@@ -341,7 +352,7 @@ namespace FluxForensics.Capture
                     return;
                 }
 
-                if (payload.Length > _maxBuffered)
+                if (payload.Length > _maxBuffered || _bufferedTotal + payload.Length > _maxBufferedTotal)
                 {
                     dir.MissingBytes += delta;
                     _handler.OnGap(flow, fromClient, delta, ticks);
@@ -362,6 +373,11 @@ namespace FluxForensics.Capture
 
             pending.Insert(at, new TcpPendingSegment { Sequence = seq, Buffer = buffer, Length = payload.Length });
             dir.BufferedBytes += payload.Length;
+            _bufferedTotal += payload.Length;
+            if (_bufferedTotal > PeakBufferedBytes)
+            {
+                PeakBufferedBytes = _bufferedTotal;
+            }
         }
 
         private void Drain(TcpFlow flow, bool fromClient, TcpDirection dir, long ticks)
@@ -378,6 +394,7 @@ namespace FluxForensics.Capture
 
                 pending.RemoveAt(0);
                 dir.BufferedBytes -= first.Length;
+                _bufferedTotal -= first.Length;
                 // As in Accept: a segment exactly 2^31 behind (delta == int.MinValue) cannot be negated in an int; it is old data.
                 long skip = -(long)delta;
                 if (skip < first.Length)

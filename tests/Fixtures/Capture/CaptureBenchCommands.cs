@@ -11,7 +11,8 @@ namespace FluxForensics.Fixtures.Capture
 {
     /// <summary>
     /// Writes a large mixed capture fast, for the capture-read benchmark: DNS over UDP (queries and answers with
-    /// A records for a fixed set of names, IPv4 and IPv6), and TCP flows (handshake, data, ACKs). Deterministic.
+    /// A records for a fixed set of names, IPv4 and IPv6), and TCP connections (SYN, requests, responses, ACKs) whose
+    /// sequence numbers advance per connection and direction as a real stack's do. Deterministic.
     /// Frames are built once as templates and patched per packet, so generating 5 million packets takes seconds.
     /// </summary>
     public sealed class BenchReadCaptureCommand : IFixtureCommand
@@ -111,6 +112,17 @@ namespace FluxForensics.Fixtures.Capture
             var ack = Ethernet(IPv4(0x0A000101, 0xC0000250, 6, Tcp(50000, 80, 0x10, new byte[0])));
             var scratch = new byte[2048];
             long ticks = Start.Ticks;
+            // Each of the `flows` client flows is one long-lived TCP connection: the five TCP packets of a group of ten
+            // (SYN or keep-alive ACK, request, two responses, ACK) belong to the same connection, and its sequence numbers
+            // advance by what each side sent. (An earlier version used the global packet index as the sequence number,
+            // which made every segment out of order and measured the reassembler's hole buffering instead of analysis.)
+            var clientSequence = new uint[flows];
+            var serverSequence = new uint[flows];
+            for (int c = 0; c < flows; c++)
+            {
+                clientSequence[c] = (uint)random.Next();
+                serverSequence[c] = (uint)random.Next();
+            }
 
             using var stream = new FileStream(path, FileMode.Create, FileAccess.Write, FileShare.Read, 1 << 20);
             PcapWriter? pcap = null;
@@ -146,7 +158,12 @@ namespace FluxForensics.Fixtures.Capture
                 int length = template.Length;
                 Buffer.BlockCopy(template, 0, scratch, 0, length);
                 var frame = scratch.AsSpan(0, length);
-                int flow = (int)(i % flows);
+                int flow = kind >= 5 ? (int)(i / 10 % flows) : (int)(i % flows);
+                if (kind == 5 && i / 10 >= flows)
+                {
+                    template = ack; // the connection is open: its SYN was sent in the first round
+                }
+
                 if (kind == 4)
                 {
                     // vary the IPv6 source and the DNS id
@@ -168,7 +185,11 @@ namespace FluxForensics.Fixtures.Capture
                     }
                     else
                     {
-                        BinaryPrimitives.WriteUInt32BigEndian(frame.Slice(transport + 4), (uint)i * 160);
+                        int payload = length - transport - 20;
+                        ref uint sequence = ref clientIsSource ? ref clientSequence[flow] : ref serverSequence[flow];
+                        BinaryPrimitives.WriteUInt32BigEndian(frame.Slice(transport + 4), sequence);
+                        // The SYN takes one sequence number; data takes its length.
+                        sequence += (uint)payload + (template == syn ? 1u : 0u);
                     }
                 }
 

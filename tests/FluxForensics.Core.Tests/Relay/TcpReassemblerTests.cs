@@ -126,6 +126,37 @@ namespace FluxForensics.Tests.Relay
         }
 
         [Fact]
+        public void AllFlowsTogetherHoldNoMoreThanTheGlobalCap()
+        {
+            // 50 flows, each with a 100-byte hole and 3,000 bytes waiting behind it: under the per-flow cap every time,
+            // but 150,000 bytes together against a global cap of 16 KiB.
+            var handler = new RecordingStreamHandler();
+            var options = new CaptureAnalysisOptions { MaxBufferedBytesPerFlow = 8192, MaxBufferedBytesTotal = 16 * 1024 };
+            var r = new TcpReassembler(options, handler);
+            var chunk = new byte[1000];
+            for (int f = 0; f < 50; f++)
+            {
+                var s = new TcpScript((in DecodedPacket p) => r.OnPacket(in p), "10.0.0.1", (ushort)(40000 + f), "10.0.0.2", 80, T0);
+                s.Handshake();
+                uint seq = s.ClientSeq;
+                for (int i = 0; i < 3; i++)
+                {
+                    s.Raw(true, seq + 100 + (uint)(i * 1000), chunk);
+                }
+
+                Assert.True(r.BufferedBytes <= 16 * 1024, $"flow {f}: {r.BufferedBytes} bytes held");
+            }
+
+            Assert.True(r.PeakBufferedBytes <= 16 * 1024);
+            Assert.True(r.PeakBufferedBytes >= 15 * 1000, "the budget is used before holes are given up");
+            r.CloseAll(TcpCloseReason.EndOfCapture);
+            // Nothing is lost or invented: every byte that was sent is delivered, every hole is reported once.
+            Assert.Equal(50 * 3000, handler.FromClient.Length);
+            Assert.Equal(50, handler.Gaps.Count(g => g.FromClient && g.Missing == 100));
+            Assert.Equal(0, r.BufferedBytes);
+        }
+
+        [Fact]
         public void IdleFlowsExpireSoMemoryFollowsOpenFlows()
         {
             var (r, h, s) = Setup(timeout: TimeSpan.FromSeconds(60));
