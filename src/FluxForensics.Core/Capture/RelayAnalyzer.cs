@@ -22,6 +22,8 @@ namespace FluxForensics.Capture
         private const int MaxExpectedChannels = 10_000;
         private const int MaxKeptConversations = 2_000_000;
         private const int MaxKeptFiles = 100_000;
+        private const int MaxKeptOtherFiles = 10_000;
+        private int _keptOtherFiles;
 
         private readonly CaptureAnalysisContext _context;
         private readonly TcpReassembler _reassembler;
@@ -53,7 +55,7 @@ namespace FluxForensics.Capture
 
         internal int MaxBuffered => Math.Max(1024, _context.Options.MaxBufferedBytesPerFlow);
 
-        /// <summary>Every file carved from HTTP bodies and FTP data (executable or not), for tests and tools.</summary>
+        /// <summary>Files carved from HTTP bodies and FTP data: every executable (up to 100,000) and the first 10,000 others, for tests and tools.</summary>
         internal IReadOnlyList<(RelayConversation Owner, RelayCarvedFile File)> CarvedFiles => _files;
 
         /// <summary>Every conversation whose protocol was recognised, with what was parsed from it.</summary>
@@ -215,8 +217,21 @@ namespace FluxForensics.Capture
                 Issue(carrier.Describe(false), -1, file.Issue, "FTP data");
             }
 
+            if (file.ExecutableType is null)
+            {
+                // Not an executable: no finding comes of it. A few are kept for tests and tools; the conversation does not
+                // hold them, so a long keep-alive connection with thousands of responses costs nothing per response.
+                if (_keptOtherFiles < MaxKeptOtherFiles)
+                {
+                    _keptOtherFiles++;
+                    _files.Add((owner, file));
+                }
+
+                return;
+            }
+
             owner.AddFile(file);
-            if (owner.Dropped && file.ExecutableType is not null)
+            if (owner.Dropped)
             {
                 // An FTP control connection swept away before its data connection ended: it has a finding now.
                 owner.Dropped = false;

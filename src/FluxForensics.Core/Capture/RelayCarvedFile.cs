@@ -11,12 +11,24 @@ namespace FluxForensics.Capture
     /// A file carried in a stream (HTTP body, FTP data connection): hashed as it streams, its first bytes kept for the
     /// file type, and, when an extract folder is given and it starts like an executable, written to a temporary file
     /// there. A gzip body is held (up to the cap) and inflated at the end.
+    /// <para>
+    /// Most bodies are small (a relay carries hundreds of thousands of them): a file that fits in its first
+    /// <see cref="HeadSize"/> bytes is hashed once at the end from the pooled head buffer; only a longer one gets
+    /// incremental hashes. The hashes are kept as bytes and written as hex when asked for. HTTP bodies that do not
+    /// start like an executable are not hashed at all (no finding reports them, and a relay carries hundreds of
+    /// thousands of them); FTP files always are, as an analyst compares them with the server's listing.
+    /// </para>
     /// </summary>
     internal sealed class RelayCarvedFile
     {
         private const int HeadSize = 4096;
-        private readonly IncrementalHash _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        private readonly IncrementalHash _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+        private IncrementalHash? _sha256;
+        private IncrementalHash? _md5;
+        private byte[]? _sha256Bytes;
+        private byte[]? _md5Bytes;
+        private string? _sha256Text;
+        private string? _md5Text;
+        private bool _hashesDone;
         private readonly string? _extractPath;
         private readonly int _maxCompressed;
         private byte[]? _head;
@@ -44,8 +56,11 @@ namespace FluxForensics.Capture
         public string? ReportedClient { get; set; }
         public long TimeTicks { get; set; }
         public long Size { get; private set; }
-        public string Sha256 { get; private set; } = string.Empty;
-        public string Md5 { get; private set; } = string.Empty;
+        /// <summary>SHA-256 in hex; empty until the file is finished, and for an HTTP body that is not an executable.</summary>
+        public string Sha256 => _sha256Bytes is null ? string.Empty : _sha256Text ??= MimeMessage.Hex(_sha256Bytes);
+
+        /// <summary>MD5 in hex; empty until the file is finished, and for an HTTP body that is not an executable.</summary>
+        public string Md5 => _md5Bytes is null ? string.Empty : _md5Text ??= MimeMessage.Hex(_md5Bytes);
         public bool Complete { get; private set; }
         public long MissingBytes { get; set; }
 
@@ -90,7 +105,7 @@ namespace FluxForensics.Capture
             int take = 0;
             if (_headLength < HeadSize)
             {
-                _head ??= new byte[HeadSize];
+                _head ??= ArrayPool<byte>.Shared.Rent(HeadSize);
                 take = Math.Min(HeadSize - _headLength, data.Length);
                 data.Slice(0, take).CopyTo(new Span<byte>(_head, _headLength, take));
                 _headLength += take;
@@ -98,8 +113,21 @@ namespace FluxForensics.Capture
 
             var array = ArrayPool<byte>.Shared.Rent(data.Length);
             data.CopyTo(array);
-            _sha256.AppendData(array, 0, data.Length);
-            _md5.AppendData(array, 0, data.Length);
+            if (_sha256 is null && take < data.Length && ShouldHash)
+            {
+                // Longer than the head: from here on the hashes run as the bytes stream, starting with the head.
+                _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+                _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
+                _sha256.AppendData(_head!, 0, _headLength);
+                _md5!.AppendData(_head!, 0, _headLength);
+                _sha256.AppendData(array, take, data.Length - take);
+                _md5.AppendData(array, take, data.Length - take);
+            }
+            else if (_sha256 is not null)
+            {
+                _sha256.AppendData(array, 0, data.Length);
+                _md5!.AppendData(array, 0, data.Length);
+            }
 
             if (wasShort && _headLength >= 4 && _extractPath is not null && LooksExecutable(_head!))
             {
@@ -178,13 +206,30 @@ namespace FluxForensics.Capture
 
         private void FinishHashes()
         {
-            if (Sha256.Length == 0)
+            if (!_hashesDone)
             {
-                Sha256 = MimeMessage.Hex(_sha256.GetHashAndReset());
-                Md5 = MimeMessage.Hex(_md5.GetHashAndReset());
-                _sha256.Dispose();
-                _md5.Dispose();
+                _hashesDone = true;
+                if (_sha256 is not null)
+                {
+                    _sha256Bytes = _sha256.GetHashAndReset();
+                    _md5Bytes = _md5!.GetHashAndReset();
+                    _sha256.Dispose();
+                    _md5.Dispose();
+                    _sha256 = _md5 = null;
+                }
+                else if (ShouldHash)
+                {
+                    // The whole file is in the head: one-shot hashes.
+                    _sha256Bytes = OneShot(HashAlgorithmName.SHA256, _head, _headLength);
+                    _md5Bytes = OneShot(HashAlgorithmName.MD5, _head, _headLength);
+                }
+
                 ExecutableType = _head is null ? null : ExecutableKind(new ReadOnlySpan<byte>(_head, 0, _headLength));
+                if (_head is not null)
+                {
+                    ArrayPool<byte>.Shared.Return(_head);
+                }
+
                 _head = null;
                 if (ExecutableType is null && _tempPath is not null)
                 {
@@ -192,6 +237,21 @@ namespace FluxForensics.Capture
                     _tempPath = null;
                 }
             }
+        }
+
+        /// <summary>FTP files always; anything else only when it starts like an executable.</summary>
+        private bool ShouldHash =>
+            !string.Equals(Protocol, "Http", StringComparison.Ordinal) || (_head is not null && LooksExecutable(new ReadOnlySpan<byte>(_head, 0, _headLength)));
+
+        private static byte[] OneShot(HashAlgorithmName algorithm, byte[]? data, int length)
+        {
+#if NET
+            var span = data is null ? ReadOnlySpan<byte>.Empty : new ReadOnlySpan<byte>(data, 0, length);
+            return algorithm == HashAlgorithmName.SHA256 ? SHA256.HashData(span) : MD5.HashData(span);
+#else
+            using HashAlgorithm hash = algorithm == HashAlgorithmName.SHA256 ? SHA256.Create() : MD5.Create();
+            return hash.ComputeHash(data ?? Array.Empty<byte>(), 0, length);
+#endif
         }
 
         private void CloseTemp()

@@ -83,6 +83,8 @@ namespace FluxForensics.Capture
         public FtpSession? Ftp { get; private set; }
         public List<LoginAttempt>? HttpLogins { get; private set; }
         public List<string>? RequestedUrls { get; private set; }
+
+        private const int MaxRequestedUrls = 256;
         public string? ReportedClient { get; private set; }
         public string? HttpHost { get; private set; }
         public List<RelayCarvedFile>? Files { get; private set; }
@@ -490,9 +492,15 @@ namespace FluxForensics.Capture
                 return;
             }
 
-            if (RequestedUrls is null || RequestedUrls.Count < 1000)
+            // Distinct URLs only, at most MaxRequestedUrls: a keep-alive connection repeating one request thousands of
+            // times keeps one string, and memory does not grow with the length of the conversation.
+            if (RequestedUrls is null || RequestedUrls.Count < MaxRequestedUrls)
             {
-                (RequestedUrls ??= new List<string>()).Add(UrlOf(head));
+                string url = UrlOf(head);
+                if (RequestedUrls is null || !RequestedUrls.Contains(url))
+                {
+                    (RequestedUrls ??= new List<string>()).Add(url);
+                }
             }
         }
 

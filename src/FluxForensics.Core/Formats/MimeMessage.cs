@@ -433,13 +433,15 @@ namespace FluxForensics.Formats
 
         internal static string Hex(byte[] bytes)
         {
-            var sb = new StringBuilder(bytes.Length * 2);
-            foreach (byte b in bytes)
+            const string digits = "0123456789abcdef";
+            var chars = new char[bytes.Length * 2];
+            for (int i = 0; i < bytes.Length; i++)
             {
-                sb.Append(b.ToString("x2"));
+                chars[2 * i] = digits[bytes[i] >> 4];
+                chars[2 * i + 1] = digits[bytes[i] & 0xF];
             }
 
-            return sb.ToString();
+            return new string(chars);
         }
     }
 }

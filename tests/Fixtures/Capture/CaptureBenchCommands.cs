@@ -107,7 +107,12 @@ namespace FluxForensics.Fixtures.Capture
             int dnsTemplates = templates.Count;
             var v6 = Ethernet6(IPv6Udp(Udp(40000, 53, DnsMessage(names[0], 0, 0))));
             var syn = Ethernet(IPv4(0x0A000101, 0xC0000250, 6, Tcp(50000, 80, 0x02, new byte[0])));
-            var data = Ethernet(IPv4(0xC0000250, 0x0A000101, 6, Tcp(80, 50000, 0x18, new byte[160])));
+            // Each request is answered by one HTTP response in two 160-byte segments (keep-alive).
+            const string head = "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {0}\r\n\r\n";
+            int headLength = string.Format(CultureInfo.InvariantCulture, head, 999).Length;
+            var response = Encoding.ASCII.GetBytes(string.Format(CultureInfo.InvariantCulture, head, 320 - headLength).PadRight(320, 'x'));
+            var data = Ethernet(IPv4(0xC0000250, 0x0A000101, 6, Tcp(80, 50000, 0x18, response.AsSpan(0, 160).ToArray())));
+            var data2 = Ethernet(IPv4(0xC0000250, 0x0A000101, 6, Tcp(80, 50000, 0x18, response.AsSpan(160, 160).ToArray())));
             var request = Ethernet(IPv4(0x0A000101, 0xC0000250, 6, Tcp(50000, 80, 0x18, Encoding.ASCII.GetBytes("GET /index.html HTTP/1.1\r\nHost: www.example.com\r\nUser-Agent: bench\r\n\r\n"))));
             var ack = Ethernet(IPv4(0x0A000101, 0xC0000250, 6, Tcp(50000, 80, 0x10, new byte[0])));
             var scratch = new byte[2048];
@@ -152,18 +157,14 @@ namespace FluxForensics.Fixtures.Capture
                 }
                 else
                 {
-                    template = kind switch { 5 => syn, 6 => request, 7 or 8 => data, _ => ack };
+                    // kind 5 is the SYN in a connection's first round; afterwards the connection is open and it is an ACK
+                    template = kind switch { 5 when i / 10 < flows => syn, 6 => request, 7 => data, 8 => data2, _ => ack };
                 }
 
                 int length = template.Length;
                 Buffer.BlockCopy(template, 0, scratch, 0, length);
                 var frame = scratch.AsSpan(0, length);
                 int flow = kind >= 5 ? (int)(i / 10 % flows) : (int)(i % flows);
-                if (kind == 5 && i / 10 >= flows)
-                {
-                    template = ack; // the connection is open: its SYN was sent in the first round
-                }
-
                 if (kind == 4)
                 {
                     // vary the IPv6 source and the DNS id
