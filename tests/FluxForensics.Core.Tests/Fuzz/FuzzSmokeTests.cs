@@ -29,6 +29,17 @@ namespace FluxForensics.Tests.Fuzz
         }
 
         [Fact]
+        public void TheCellTargetWrapsItsInputAsTheRootKeyOfAValidHive()
+        {
+            var target = new FluxForensics.Fuzz.Autorun.RegistryCellTarget();
+            var seeds = target.GeneratedSeeds(new FuzzPaths(FuzzPaths.FindRepositoryRoot())).ToList();
+            var hive = FluxForensics.Formats.RegistryHive.Parse(FluxForensics.Fuzz.Autorun.RegistryCellTarget.Wrap(seeds[seeds.Count - 1]), "cell");
+            Assert.True(hive.ChecksumValid);
+            Assert.NotNull(hive.Root);
+            Assert.Equal("R", hive.Root!.Name);
+        }
+
+        [Fact]
         public void EveryRegressionInputBelongsToATargetAndPasses()
         {
             var paths = new FuzzPaths(FuzzPaths.FindRepositoryRoot());

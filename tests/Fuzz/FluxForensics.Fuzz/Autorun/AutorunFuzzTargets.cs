@@ -1,3 +1,4 @@
+using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Linq;
@@ -32,6 +33,90 @@ namespace FluxForensics.Fuzz.Autorun
                     _ = value.MultiString;
                 }
             }
+        }
+    }
+
+    /// <summary>
+    /// Single cells: the input becomes the root key cell (and whatever it points at, in the same bin) of an otherwise
+    /// valid hive, so mutations reach the nk/vk/sk/list/big-data decoders instead of dying in the base block.
+    /// </summary>
+    public sealed class RegistryCellTarget : IFuzzTarget, IGeneratedSeeds
+    {
+        private const int BaseBlock = 4096;
+        private const int BinHeader = 0x20;
+
+        public string Name => "regf-cell";
+
+        public IEnumerable<string> SeedFiles(FuzzPaths paths) => Enumerable.Empty<string>();
+
+        /// <summary>The root cells of the corpus hives (size field stripped): real nk cells to start from.</summary>
+        public IEnumerable<byte[]> GeneratedSeeds(FuzzPaths paths)
+        {
+            foreach (string file in new RegistryHiveTarget().SeedFiles(paths))
+            {
+                byte[] bytes = File.ReadAllBytes(file);
+                if (bytes.Length < BaseBlock + BinHeader + 8 || bytes[0] != (byte)'r')
+                {
+                    continue;
+                }
+
+                long root = BaseBlock + System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(bytes.AsSpan(36));
+                if (root + 4 > bytes.Length)
+                {
+                    continue;
+                }
+
+                int size = -System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan((int)root));
+                // The root cell and the cells after it in its bin (its lists and values are usually near).
+                int take = (int)Math.Min(bytes.Length - root - 4, Math.Max(size, 0) + 2048);
+                if (take > 0)
+                {
+                    yield return bytes.AsSpan((int)root + 4, take).ToArray();
+                }
+            }
+
+            // A minimal nk cell: "nk", flags root, no subkeys, no values, name "R".
+            var nk = new byte[0x4C + 1];
+            nk[0] = (byte)'n';
+            nk[1] = (byte)'k';
+            nk[2] = 0x2C;
+            nk[0x48] = 1;
+            nk[0x4C] = (byte)'R';
+            yield return nk;
+        }
+
+        public void Run(byte[] input) => new RegistryHiveTarget().Run(Wrap(input));
+
+        /// <summary>A base block with a correct checksum, one hive bin, the input as the first cell of the bin.</summary>
+        public static byte[] Wrap(byte[] cell)
+        {
+            int cellSize = (4 + cell.Length + 7) & ~7;
+            int binSize = ((BinHeader + cellSize + 8 + 4095) / 4096) * 4096;
+            var hive = new byte[BaseBlock + binSize];
+            var d = hive.AsSpan();
+            "regf"u8.CopyTo(d);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(d.Slice(4), 1);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(d.Slice(8), 1);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(d.Slice(20), 1);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(d.Slice(24), 5);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(d.Slice(36), BinHeader);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(d.Slice(40), (uint)binSize);
+            uint sum = 0;
+            for (int i = 0; i < 508; i += 4)
+            {
+                sum ^= System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(d.Slice(i));
+            }
+
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(d.Slice(508), sum == 0 ? 1 : sum == uint.MaxValue ? uint.MaxValue - 1 : sum);
+            var bin = d.Slice(BaseBlock);
+            "hbin"u8.CopyTo(bin);
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(bin.Slice(8), (uint)binSize);
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bin.Slice(BinHeader), -cellSize);
+            cell.CopyTo(bin.Slice(BinHeader + 4));
+            // The rest of the bin is one free cell, as a real hive's would be.
+            int free = binSize - BinHeader - cellSize;
+            System.Buffers.Binary.BinaryPrimitives.WriteInt32LittleEndian(bin.Slice(BinHeader + cellSize), free);
+            return hive;
         }
     }
 
