@@ -30,16 +30,18 @@ namespace FluxForensics.Capture
         public IReadOnlyList<FluxFinding> AnalyzeFiles(IReadOnlyList<string> paths, CancellationToken cancellationToken)
         {
             string source = string.Join(", ", paths);
-            return Run(source, cancellationToken, (onPacket, onIssue) => CaptureReader.Read(paths, onPacket, onIssue, _reporter, cancellationToken));
+            var position = new CapturePosition();
+            return Run(source, cancellationToken, (onPacket, onIssue) => CaptureReader.Read(paths, onPacket, onIssue, _reporter, cancellationToken, position), position);
         }
 
         /// <summary>Analyses a live capture (the capture thread queues, this thread analyses).</summary>
         public IReadOnlyList<FluxFinding> AnalyzeLive(LiveCaptureOptions live, CancellationToken cancellationToken)
         {
-            return Run("Live", cancellationToken, (onPacket, onIssue) => LiveCapture.Capture(live, onPacket, onIssue, _reporter, cancellationToken));
+            return Run("Live", cancellationToken, (onPacket, onIssue) => LiveCapture.Capture(live, onPacket, onIssue, _reporter, cancellationToken), null);
         }
 
-        private IReadOnlyList<FluxFinding> Run(string source, CancellationToken cancellationToken, Func<PacketHandler, Action<ParseIssue>, CaptureReadResult> read)
+        private IReadOnlyList<FluxFinding> Run(
+            string source, CancellationToken cancellationToken, Func<PacketHandler, Action<ParseIssue>, CaptureReadResult> read, CapturePosition? position)
         {
             _findings.Clear();
             var context = new CaptureAnalysisContext(_options, _reporter, source, cancellationToken);
@@ -47,6 +49,11 @@ namespace FluxForensics.Capture
             var flows = new CaptureFlowCounter(_options.FlowTimeout);
             var feed = analyzers.ToArray();
             DnsAnalyzer? dns = feed.OfType<DnsAnalyzer>().FirstOrDefault();
+            if (dns is not null && position is not null)
+            {
+                // DNS issues name the file and record of the packet that carried the bad message.
+                dns.Position = () => (position.File ?? source, position.Offset);
+            }
 
             void OnPacket(in DecodedPacket packet)
             {

@@ -10,7 +10,7 @@ namespace FluxForensics.Capture
     /// <summary>Receives one decoded packet; the packet (and its payload) is valid only during the call.</summary>
     public delegate void PacketHandler(in DecodedPacket packet);
 
-    /// <summary>What <see cref="CaptureReader.Read"/> did.</summary>
+    /// <summary>What CaptureReader.Read did.</summary>
     public sealed class CaptureReadResult
     {
         internal CaptureReadResult(IReadOnlyList<string> files)
@@ -61,6 +61,15 @@ namespace FluxForensics.Capture
     /// A rotated set is read file after file, ordered by first timestamp; files whose packets overlap in time are
     /// merged packet by packet. Single-threaded, no allocation per packet.
     /// </summary>
+    /// <summary>Where the packet being analysed lies: its file and the offset of its record, for parse issues found later in the pipeline.</summary>
+    public sealed class CapturePosition
+    {
+        public string? File { get; internal set; }
+
+        /// <summary>Offset of the packet's record in <see cref="File"/>, or -1.</summary>
+        public long Offset { get; internal set; } = -1;
+    }
+
     public static class CaptureReader
     {
         /// <summary>Per file and kind, the issues reported one by one before the rest is summarised.</summary>
@@ -76,7 +85,13 @@ namespace FluxForensics.Capture
         /// <see cref="CaptureReadResult.Completed"/> false.
         /// </summary>
         public static CaptureReadResult Read(
-            IReadOnlyList<string> paths, PacketHandler onPacket, Action<ParseIssue>? onIssue, IFluxReporter? reporter, CancellationToken cancellationToken)
+            IReadOnlyList<string> paths, PacketHandler onPacket, Action<ParseIssue>? onIssue, IFluxReporter? reporter, CancellationToken cancellationToken) =>
+            Read(paths, onPacket, onIssue, reporter, cancellationToken, null);
+
+        /// <summary>As above; <paramref name="position"/> is kept on the packet handed to <paramref name="onPacket"/>.</summary>
+        public static CaptureReadResult Read(
+            IReadOnlyList<string> paths, PacketHandler onPacket, Action<ParseIssue>? onIssue, IFluxReporter? reporter, CancellationToken cancellationToken,
+            CapturePosition? position)
         {
             if (paths is null)
             {
@@ -206,6 +221,12 @@ namespace FluxForensics.Capture
                             if (status == DecodeStatus.DecodedTruncated)
                             {
                                 cursor.Truncated(issues, reader.RecordOffset, reader.Frame.Length, reader.OriginalLength);
+                            }
+
+                            if (position is not null)
+                            {
+                                position.File = cursor.Path;
+                                position.Offset = reader.RecordOffset;
                             }
 
                             onPacket(in packet);

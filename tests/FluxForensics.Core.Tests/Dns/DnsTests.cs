@@ -391,6 +391,62 @@ namespace FluxForensics.Tests.Dns
         }
 
         [Fact]
+        public void ADnsParseIssueNamesTheFileAndTheRecordOfItsPacket()
+        {
+            string file = Path.Combine(Path.GetTempPath(), $"flux-dns-{Guid.NewGuid():n}.pcapng");
+            try
+            {
+                using (var writer = PcapNgWriter.Create(file))
+                {
+                    int iface = writer.AddInterface(PacketDecoder.LinkTypeEthernet);
+                    long t = new DateTime(2012, 5, 14, 9, 0, 0, DateTimeKind.Utc).Ticks;
+                    for (int i = 0; i < 5; i++)
+                    {
+                        var dns = DnsBytes.Response("bayermun.biz", 300, "1.2.3.4");
+                        if (i == 3)
+                        {
+                            // The answer's owner name points at itself: a compression-pointer loop.
+                            int answer = dns.Length - 16;
+                            dns[answer] = (byte)(0xC0 | (answer >> 8));
+                            dns[answer + 1] = (byte)answer;
+                        }
+
+                        var udp = new PacketDotNet.UdpPacket(53, 4000) { PayloadData = dns };
+                        var ip = new PacketDotNet.IPv4Packet(IPAddress.Parse("140.127.1.77"), IPAddress.Parse("61.2.2.3")) { PayloadPacket = udp };
+                        udp.UpdateCalculatedValues();
+                        ip.UpdateCalculatedValues();
+                        var eth = new PacketDotNet.EthernetPacket(System.Net.NetworkInformation.PhysicalAddress.Parse("00-00-00-00-00-01"),
+                            System.Net.NetworkInformation.PhysicalAddress.Parse("00-00-00-00-00-02"), PacketDotNet.EthernetType.IPv4) { PayloadPacket = ip };
+                        writer.WritePacket(iface, t += TimeSpan.TicksPerSecond, eth.Bytes);
+                    }
+                }
+
+                long expected;
+                using (var reader = new CaptureFileReader(file))
+                {
+                    for (int i = 0; i < 4; i++)
+                    {
+                        Assert.True(reader.ReadNext());
+                    }
+
+                    expected = reader.RecordOffset;
+                }
+
+                var findings = new CaptureAnalysis(new CaptureAnalysisOptions(), null).AnalyzeFiles(new[] { file }, default);
+                var summary = Assert.IsType<CaptureSummary>(findings[findings.Count - 1]);
+                var issue = Assert.Single(summary.ParseIssues, i => i.Record == "DNS message");
+                Assert.Equal(file, issue.Source);
+                Assert.Equal(expected, issue.Offset);
+                Assert.True(expected > 0);
+                Assert.Equal(5, summary.DnsMessageCount);
+            }
+            finally
+            {
+                File.Delete(file);
+            }
+        }
+
+        [Fact]
         public void CancelledAnalysisStillReturnsASummary()
         {
             string file = WriteCapture(Path.Combine(Path.GetTempPath(), $"flux-dns-{Guid.NewGuid():n}.pcapng"), 20);
