@@ -75,6 +75,11 @@ namespace FluxForensics.Commands
     /// <summary>
     /// Turns Core's reports into PowerShell streams. Must be called on the pipeline thread. Progress is throttled to
     /// a few updates a second and closed with a Completed record.
+    /// <para>
+    /// Once the user pressed Ctrl+C, PowerShell refuses every write with a PipelineStoppedException. Core is told to
+    /// stop through the cancellation token and winds down on its own (a capture analysis still judges what it read):
+    /// a report made meanwhile is dropped here rather than thrown through Core, which would lose that partial result.
+    /// </para>
     /// </summary>
     internal sealed class CmdletReporter : IFluxReporter
     {
@@ -101,24 +106,42 @@ namespace FluxForensics.Commands
             _lastProgress = now;
             _activity = activity;
             int percent = double.IsNaN(fraction) ? -1 : (int)Math.Max(0, Math.Min(100, fraction * 100));
-            _cmdlet.WriteProgress(new ProgressRecord(_activityId, activity, string.IsNullOrEmpty(status) ? activity : status) { PercentComplete = percent });
+            Write(() => _cmdlet.WriteProgress(new ProgressRecord(_activityId, activity, string.IsNullOrEmpty(status) ? activity : status) { PercentComplete = percent }));
         }
 
         public void Complete()
         {
             if (_activity is not null)
             {
-                _cmdlet.WriteProgress(new ProgressRecord(_activityId, _activity, "Done") { RecordType = ProgressRecordType.Completed });
+                string activity = _activity;
                 _activity = null;
+                Write(() => _cmdlet.WriteProgress(new ProgressRecord(_activityId, activity, "Done") { RecordType = ProgressRecordType.Completed }));
             }
         }
 
-        public void Warning(string message) => _cmdlet.WriteWarning(message);
+        public void Warning(string message) => Write(() => _cmdlet.WriteWarning(message));
 
-        public void Verbose(string message) => _cmdlet.WriteVerbose(message);
+        public void Verbose(string message) => Write(() => _cmdlet.WriteVerbose(message));
 
-        public void Issue(ParseIssue issue) => _cmdlet.WriteWarning(issue.ToString());
+        public void Issue(ParseIssue issue) => Write(() => _cmdlet.WriteWarning(issue.ToString()));
 
-        public void Error(FluxError error) => _cmdlet.WriteError(FluxCmdlet.ToErrorRecord(error));
+        public void Error(FluxError error) => Write(() => _cmdlet.WriteError(FluxCmdlet.ToErrorRecord(error)));
+
+        private void Write(Action write)
+        {
+            if (_cmdlet.Stopping)
+            {
+                return;
+            }
+
+            try
+            {
+                write();
+            }
+            catch (PipelineStoppedException)
+            {
+                // Ctrl+C arrived between the check and the write: the same as above.
+            }
+        }
     }
 }

@@ -120,6 +120,38 @@ Describe 'Invoke-PcapFluxAnalysis with bad and several files' {
     }
 }
 
+Describe 'Invoke-PcapFluxAnalysis stopped with Ctrl+C' {
+    It 'stops promptly in the middle of a large file and keeps what it found in $FluxForensicsPartialAnalysis' {
+        # PowerShell.Stop() is what Ctrl+C does to a running pipeline: the cmdlet's StopProcessing cancels the read.
+        $big = Join-Path $work 'big.pcap'
+        Invoke-FluxFixture -Name 'bench-capture' -Arguments @($big, '--packets', '3000000', '--flows', '2000') | Out-Null
+        $ps = [powershell]::Create()
+        try {
+            $null = $ps.AddScript("Import-Module '$(Get-FluxManifestPath)'; Invoke-PcapFluxAnalysis -LiteralPath '$big' -WarningAction SilentlyContinue")
+            $async = $ps.BeginInvoke()
+            # Stop once reading is under way (the first progress record), not before the cmdlet started.
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while ($ps.Streams.Progress.Count -eq 0 -and -not $async.IsCompleted -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
+            $async.IsCompleted | Should -BeFalse -Because 'the 3-million-packet file must still be being read when it is stopped'
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $watch.Stop()
+            $watch.Elapsed.TotalSeconds | Should -BeLessThan 10 -Because 'Ctrl+C must stop the read promptly'
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $partial = @($ps.Runspace.SessionStateProxy.GetVariable('FluxForensicsPartialAnalysis'))
+            $partial.Count | Should -BeGreaterThan 0
+            $summary = $partial[-1]
+            $summary.Kind | Should -Be 'CaptureSummary'
+            $summary.Completed | Should -BeFalse
+            $summary.PacketCount | Should -BeGreaterThan 0
+            $summary.PacketCount | Should -BeLessThan 3000000
+        } finally {
+            $ps.Dispose()
+            Remove-Item -LiteralPath $big -Force -ErrorAction SilentlyContinue
+        }
+    }
+}
+
 Describe 'Invoke-PcapFluxAnalysis live on loopback' {
     It 'captures DNS the test sends and reports the answering host' {
         $isRoot = (& id -u) -eq '0'

@@ -178,7 +178,22 @@ namespace FluxForensics.Commands
             {
                 // Output written after Ctrl+C is dropped by PowerShell: keep the findings where the user can get them.
                 SessionState.PSVariable.Set("global:" + PartialResultVariable, findings.ToArray());
-                WriteWarning($"Stopped: the findings so far ({findings.Count}, CaptureSummary last) are in ${PartialResultVariable}.");
+                string message = $"Stopped: the findings so far ({findings.Count}, CaptureSummary last) are in ${PartialResultVariable}.";
+                if (Stopping)
+                {
+                    // The pipeline refuses WriteWarning now; the host still shows a line (there may be no UI when hosted).
+                    try
+                    {
+                        Host?.UI?.WriteWarningLine(message);
+                    }
+                    catch (Exception e) when (e is PipelineStoppedException or NotImplementedException or InvalidOperationException)
+                    {
+                    }
+
+                    return;
+                }
+
+                WriteWarning(message);
             }
 
             foreach (var finding in findings)
