@@ -27,6 +27,8 @@ namespace FluxForensics.Formats
         /// <summary>Client-address headers a proxy adds: name and value, in order seen.</summary>
         public List<KeyValuePair<string, string>>? ClientAddressHeaders { get; set; }
 
+        private static readonly string[] ClientAddressHeaderOrder = { "X-My-Real-IP", "X-Real-IP", "X-Forwarded-For", "Forwarded" };
+
         /// <summary>The first address a relay/proxy reports for the real client (X-My-Real-IP first, then the others).</summary>
         public string? ReportedClient
         {
@@ -37,7 +39,7 @@ namespace FluxForensics.Formats
                     return null;
                 }
 
-                foreach (var name in new[] { "X-My-Real-IP", "X-Real-IP", "X-Forwarded-For", "Forwarded" })
+                foreach (var name in ClientAddressHeaderOrder)
                 {
                     foreach (var pair in ClientAddressHeaders)
                     {

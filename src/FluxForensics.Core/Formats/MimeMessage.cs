@@ -402,6 +402,10 @@ namespace FluxForensics.Formats
 
         internal static string Latin1(ReadOnlySpan<byte> bytes)
         {
+#if NET
+            // One allocation (the string), not a char[] and then a string.
+            return Encoding.Latin1.GetString(bytes);
+#else
             var chars = new char[bytes.Length];
             for (int i = 0; i < bytes.Length; i++)
             {
@@ -409,6 +413,7 @@ namespace FluxForensics.Formats
             }
 
             return new string(chars);
+#endif
         }
 
         internal static byte[] MD5Hash(byte[] data)
