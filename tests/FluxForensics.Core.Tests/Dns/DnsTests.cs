@@ -357,16 +357,22 @@ namespace FluxForensics.Tests.Dns
             for (int i = 0; i < responses; i++)
             {
                 var dns = DnsBytes.Response("bayermun.biz", 0, $"{1 + i % 200}.{i % 250}.1.1");
-                var udp = new PacketDotNet.UdpPacket(53, 4000) { PayloadData = dns };
-                var ip = new PacketDotNet.IPv4Packet(IPAddress.Parse("140.127.1.77"), IPAddress.Parse($"61.{i % 200}.2.3")) { PayloadPacket = udp };
-                udp.UpdateCalculatedValues();
-                ip.UpdateCalculatedValues();
-                var eth = new PacketDotNet.EthernetPacket(System.Net.NetworkInformation.PhysicalAddress.Parse("00-00-00-00-00-01"),
-                    System.Net.NetworkInformation.PhysicalAddress.Parse("00-00-00-00-00-02"), PacketDotNet.EthernetType.IPv4) { PayloadPacket = ip };
-                writer.WritePacket(iface, t += TimeSpan.TicksPerSecond, eth.Bytes);
+                writer.WritePacket(iface, t += TimeSpan.TicksPerSecond, DnsFrame(dns, "140.127.1.77", $"61.{i % 200}.2.3"));
             }
 
             return path;
+        }
+
+        /// <summary>A DNS message from UDP port 53 of <paramref name="from"/>, as an Ethernet frame.</summary>
+        private static byte[] DnsFrame(byte[] dns, string from, string to)
+        {
+            var udp = new PacketDotNet.UdpPacket(53, 4000) { PayloadData = dns };
+            var ip = new PacketDotNet.IPv4Packet(IPAddress.Parse(from), IPAddress.Parse(to)) { PayloadPacket = udp };
+            udp.UpdateCalculatedValues();
+            ip.UpdateCalculatedValues();
+            var eth = new PacketDotNet.EthernetPacket(System.Net.NetworkInformation.PhysicalAddress.Parse("00-00-00-00-00-01"),
+                System.Net.NetworkInformation.PhysicalAddress.Parse("00-00-00-00-00-02"), PacketDotNet.EthernetType.IPv4) { PayloadPacket = ip };
+            return eth.Bytes;
         }
 
         [Fact]
@@ -411,13 +417,7 @@ namespace FluxForensics.Tests.Dns
                             dns[answer + 1] = (byte)answer;
                         }
 
-                        var udp = new PacketDotNet.UdpPacket(53, 4000) { PayloadData = dns };
-                        var ip = new PacketDotNet.IPv4Packet(IPAddress.Parse("140.127.1.77"), IPAddress.Parse("61.2.2.3")) { PayloadPacket = udp };
-                        udp.UpdateCalculatedValues();
-                        ip.UpdateCalculatedValues();
-                        var eth = new PacketDotNet.EthernetPacket(System.Net.NetworkInformation.PhysicalAddress.Parse("00-00-00-00-00-01"),
-                            System.Net.NetworkInformation.PhysicalAddress.Parse("00-00-00-00-00-02"), PacketDotNet.EthernetType.IPv4) { PayloadPacket = ip };
-                        writer.WritePacket(iface, t += TimeSpan.TicksPerSecond, eth.Bytes);
+                        writer.WritePacket(iface, t += TimeSpan.TicksPerSecond, DnsFrame(dns, "140.127.1.77", "61.2.2.3"));
                     }
                 }
 
