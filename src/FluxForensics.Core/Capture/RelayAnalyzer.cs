@@ -205,11 +205,15 @@ namespace FluxForensics.Capture
         internal RelayCarvedFile NewFile(string protocol, bool gzip) =>
             new RelayCarvedFile(protocol, gzip, _context.Options.ExtractPath, MaxBuffered);
 
-        internal void AddFile(RelayConversation owner, RelayCarvedFile file, RelayConversation carrier)
+        /// <summary>Whether a finished file that is not an executable would still be kept (the first few, for tests and tools).</summary>
+        internal bool KeepsOtherFiles => _keptOtherFiles < MaxKeptOtherFiles;
+
+        /// <summary>Keeps a finished file where findings and tests find it; false when nothing holds on to it.</summary>
+        internal bool AddFile(RelayConversation owner, RelayCarvedFile file, RelayConversation carrier)
         {
             if (file.Size == 0 && file.MissingBytes == 0)
             {
-                return;
+                return false;
             }
 
             if (file.Issue is not null && carrier.Protocol == RelayProtocol.FtpData)
@@ -225,9 +229,10 @@ namespace FluxForensics.Capture
                 {
                     _keptOtherFiles++;
                     _files.Add((owner, file));
+                    return true;
                 }
 
-                return;
+                return false;
             }
 
             owner.AddFile(file);
@@ -243,6 +248,8 @@ namespace FluxForensics.Capture
             {
                 _files.Add((owner, file));
             }
+
+            return true;
         }
 
         internal void ExpectFtpData(RelayConversation control, FtpDataChannel channel)

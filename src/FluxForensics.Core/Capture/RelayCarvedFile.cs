@@ -37,19 +37,55 @@ namespace FluxForensics.Capture
         private FileStream? _temp;
         private string? _tempPath;
         private bool _finished;
+        private bool _http;
+
+        /// <summary>An HTTP body whose first bytes are not an executable's: only its size is counted.</summary>
+        private bool _notExecutable;
 
         public RelayCarvedFile(string protocol, bool gzip, string? extractPath, int maxCompressed)
         {
-            Protocol = protocol;
             _extractPath = extractPath;
             _maxCompressed = maxCompressed;
-            if (gzip)
-            {
-                _compressed = new MemoryStream();
-            }
+            Reset(protocol, gzip);
         }
 
-        public string Protocol { get; }
+        /// <summary>
+        /// Starts over as a new file: the analyser reuses a finished body that nothing kept (not an executable, past the
+        /// few kept for tests), so a keep-alive connection does not allocate one object per response.
+        /// </summary>
+        internal void Reset(string protocol, bool gzip)
+        {
+            if (_head is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_head);
+            }
+
+            _sha256?.Dispose();
+            _md5?.Dispose();
+            _temp?.Dispose();
+            _sha256 = _md5 = null;
+            _sha256Bytes = _md5Bytes = null;
+            _sha256Text = _md5Text = null;
+            _hashesDone = false;
+            _head = null;
+            _headLength = 0;
+            _compressed = gzip ? new MemoryStream() : null;
+            _temp = null;
+            _tempPath = null;
+            _finished = false;
+            _notExecutable = false;
+            Protocol = protocol;
+            _http = string.Equals(protocol, "Http", StringComparison.Ordinal);
+            Url = FileName = Account = ReportedClient = null;
+            TimeTicks = 0;
+            Size = 0;
+            Complete = false;
+            MissingBytes = 0;
+            ExecutableType = null;
+            Issue = null;
+        }
+
+        public string Protocol { get; private set; } = string.Empty;
         public string? Url { get; set; }
         public string? FileName { get; set; }
         public string? Account { get; set; }
@@ -101,6 +137,12 @@ namespace FluxForensics.Capture
 
         private void AppendPlain(ReadOnlySpan<byte> data)
         {
+            if (_notExecutable)
+            {
+                Size += data.Length;
+                return;
+            }
+
             bool wasShort = _headLength < 4;
             int take = 0;
             if (_headLength < HeadSize)
@@ -111,22 +153,31 @@ namespace FluxForensics.Capture
                 _headLength += take;
             }
 
-            var array = ArrayPool<byte>.Shared.Rent(data.Length);
-            data.CopyTo(array);
-            if (_sha256 is null && take < data.Length && ShouldHash)
+            Size += data.Length;
+            if (_headLength >= 4 && _http && !LooksExecutable(new ReadOnlySpan<byte>(_head!, 0, _headLength)))
+            {
+                // An HTTP body that does not start like an executable is neither hashed nor kept: from here on only its
+                // size is counted (a relay carries hundreds of thousands of pages and images).
+                _notExecutable = true;
+                ArrayPool<byte>.Shared.Return(_head!);
+                _head = null;
+                _headLength = 0;
+                return;
+            }
+
+            var rest = data.Slice(take);
+            if (_sha256 is null && !rest.IsEmpty && ShouldHash)
             {
                 // Longer than the head: from here on the hashes run as the bytes stream, starting with the head.
                 _sha256 = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
                 _md5 = IncrementalHash.CreateHash(HashAlgorithmName.MD5);
                 _sha256.AppendData(_head!, 0, _headLength);
-                _md5!.AppendData(_head!, 0, _headLength);
-                _sha256.AppendData(array, take, data.Length - take);
-                _md5.AppendData(array, take, data.Length - take);
+                _md5.AppendData(_head!, 0, _headLength);
+                AppendHashes(rest);
             }
             else if (_sha256 is not null)
             {
-                _sha256.AppendData(array, 0, data.Length);
-                _md5!.AppendData(array, 0, data.Length);
+                AppendHashes(data);
             }
 
             if (wasShort && _headLength >= 4 && _extractPath is not null && LooksExecutable(_head!))
@@ -137,7 +188,7 @@ namespace FluxForensics.Capture
                     _tempPath = Path.Combine(_extractPath, "carving-" + Guid.NewGuid().ToString("N") + ".partial");
                     _temp = new FileStream(_tempPath, FileMode.CreateNew, FileAccess.Write, FileShare.None);
                     _temp.Write(_head!, 0, _headLength);
-                    _temp.Write(array, take, data.Length - take);
+                    WriteTemp(rest);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
@@ -148,11 +199,34 @@ namespace FluxForensics.Capture
             }
             else if (_temp is not null)
             {
-                _temp.Write(array, 0, data.Length);
+                WriteTemp(data);
             }
+        }
 
+        private void AppendHashes(ReadOnlySpan<byte> data)
+        {
+#if NET
+            _sha256!.AppendData(data);
+            _md5!.AppendData(data);
+#else
+            var array = ArrayPool<byte>.Shared.Rent(data.Length);
+            data.CopyTo(array);
+            _sha256!.AppendData(array, 0, data.Length);
+            _md5!.AppendData(array, 0, data.Length);
             ArrayPool<byte>.Shared.Return(array);
-            Size += data.Length;
+#endif
+        }
+
+        private void WriteTemp(ReadOnlySpan<byte> data)
+        {
+#if NET
+            _temp!.Write(data);
+#else
+            var array = ArrayPool<byte>.Shared.Rent(data.Length);
+            data.CopyTo(array);
+            _temp!.Write(array, 0, data.Length);
+            ArrayPool<byte>.Shared.Return(array);
+#endif
         }
 
         public void Finish(bool complete)
@@ -241,7 +315,7 @@ namespace FluxForensics.Capture
 
         /// <summary>FTP files always; anything else only when it starts like an executable.</summary>
         private bool ShouldHash =>
-            !string.Equals(Protocol, "Http", StringComparison.Ordinal) || (_head is not null && LooksExecutable(new ReadOnlySpan<byte>(_head, 0, _headLength)));
+            !_http || (_head is not null && LooksExecutable(new ReadOnlySpan<byte>(_head, 0, _headLength)));
 
         private static byte[] OneShot(HashAlgorithmName algorithm, byte[]? data, int length)
         {

@@ -35,6 +35,18 @@ namespace FluxForensics.Capture
         private HttpStreamParser? _httpResponses;
         private Queue<HttpMessageHead>? _pendingRequests;
         private RelayCarvedFile? _currentBody;
+
+        /// <summary>The request the current response body answers, and the response's Content-Disposition: the body is named from them when it is kept.</summary>
+        private HttpMessageHead? _currentRequest;
+        private string? _currentDisposition;
+
+        /// <summary>A finished body nothing kept, reused for the next response.</summary>
+        private RelayCarvedFile? _spareBody;
+
+        // The last URL built and what it was built from: a keep-alive connection repeating a request builds it once.
+        private string? _lastUrl;
+        private string? _lastUrlTarget;
+        private string? _lastUrlHost;
         private bool _serverGreeted;
         private int _undecidedBytes;
         private byte[]? _stash;
@@ -392,7 +404,7 @@ namespace FluxForensics.Capture
         {
             Protocol = RelayProtocol.Http;
             _httpRequests = new HttpStreamParser(true, this);
-            _httpResponses = new HttpStreamParser(false, this);
+            _httpResponses = new HttpStreamParser(false, this, reuseHeads: true);
             _pendingRequests = new Queue<HttpMessageHead>();
         }
 
@@ -506,6 +518,18 @@ namespace FluxForensics.Capture
 
         internal string UrlOf(HttpMessageHead request)
         {
+            if (_lastUrl is not null && ReferenceEquals(request.Target, _lastUrlTarget) && ReferenceEquals(request.Host, _lastUrlHost))
+            {
+                return _lastUrl;
+            }
+
+            _lastUrlTarget = request.Target;
+            _lastUrlHost = request.Host;
+            return _lastUrl = BuildUrl(request);
+        }
+
+        private string BuildUrl(HttpMessageHead request)
+        {
             if (request.Target.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || request.Target.StartsWith("https://", StringComparison.OrdinalIgnoreCase))
             {
                 return request.Target;
@@ -541,33 +565,58 @@ namespace FluxForensics.Capture
             if ((head.StatusCode >= 100 && head.StatusCode < 200) || head.StatusCode == 204 || head.StatusCode == 304 ||
                 (request is not null && string.Equals(request.Method, "HEAD", StringComparison.OrdinalIgnoreCase)))
             {
+                if (request is not null)
+                {
+                    _httpRequests?.Recycle(request);
+                }
+
                 return HttpBodyMode.None;
             }
 
-            _currentBody = _owner.NewFile("Http", head.ContentEncoding == "gzip" || head.ContentEncoding == "x-gzip");
+            bool gzip = head.ContentEncoding == "gzip" || head.ContentEncoding == "x-gzip";
+            if (_spareBody is not null)
+            {
+                _currentBody = _spareBody;
+                _spareBody = null;
+                _currentBody.Reset("Http", gzip);
+            }
+            else
+            {
+                _currentBody = _owner.NewFile("Http", gzip);
+            }
+
             _currentBody.TimeTicks = EndTicks;
+            _currentRequest = request;
+            _currentDisposition = head.ContentDisposition;
+            return HttpBodyMode.Normal;
+        }
+
+        /// <summary>
+        /// Names a response body from its request (URL, file name, account, reported client) and the response's
+        /// Content-Disposition. Done only for a body that is kept: most bodies are not executables and nobody asks.
+        /// </summary>
+        private void NameBody(RelayCarvedFile body, HttpMessageHead? request, string? disposition)
+        {
             if (request is not null)
             {
-                _currentBody.Url = UrlOf(request);
-                _currentBody.ReportedClient = request.ReportedClient;
+                body.Url = UrlOf(request);
+                body.ReportedClient = request.ReportedClient;
                 if (HttpStreamParser.TryDecodeBasic(request.Authorization, out var account, out _))
                 {
-                    _currentBody.Account = account;
+                    body.Account = account;
                 }
 
                 string path = request.Target.Split('?')[0];
                 int slash = path.LastIndexOf('/');
                 string name = slash >= 0 ? path.Substring(slash + 1) : path;
-                _currentBody.FileName = name.Length > 0 ? Uri.UnescapeDataString(name) : null;
+                body.FileName = name.Length > 0 ? Uri.UnescapeDataString(name) : null;
             }
 
-            string? dispositionName = head.ContentDisposition is null ? null : MimeMessage.Parameter(head.ContentDisposition, "filename");
+            string? dispositionName = disposition is null ? null : MimeMessage.Parameter(disposition, "filename");
             if (!string.IsNullOrEmpty(dispositionName))
             {
-                _currentBody.FileName = dispositionName;
+                body.FileName = dispositionName;
             }
-
-            return HttpBodyMode.Normal;
         }
 
         void IHttpStreamEvents.OnBody(bool request, ReadOnlySpan<byte> data)
@@ -585,14 +634,30 @@ namespace FluxForensics.Capture
                 return;
             }
 
-            _currentBody.Finish(complete);
-            if (_currentBody.Issue is not null)
+            var body = _currentBody;
+            var answered = _currentRequest;
+            _currentBody = null;
+            _currentRequest = null;
+            body.Finish(complete);
+            if (body.Issue is not null)
             {
-                _owner.Issue(Describe(false), -1, _currentBody.Issue, "HTTP body");
+                _owner.Issue(Describe(false), -1, body.Issue, "HTTP body");
             }
 
-            _owner.AddFile(this, _currentBody, this);
-            _currentBody = null;
+            if (body.ExecutableType is not null || _owner.KeepsOtherFiles)
+            {
+                NameBody(body, answered, _currentDisposition);
+            }
+
+            if (!_owner.AddFile(this, body, this))
+            {
+                _spareBody = body;
+            }
+
+            if (answered is not null)
+            {
+                _httpRequests?.Recycle(answered);
+            }
         }
 
         void IHttpStreamEvents.OnTunnel(bool request, ReadOnlySpan<byte> data)

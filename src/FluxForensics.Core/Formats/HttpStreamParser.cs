@@ -27,6 +27,18 @@ namespace FluxForensics.Formats
         /// <summary>Client-address headers a proxy adds: name and value, in order seen.</summary>
         public List<KeyValuePair<string, string>>? ClientAddressHeaders { get; set; }
 
+        /// <summary>Clears every field, so that a parser can reuse the object for its next message.</summary>
+        internal void Reset()
+        {
+            IsRequest = false;
+            Method = Target = Version = string.Empty;
+            StatusCode = 0;
+            Reason = Host = Authorization = ProxyAuthorization = ContentType = ContentEncoding = ContentDisposition = UserAgent = null;
+            ContentLength = -1;
+            Chunked = false;
+            ClientAddressHeaders = null;
+        }
+
         private static readonly string[] ClientAddressHeaderOrder = { "X-My-Real-IP", "X-Real-IP", "X-Forwarded-For", "Forwarded" };
 
         /// <summary>The first address a relay/proxy reports for the real client (X-My-Real-IP first, then the others).</summary>
@@ -131,18 +143,41 @@ namespace FluxForensics.Formats
         private enum State { StartLine, Headers, Body, ChunkSize, ChunkData, ChunkDataEnd, Trailers, UntilClose, Tunnel, Broken }
 
         private readonly bool _request;
+        private readonly bool _reuseHeads;
         private readonly IHttpStreamEvents _events;
         private readonly TcpLineBuffer _lines = new TcpLineBuffer(MaxHeaderLine);
         private State _state = State.StartLine;
         private HttpMessageHead? _head;
+
+        /// <summary>A head the consumer is done with (see <see cref="Recycle"/>), reused for the next message.</summary>
+        private HttpMessageHead? _spareHead;
+
+        // The last text of each field: a keep-alive connection repeats the same method, target, host and headers
+        // message after message, and the same bytes give back the same string instead of a new one per message.
+        private string? _lastMethod;
+        private string? _lastTarget;
+        private string? _lastVersion;
+        private string? _lastReason;
+        private string? _lastHost;
+        private string? _lastAuthorization;
+        private string? _lastContentType;
+        private string? _lastUserAgent;
         private long _remaining;
         private int _headerCount;
         private long _offset;
 
-        public HttpStreamParser(bool request, IHttpStreamEvents events)
+        /// <param name="request">Parses the client's direction (requests) rather than the server's (responses).</param>
+        /// <param name="events">Receives heads, bodies and issues.</param>
+        /// <param name="reuseHeads">
+        /// The consumer does not keep a head after the message ended, so the parser fills the same object for the next
+        /// message (a keep-alive connection then costs no allocation per message). Otherwise every message gets a new
+        /// head unless the consumer hands one back with <see cref="Recycle"/>.
+        /// </param>
+        public HttpStreamParser(bool request, IHttpStreamEvents events, bool reuseHeads = false)
         {
             _request = request;
             _events = events;
+            _reuseHeads = reuseHeads;
         }
 
         public bool InBody => _state is State.Body or State.ChunkSize or State.ChunkData or State.ChunkDataEnd or State.UntilClose or State.Trailers;
@@ -150,6 +185,52 @@ namespace FluxForensics.Formats
         public bool IsTunnel => _state == State.Tunnel;
 
         public bool IsBroken => _state == State.Broken;
+
+        /// <summary>
+        /// Hands back a head this parser produced once the consumer no longer holds it (a response once answered, a
+        /// request once its response and body are done): the next message fills it instead of a new object.
+        /// </summary>
+        public void Recycle(HttpMessageHead head)
+        {
+            if (!ReferenceEquals(head, _head) && head.IsRequest == _request)
+            {
+                _spareHead = head;
+            }
+        }
+
+        private HttpMessageHead NewHead()
+        {
+            var head = _spareHead;
+            if (head is null)
+            {
+                return new HttpMessageHead();
+            }
+
+            _spareHead = null;
+            head.Reset();
+            return head;
+        }
+
+        /// <summary>The bytes as text: the previous string of the same field when the bytes are the same.</summary>
+        private static string Text(ReadOnlySpan<byte> value, ref string? last)
+        {
+            string? previous = last;
+            if (previous is not null && previous.Length == value.Length)
+            {
+                int i = 0;
+                while (i < value.Length && previous[i] == value[i])
+                {
+                    i++;
+                }
+
+                if (i == value.Length)
+                {
+                    return previous;
+                }
+            }
+
+            return last = MimeMessage.Latin1(value);
+        }
 
         /// <summary>Switches to tunnel mode (the other side answered CONNECT with 2xx).</summary>
         public void StartTunnel()
@@ -423,6 +504,11 @@ namespace FluxForensics.Formats
                 _events.OnBodyEnd(_request, true);
             }
 
+            if (_reuseHeads && _head is not null)
+            {
+                _spareHead = _head;
+            }
+
             _head = null;
             _state = State.StartLine;
         }
@@ -456,13 +542,12 @@ namespace FluxForensics.Formats
                     return null;
                 }
 
-                return new HttpMessageHead
-                {
-                    IsRequest = true,
-                    Method = MimeMessage.Latin1(line.Slice(0, sp1)),
-                    Target = MimeMessage.Latin1(rest.Slice(0, sp2)),
-                    Version = MimeMessage.Latin1(rest.Slice(sp2 + 6)),
-                };
+                var request = NewHead();
+                request.IsRequest = true;
+                request.Method = Text(line.Slice(0, sp1), ref _lastMethod);
+                request.Target = Text(rest.Slice(0, sp2), ref _lastTarget);
+                request.Version = Text(rest.Slice(sp2 + 6), ref _lastVersion);
+                return request;
             }
 
             if (!line.StartsWith("HTTP/"u8))
@@ -476,13 +561,12 @@ namespace FluxForensics.Formats
                 return null;
             }
 
-            return new HttpMessageHead
-            {
-                IsRequest = false,
-                Version = MimeMessage.Latin1(line.Slice(5, sp1 - 5)),
-                StatusCode = (after[0] - '0') * 100 + (after[1] - '0') * 10 + (after[2] - '0'),
-                Reason = after.Length > 4 ? MimeMessage.Latin1(after.Slice(4)) : string.Empty,
-            };
+            var response = NewHead();
+            response.IsRequest = false;
+            response.Version = Text(line.Slice(5, sp1 - 5), ref _lastVersion);
+            response.StatusCode = (after[0] - '0') * 100 + (after[1] - '0') * 10 + (after[2] - '0');
+            response.Reason = after.Length > 4 ? Text(after.Slice(4), ref _lastReason) : string.Empty;
+            return response;
         }
 
         private void ParseHeader(ReadOnlySpan<byte> line, HttpMessageHead head)
@@ -496,13 +580,13 @@ namespace FluxForensics.Formats
 
             var name = TrimWhite(line.Slice(0, colon));
             var value = TrimWhite(line.Slice(colon + 1));
-            if (Eq(name, "host")) head.Host = MimeMessage.Latin1(value);
-            else if (Eq(name, "authorization")) head.Authorization = MimeMessage.Latin1(value);
+            if (Eq(name, "host")) head.Host = Text(value, ref _lastHost);
+            else if (Eq(name, "authorization")) head.Authorization = Text(value, ref _lastAuthorization);
             else if (Eq(name, "proxy-authorization")) head.ProxyAuthorization = MimeMessage.Latin1(value);
-            else if (Eq(name, "content-type")) head.ContentType = MimeMessage.Latin1(value);
+            else if (Eq(name, "content-type")) head.ContentType = Text(value, ref _lastContentType);
             else if (Eq(name, "content-encoding")) head.ContentEncoding = MimeMessage.Latin1(value).Trim().ToLowerInvariant();
             else if (Eq(name, "content-disposition")) head.ContentDisposition = MimeMessage.Latin1(value);
-            else if (Eq(name, "user-agent")) head.UserAgent = MimeMessage.Latin1(value);
+            else if (Eq(name, "user-agent")) head.UserAgent = Text(value, ref _lastUserAgent);
             else if (Eq(name, "transfer-encoding"))
             {
                 head.Chunked = MimeMessage.Latin1(value).IndexOf("chunked", StringComparison.OrdinalIgnoreCase) >= 0;

@@ -175,6 +175,71 @@ namespace FluxForensics.Tests.Relay
             Assert.True(credential.Accepted);
         }
 
+        /// <summary>
+        /// A keep-alive connection with more pages than the analyser keeps: past the first 10,000 the parser and the
+        /// conversation reuse their request/response objects and body state, and the executables among the pages (one
+        /// answering a pipelined request, one small enough to be hashed from the head) keep their own URL, name and hashes.
+        /// </summary>
+        [Fact]
+        public void ExecutablesOnALongKeepAliveConnectionKeepTheirOwnNamesAndHashes()
+        {
+            var run = new RelayRun();
+            var tcp = run.Tcp("10.1.1.5", 40100, "192.0.2.80", 80, T0).Handshake();
+            var page = Encoding.ASCII.GetBytes("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 5\r\n\r\nhello");
+            var big = FakePe(9_000, 7);
+            var small = FakePe(700, 8);
+            byte[] Response(byte[] body) => Encoding.ASCII.GetBytes($"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {body.Length}\r\n\r\n").Concat(body).ToArray();
+            for (int i = 0; i < 10_050; i++)
+            {
+                if (i == 10_020)
+                {
+                    // Pipelined: two requests before either answer; the second is the executable.
+                    tcp.C("GET /news/a HTTP/1.1\r\nHost: www.example.com\r\n\r\n");
+                    tcp.C("GET /dl/big%20tool.exe?x=1 HTTP/1.1\r\nHost: files.example.com\r\nAuthorization: Basic " + B64("infected:infected") + "\r\n\r\n");
+                    tcp.Data(false, page);
+                    tcp.Data(false, Response(big));
+                    continue;
+                }
+
+                if (i == 10_030)
+                {
+                    tcp.C("HEAD /check HTTP/1.1\r\nHost: www.example.com\r\n\r\n");
+                    tcp.S("HTTP/1.1 200 OK\r\nContent-Length: 123\r\n\r\n");
+                    tcp.C("GET /small.exe HTTP/1.1\r\nHost: www.example.com\r\n\r\n");
+                    tcp.Data(false, Response(small));
+                    continue;
+                }
+
+                tcp.C($"GET /news/{i % 3} HTTP/1.1\r\nHost: www.example.com\r\n\r\n");
+                tcp.Data(false, page);
+            }
+
+            tcp.Close();
+            run.Complete();
+
+            var downloads = run.Of<FluxDownload>().OrderBy(d => d.Size).ToList();
+            Assert.Equal(2, downloads.Count);
+            Assert.Equal("http://www.example.com/small.exe", downloads[0].Url);
+            Assert.Equal("small.exe", downloads[0].FileName);
+            Assert.Equal(Sha256(small), downloads[0].Sha256);
+            Assert.Equal(small.Length, downloads[0].Size);
+            Assert.Equal("http://files.example.com/dl/big%20tool.exe?x=1", downloads[1].Url);
+            Assert.Equal("big tool.exe", downloads[1].FileName);
+            Assert.Equal(Sha256(big), downloads[1].Sha256);
+            Assert.Equal(big.Length, downloads[1].Size);
+            var credential = Assert.Single(run.Of<ExposedCredential>());
+            Assert.Equal("infected", credential.Account);
+
+            // The first 10,000 pages are kept for tools, each with its own URL and size; none is hashed.
+            var pages = run.Analyzer.CarvedFiles.Where(f => f.File.ExecutableType is null).Select(f => f.File).ToList();
+            Assert.Equal(10_000, pages.Count);
+            Assert.Equal("http://www.example.com/news/0", pages[0].Url);
+            Assert.Equal("http://www.example.com/news/2", pages[9_998].Url);
+            Assert.All(pages, p => Assert.Equal(5, p.Size));
+            Assert.All(pages, p => Assert.Equal(string.Empty, p.Sha256));
+            Assert.Empty(run.Context.Issues);
+        }
+
         [Fact]
         public void ChunkedGzipBodiesAreInflatedAndExtractionWritesANonExecutableNameAndAManifest()
         {
