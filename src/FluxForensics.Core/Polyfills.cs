@@ -3,6 +3,9 @@
 namespace System.Runtime.CompilerServices
 {
     internal static class IsExternalInit { }
+
+    [AttributeUsage(AttributeTargets.Module | AttributeTargets.Class | AttributeTargets.Struct | AttributeTargets.Constructor | AttributeTargets.Method | AttributeTargets.Property | AttributeTargets.Event, Inherited = false)]
+    internal sealed class SkipLocalsInitAttribute : Attribute { }
 }
 
 namespace System.Diagnostics.CodeAnalysis

@@ -46,8 +46,11 @@ namespace FluxForensics.Capture
             _findings.Clear();
             var context = new CaptureAnalysisContext(_options, _reporter, source, cancellationToken);
             var analyzers = context.CreateAnalyzers();
-            var flows = new CaptureFlowCounter(_options.FlowTimeout);
             var feed = analyzers.ToArray();
+            // TCP connections are counted by the relay analyser's reassembler as it opens them (context.FlowCount);
+            // the counter then keeps the UDP and other 5-tuples only, and TCP packets cost it nothing.
+            bool tcpCounted = feed.OfType<RelayAnalyzer>().Any();
+            var flows = new CaptureFlowCounter(_options.FlowTimeout, countTcp: !tcpCounted);
             DnsAnalyzer? dns = feed.OfType<DnsAnalyzer>().FirstOrDefault();
             if (dns is not null && position is not null)
             {
@@ -95,7 +98,7 @@ namespace FluxForensics.Capture
                 FirstPacketTime = result.First,
                 LastPacketTime = result.Last,
                 TimeSpan = result.First.HasValue && result.Last.HasValue ? result.Last.Value - result.First.Value : (TimeSpan?)null,
-                FlowCount = Math.Max(flows.Count, context.FlowCount),
+                FlowCount = tcpCounted ? flows.Count + context.FlowCount : flows.Count,
                 DnsMessageCount = dns?.MessageCount ?? 0,
                 PacketsPerSecond = Math.Round(result.PacketsPerSecond),
                 Elapsed = result.Elapsed,
@@ -127,16 +130,21 @@ namespace FluxForensics.Capture
         private long _nextSweep;
         private readonly List<FlowKey> _expired = new List<FlowKey>();
 
-        public CaptureFlowCounter(TimeSpan timeout)
+        private readonly bool _countTcp;
+
+        /// <param name="timeout">A 5-tuple idle for longer is forgotten; seen again, it counts as a new flow.</param>
+        /// <param name="countTcp">Count TCP 5-tuples too (false when a reassembler counts TCP connections itself).</param>
+        public CaptureFlowCounter(TimeSpan timeout, bool countTcp = true)
         {
             _timeoutTicks = Math.Max(TimeSpan.TicksPerSecond, timeout.Ticks);
+            _countTcp = countTcp;
         }
 
         public long Count { get; private set; }
 
         public void Observe(in DecodedPacket packet)
         {
-            if (packet.Protocol == TransportProtocol.Other)
+            if (packet.Protocol == TransportProtocol.Other || (!_countTcp && packet.Protocol == TransportProtocol.Tcp))
             {
                 return;
             }

@@ -128,6 +128,8 @@ namespace FluxForensics.Capture
             }
         }
 
+        // Three name buffers per message: only the bytes DecodeName wrote are ever read, so they need no zeroing.
+        [System.Runtime.CompilerServices.SkipLocalsInit]
         private void OnMessage(ReadOnlySpan<byte> message, NetAddress source, NetAddress destination, long ticks, bool truncated)
         {
             if (!DnsMessageReader.TryCreate(message, out var reader))

@@ -98,6 +98,10 @@ namespace FluxForensics.Model
 
         /// <summary>Capture time covered (last minus first packet).</summary>
         public TimeSpan? TimeSpan { get; internal set; }
+        /// <summary>
+        /// Flows seen: TCP connections the reassembler followed (a SYN, or data of a connection picked up mid-stream) plus
+        /// UDP and other 5-tuples (a 5-tuple idle longer than the flow timeout counts again when it comes back).
+        /// </summary>
         public long FlowCount { get; internal set; }
 
         /// <summary>DNS messages read (UDP and TCP).</summary>

@@ -14,7 +14,7 @@ namespace FluxForensics.Fixtures.Capture
     public sealed class AnalyzeCaptureCommand : IFixtureCommand
     {
         public string Name => "analyze-capture";
-        public string Usage => "analyze-capture FILE… (CaptureAnalysis with every analyser; prints seconds, packets/s, memory, findings by kind)";
+        public string Usage => "analyze-capture FILE… [--repeat=N] [--warmup=SMALLFILE] (CaptureAnalysis with every analyser; prints seconds, packets/s, memory, findings by kind; N runs in one process)";
 
         public int Run(string[] args)
         {
@@ -23,20 +23,66 @@ namespace FluxForensics.Fixtures.Capture
                 throw new ArgumentException(Usage);
             }
 
+            var repeat = args.FirstOrDefault(a => a.StartsWith("--repeat=", StringComparison.Ordinal));
+            int runs = repeat is null ? 1 : int.Parse(repeat.Substring(9), CultureInfo.InvariantCulture);
+            var files = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
+            using var jitLog = Environment.GetEnvironmentVariable("FLUX_JIT_LOG") is { Length: > 0 } ? new JitLog() : null;
+            var warmup = args.FirstOrDefault(a => a.StartsWith("--warmup=", StringComparison.Ordinal));
+            if (warmup is not null)
+            {
+                // A smaller capture first: what the JIT and the runtime need once per process is paid there.
+                Report(new[] { warmup.Substring(9) });
+            }
+
+            for (int run = 1; run <= runs; run++)
+            {
+                Report(files);
+            }
+
+            return 0;
+        }
+
+        private static void Report(string[] files)
+        {
             var watch = Stopwatch.StartNew();
-            var findings = new CaptureAnalysis(new CaptureAnalysisOptions(), null).AnalyzeFiles(args, default);
+            var findings = new CaptureAnalysis(new CaptureAnalysisOptions(), null).AnalyzeFiles(files, default);
             watch.Stop();
             var summary = (CaptureSummary)findings[findings.Count - 1];
             var inv = CultureInfo.InvariantCulture;
             Console.WriteLine(
-                $"packets={summary.PacketCount} seconds={watch.Elapsed.TotalSeconds.ToString("F3", inv)} " +
+                $"packets={summary.PacketCount} flows={summary.FlowCount} seconds={watch.Elapsed.TotalSeconds.ToString("F3", inv)} " +
                 $"packets_per_second={(summary.PacketCount / watch.Elapsed.TotalSeconds).ToString("F0", inv)} " +
                 $"cpu_seconds={Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds.ToString("F2", inv)} " +
                 $"gc_pause_seconds={GC.GetTotalPauseDuration().TotalSeconds.ToString("F2", inv)} " +
                 $"allocated_bytes_per_packet={(GC.GetTotalAllocatedBytes() / (double)Math.Max(1, summary.PacketCount)).ToString("F0", inv)} " +
                 $"peak_working_set_mb={(Process.GetCurrentProcess().PeakWorkingSet64 / 1e6).ToString("F0", inv)} issues={summary.ParseIssueCount} " +
                 string.Join(" ", findings.GroupBy(f => f.GetType().Name).Select(g => $"{g.Key}={g.Count()}")));
-            return 0;
+        }
+    
+    }
+
+    /// <summary>Prints each method the JIT compiles (milliseconds since start, tier flags, name): to see the warm-up.</summary>
+    internal sealed class JitLog : System.Diagnostics.Tracing.EventListener
+    {
+        private readonly Stopwatch _watch = Stopwatch.StartNew();
+
+        protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
+        {
+            if (source.Name == "Microsoft-Windows-DotNETRuntime")
+            {
+                EnableEvents(source, System.Diagnostics.Tracing.EventLevel.Verbose, (System.Diagnostics.Tracing.EventKeywords)0x10);
+            }
+        }
+
+        protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs e)
+        {
+            if (e.EventName is not null && e.EventName.StartsWith("MethodLoadVerbose", StringComparison.Ordinal) && e.Payload is not null)
+            {
+                int i = e.PayloadNames!.IndexOf("MethodFlags");
+                int ns = e.PayloadNames.IndexOf("MethodNamespace");
+                int n = e.PayloadNames.IndexOf("MethodName");
+                Console.Error.WriteLine($"{_watch.ElapsedMilliseconds} {e.Payload[i]} {e.Payload[ns]}::{e.Payload[n]}");
+            }
         }
     }
 }

@@ -131,6 +131,41 @@ namespace FluxForensics.Tests.Capture
             Assert.Equal(new System.IO.FileInfo(path).Length, run.Result.ByteCount);
         }
 
+        /// <summary>
+        /// The summary's flows: each TCP connection once (two on the same 5-tuple after the first closed count twice; a
+        /// stray ACK of a connection never seen counts none) and each UDP 5-tuple once, whichever way it is seen.
+        /// </summary>
+        [Fact]
+        public void FlowCountIsTcpConnectionsFollowedPlusUdpFiveTuples()
+        {
+            using var dir = new TempDir();
+            const byte Syn = 0x02, Ack = 0x10, Psh = 0x08, Fin = 0x01;
+            var frames = new System.Collections.Generic.List<byte[]>();
+            void Connection(ushort port, uint isn)
+            {
+                frames.Add(Ethernet(IPv4("10.0.0.5", "192.0.2.80", 6, Tcp(port, 80, isn, 0, Syn, Array.Empty<byte>()))));
+                frames.Add(Ethernet(IPv4("192.0.2.80", "10.0.0.5", 6, Tcp(80, port, 9000, isn + 1, Syn | Ack, Array.Empty<byte>()))));
+                frames.Add(Ethernet(IPv4("10.0.0.5", "192.0.2.80", 6, Tcp(port, 80, isn + 1, 9001, Ack | Psh, System.Text.Encoding.ASCII.GetBytes("GET / HTTP/1.1\r\n\r\n")))));
+                frames.Add(Ethernet(IPv4("10.0.0.5", "192.0.2.80", 6, Tcp(port, 80, isn + 19, 9001, Fin | Ack, Array.Empty<byte>()))));
+                frames.Add(Ethernet(IPv4("192.0.2.80", "10.0.0.5", 6, Tcp(80, port, 9001, isn + 20, Fin | Ack, Array.Empty<byte>()))));
+            }
+
+            Connection(40001, 100);
+            Connection(40002, 5000);
+            Connection(40001, 900_000); // the same 5-tuple again, after the first closed
+            frames.Add(Ethernet(IPv4("10.0.0.9", "192.0.2.81", 6, Tcp(40003, 443, 1, 1, Ack, Array.Empty<byte>()))));
+            frames.Add(Ethernet(UdpV4("10.0.0.5", "10.0.0.254", 5353, 53, Payload(12))));
+            frames.Add(Ethernet(UdpV4("10.0.0.254", "10.0.0.5", 53, 5353, Payload(12))));
+            frames.Add(Ethernet(UdpV4("10.0.0.6", "10.0.0.254", 5353, 53, Payload(12))));
+            string file = dir.File("flows.pcap", Pcap(false, false, 1, frames.Select((f, i) => new PcapRecord(Ticks(i), f))));
+
+            var findings = new CaptureAnalysis(new CaptureAnalysisOptions(), null).AnalyzeFiles(new[] { file }, default);
+
+            var summary = Assert.IsType<FluxForensics.Model.CaptureSummary>(findings[findings.Count - 1]);
+            Assert.Equal(frames.Count, summary.PacketCount);
+            Assert.Equal(3 + 2, summary.FlowCount);
+        }
+
         [Fact]
         public void EmptyFileIsAnIssueAtOffsetZero()
         {
