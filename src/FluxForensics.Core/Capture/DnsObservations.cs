@@ -269,6 +269,12 @@ namespace FluxForensics.Capture
 
         private static int HashOf(ReadOnlySpan<byte> name)
         {
+#if NET
+            // The runtime's hash, a word at a time (randomised per process; the table lives in this process only).
+            var hash = new HashCode();
+            hash.AddBytes(name);
+            return hash.ToHashCode() & 0x7FFF_FFFF;
+#else
             // FNV-1a: names are short, and this runs once per name per response.
             uint h = 2166136261;
             foreach (byte b in name)
@@ -277,6 +283,7 @@ namespace FluxForensics.Capture
             }
 
             return (int)(h & 0x7FFF_FFFF);
+#endif
         }
     }
 

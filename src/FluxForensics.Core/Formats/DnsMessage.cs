@@ -498,6 +498,17 @@ namespace FluxForensics.Formats
                 }
 
                 var label = message.Slice(offset + 1, length);
+#if NET8_0_OR_GREATER
+                if (label.IndexOfAnyExcept(PlainLowerCase) < 0 && written + label.Length <= destination.Length)
+                {
+                    // The usual label (lower-case letters, digits, '-', '_'): copied as it is, vectorised.
+                    label.CopyTo(destination.Slice(written));
+                    written += label.Length;
+                    offset += 1 + length;
+                    continue;
+                }
+#endif
+
                 for (int i = 0; i < label.Length; i++)
                 {
                     byte b = label[i];
@@ -534,6 +545,25 @@ namespace FluxForensics.Formats
                 offset += 1 + length;
             }
         }
+
+#if NET8_0_OR_GREATER
+        /// <summary>Label bytes written unchanged in presentation form: printable ASCII except upper case, '.' and '\\'.</summary>
+        private static readonly System.Buffers.SearchValues<byte> PlainLowerCase = System.Buffers.SearchValues.Create(PlainLowerCaseBytes());
+
+        private static byte[] PlainLowerCaseBytes()
+        {
+            var bytes = new System.Collections.Generic.List<byte>();
+            for (int b = 0x21; b < 0x7F; b++)
+            {
+                if (b != '.' && b != '\\' && (b < 'A' || b > 'Z'))
+                {
+                    bytes.Add((byte)b);
+                }
+            }
+
+            return bytes.ToArray();
+        }
+#endif
 
         /// <summary>Convenience for tests and cold paths: the name as a string, or null with <paramref name="error"/> set.</summary>
         public static string? ReadName(ReadOnlySpan<byte> message, int offset, out DnsParseError error)

@@ -215,6 +215,12 @@ namespace FluxForensics.Formats
         private static string Text(ReadOnlySpan<byte> value, ref string? last)
         {
             string? previous = last;
+#if NET8_0_OR_GREATER
+            if (previous is not null && System.Text.Ascii.Equals(value, previous))
+            {
+                return previous;
+            }
+#endif
             if (previous is not null && previous.Length == value.Length)
             {
                 int i = 0;

@@ -16,6 +16,8 @@ namespace FluxForensics.Fixtures.Capture
         public string Name => "analyze-capture";
         public string Usage => "analyze-capture FILE… [--repeat=N] [--warmup=SMALLFILE] (CaptureAnalysis with every analyser; prints seconds, packets/s, memory, findings by kind; N runs in one process)";
 
+        private static long _exceptions;
+
         public int Run(string[] args)
         {
             if (args.Length == 0)
@@ -23,6 +25,13 @@ namespace FluxForensics.Fixtures.Capture
                 throw new ArgumentException(Usage);
             }
 
+            AppDomain.CurrentDomain.FirstChanceException += (_, e) =>
+            {
+                if (++_exceptions <= 3)
+                {
+                    Console.Error.WriteLine($"first-chance exception: {e.Exception.GetType().Name}: {e.Exception.Message}\n{e.Exception.StackTrace}");
+                }
+            };
             var repeat = args.FirstOrDefault(a => a.StartsWith("--repeat=", StringComparison.Ordinal));
             int runs = repeat is null ? 1 : int.Parse(repeat.Substring(9), CultureInfo.InvariantCulture);
             var files = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
@@ -55,7 +64,7 @@ namespace FluxForensics.Fixtures.Capture
                 $"cpu_seconds={Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds.ToString("F2", inv)} " +
                 $"gc_pause_seconds={GC.GetTotalPauseDuration().TotalSeconds.ToString("F2", inv)} " +
                 $"allocated_bytes_per_packet={(GC.GetTotalAllocatedBytes() / (double)Math.Max(1, summary.PacketCount)).ToString("F0", inv)} " +
-                $"peak_working_set_mb={(Process.GetCurrentProcess().PeakWorkingSet64 / 1e6).ToString("F0", inv)} issues={summary.ParseIssueCount} " +
+                $"peak_working_set_mb={(Process.GetCurrentProcess().PeakWorkingSet64 / 1e6).ToString("F0", inv)} issues={summary.ParseIssueCount} exceptions={_exceptions} " +
                 string.Join(" ", findings.GroupBy(f => f.GetType().Name).Select(g => $"{g.Key}={g.Count()}")));
         }
     
