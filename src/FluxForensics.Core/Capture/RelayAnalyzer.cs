@@ -21,7 +21,7 @@ namespace FluxForensics.Capture
         internal static readonly long PairingWindowTicks = TimeSpan.FromSeconds(30).Ticks;
         private const int MaxExpectedChannels = 10_000;
         private const int MaxKeptConversations = 2_000_000;
-        private const int MaxKeptFiles = 100_000;
+        private const int MaxKeptExecutables = 10_000;
         private const int MaxKeptOtherFiles = 10_000;
         private int _keptOtherFiles;
 
@@ -30,15 +30,24 @@ namespace FluxForensics.Capture
         /// <summary>Closed conversations that may still pair (closed within the retention window, or not yet swept).</summary>
         private readonly List<RelayConversation> _working = new List<RelayConversation>();
 
-        /// <summary>Unpaired conversations past the window that carry something to report (logins, files).</summary>
-        private readonly List<RelayConversation> _settled = new List<RelayConversation>();
-        private readonly List<RelayPair> _pairs = new List<RelayPair>();
+        // Findings are built as soon as a conversation leaves the working set (paired, or settled unpaired past the
+        // window), and the conversation is let go: memory holds the findings, not the conversations behind them.
+        // What needs the whole capture is scored at the end: a session by how many clients and servers its relay had,
+        // a download by whether any relay was found.
+        private readonly List<FluxFinding> _sessions = new List<FluxFinding>();
+        private readonly List<FluxFinding> _otherFindings = new List<FluxFinding>();
+        private readonly List<(RelaySession Session, NetAddress Relay)> _unscoredSessions = new List<(RelaySession, NetAddress)>();
+        private readonly List<(FluxDownload Download, bool Complete)> _unscoredDownloads = new List<(FluxDownload, bool)>();
+        private readonly Dictionary<NetAddress, RelayCounts> _relays = new Dictionary<NetAddress, RelayCounts>();
+        private readonly HashSet<NetAddress> _tunnelProxies = new HashSet<NetAddress>();
+        private long _pairCount;
         private readonly long _retentionTicks;
         private long _lastSweepTicks;
         private long _dropped;
         private readonly Dictionary<(NetAddress Address, ushort Port), (RelayConversation Control, FtpDataChannel Channel)> _expected =
             new Dictionary<(NetAddress, ushort), (RelayConversation, FtpDataChannel)>();
-        private readonly List<(RelayConversation Owner, RelayCarvedFile File)> _files = new List<(RelayConversation, RelayCarvedFile)>();
+        private readonly List<RelayCarvedFile> _files = new List<RelayCarvedFile>();
+        private int _keptExecutables;
         private bool _conversationCapReported;
 
         public RelayAnalyzer(CaptureAnalysisContext context)
@@ -55,12 +64,20 @@ namespace FluxForensics.Capture
 
         internal int MaxBuffered => Math.Max(1024, _context.Options.MaxBufferedBytesPerFlow);
 
-        /// <summary>Files carved from HTTP bodies and FTP data: every executable (up to 100,000) and the first 10,000 others, for tests and tools.</summary>
-        internal IReadOnlyList<(RelayConversation Owner, RelayCarvedFile File)> CarvedFiles => _files;
+        /// <summary>Files carved from HTTP bodies and FTP data: the first 10,000 executables and the first 10,000 others, for tests and tools.</summary>
+        internal IReadOnlyList<RelayCarvedFile> CarvedFiles => _files;
 
-        /// <summary>Every conversation whose protocol was recognised, with what was parsed from it.</summary>
-        internal IReadOnlyList<RelayConversation> Conversations =>
-            _pairs.SelectMany(p => new[] { p.Inbound, p.Outbound }).Concat(_settled).Concat(_working).Distinct().OrderBy(c => c.StartTicks).ToList();
+        /// <summary>
+        /// Unpaired conversations still held (not yet let go by a sweep; after <see cref="Complete"/>, those of the last
+        /// retention window), with what was parsed from them: for tests and tools.
+        /// </summary>
+        internal IReadOnlyList<RelayConversation> Conversations => _working.Where(c => !c.Paired).OrderBy(c => c.StartTicks).ToList();
+
+        /// <summary>Executables whose FTP control connection had been reported and let go before the file ended.</summary>
+        internal long LateFiles { get; private set; }
+
+        /// <summary>Relayed conversations paired so far.</summary>
+        internal long PairCount => _pairCount;
 
         internal TcpReassembler Reassembler => _reassembler;
 
@@ -142,35 +159,103 @@ namespace FluxForensics.Capture
         private const int SweepAtCount = 4096;
 
         /// <summary>
-        /// A relayed message travels on both legs: the outbound copy is parsed (the server's leg is the one the report
-        /// describes) and the inbound copy forgotten unparsed.
+        /// Reports each pair as it is found and lets both legs go. A relayed message travels on both legs: the outbound
+        /// copy is parsed (the server's leg is the one the report describes) and the inbound copy forgotten unparsed;
+        /// a login the outbound leg repeated is reported once, from the bot to the real server.
         /// </summary>
         private void AddPairs(List<RelayPair> pairs)
         {
             foreach (var pair in pairs)
             {
-                if (pair.Outbound.Smtp is not null && pair.Inbound.Smtp is not null)
+                var inbound = pair.Inbound;
+                var outbound = pair.Outbound;
+                if (outbound.Smtp is not null && inbound.Smtp is not null)
                 {
-                    pair.Outbound.Smtp.ParseMessages();
-                    pair.Outbound.Smtp.CompactMessages();
-                    pair.Inbound.Smtp.DiscardMessages();
+                    outbound.Smtp.ParseMessages();
+                    inbound.Smtp.DiscardMessages();
+                }
+                else
+                {
+                    outbound.Smtp?.ParseMessages();
+                    inbound.Smtp?.ParseMessages();
                 }
 
-                if (pair.Outbound.Protocol == pair.Inbound.Protocol && pair.Outbound.HasLogins)
+                _pairCount++;
+                if (!_relays.TryGetValue(inbound.Server, out var counts))
                 {
-                    // What the inbound leg said, the outbound leg repeated to the server: keep one copy.
-                    pair.Inbound.ReleaseContent();
+                    _relays[inbound.Server] = counts = new RelayCounts();
                 }
+
+                counts.Clients.Add(inbound.Client);
+                counts.Servers.Add(outbound.Server);
+                if (inbound.Parent is not null && inbound.ConnectHost is not null)
+                {
+                    _tunnelProxies.Add(inbound.Server);
+                }
+
+                var session = SessionOf(pair);
+                _sessions.Add(session);
+                _unscoredSessions.Add((session, inbound.Server));
+
+                if (outbound.HasLogins)
+                {
+                    // The relay forwarded the login: one credential, from the bot to the real server.
+                    AddCredentials(outbound, inbound);
+                }
+                else
+                {
+                    AddCredentials(inbound, null);
+                }
+
+                AddDownloads(outbound, inbound);
+                if (inbound.Files is not null)
+                {
+                    // What the bot received that the server did not send (not the relayed copy) is a download of its own.
+                    foreach (var file in inbound.Files)
+                    {
+                        if (outbound.Files is null || !outbound.Files.Exists(f => f.Sha256 == file.Sha256))
+                        {
+                            AddDownload(file, inbound, null);
+                        }
+                    }
+                }
+
+                inbound.Release(null);
+                outbound.Release(inbound);
+            }
+        }
+
+        /// <summary>
+        /// Reports an unpaired conversation that carries something (a login, an executable, a CONNECT tunnel) and, when
+        /// <paramref name="letGo"/> (a sweep), lets it go; at the end of the capture it stays whole for inspection.
+        /// </summary>
+        private void Settle(RelayConversation conversation, bool letGo)
+        {
+            conversation.Smtp?.ParseMessages();
+            if (conversation.Parent is not null && conversation.ConnectHost is not null)
+            {
+                // A CONNECT tunnel whose outbound leg is not in the capture is still a relayed conversation.
+                _tunnelProxies.Add(conversation.Server);
+                _sessions.Add(TunnelSessionOf(conversation));
+                AddCredentials(conversation, conversation, Text(conversation.Server));
+            }
+            else
+            {
+                AddCredentials(conversation, null);
             }
 
-            _pairs.AddRange(pairs);
+            AddDownloads(conversation, null);
+            if (letGo)
+            {
+                conversation.Release(null);
+            }
         }
 
         /// <summary>
         /// Pairs what can be paired, then lets go of conversations that closed more than the retention window ago
         /// (2 × the pairing window, at least the flow timeout): a relay's two legs close close together, so a partner
-        /// that has not shown up by then will not. Those with logins or files stay (they are findings); the rest go, so
-        /// memory follows recent conversations and findings, not the length of the capture.
+        /// that has not shown up by then will not. Those with logins or files are reported first; the rest are just
+        /// forgotten, so memory follows recent conversations and findings, not the length of the capture.
         /// </summary>
         private void Sweep(long now)
         {
@@ -190,7 +275,7 @@ namespace FluxForensics.Capture
                 c.Smtp?.ParseMessages();
                 if (c.HasFindings)
                 {
-                    _settled.Add(c);
+                    Settle(c, letGo: true);
                 }
                 else
                 {
@@ -202,8 +287,20 @@ namespace FluxForensics.Capture
             });
         }
 
+        /// <summary>Distinct clients and servers of one relay, for the sessions' scores.</summary>
+        private sealed class RelayCounts
+        {
+            public HashSet<NetAddress> Clients { get; } = new HashSet<NetAddress>();
+            public HashSet<NetAddress> Servers { get; } = new HashSet<NetAddress>();
+        }
+
         internal RelayCarvedFile NewFile(string protocol, bool gzip) =>
-            new RelayCarvedFile(protocol, gzip, _context.Options.ExtractPath, MaxBuffered);
+            new RelayCarvedFile(protocol, gzip, _context.Options.ExtractPath, MaxBuffered, _hashCache);
+
+        private readonly CarvedHashCache _hashCache = new CarvedHashCache();
+
+        /// <summary>Carved files whose hashes were taken from an identical earlier one instead of hashing again.</summary>
+        internal long HashCacheHits => _hashCache.Hits;
 
         /// <summary>Whether a finished file that is not an executable would still be kept (the first few, for tests and tools).</summary>
         internal bool KeepsOtherFiles => _keptOtherFiles < MaxKeptOtherFiles;
@@ -228,25 +325,29 @@ namespace FluxForensics.Capture
                 if (_keptOtherFiles < MaxKeptOtherFiles)
                 {
                     _keptOtherFiles++;
-                    _files.Add((owner, file));
+                    _files.Add(file);
                     return true;
                 }
 
                 return false;
             }
 
-            owner.AddFile(file);
-            if (owner.Dropped)
+            if (owner.Released || owner.Dropped)
             {
-                // An FTP control connection swept away before its data connection ended: it has a finding now.
-                owner.Dropped = false;
-                _dropped--;
-                _settled.Add(owner);
+                // An FTP control connection already reported (or swept away) before its data connection ended: the
+                // file is reported on its own, relayed when the control connection was the outbound leg of a pair.
+                AddDownload(file, owner, owner.PairedInbound);
+                LateFiles++;
+            }
+            else
+            {
+                owner.AddFile(file);
             }
 
-            if (_files.Count < MaxKeptFiles)
+            if (_keptExecutables < MaxKeptExecutables)
             {
-                _files.Add((owner, file));
+                _keptExecutables++;
+                _files.Add(file);
             }
 
             return true;
@@ -274,86 +375,51 @@ namespace FluxForensics.Capture
             _expected.Clear();
 
             AddPairs(RelayPairing.Pair(_working, _context.Options.HostAddresses));
-            var pairs = _pairs;
-            var all = Conversations;
-            foreach (var c in all)
+            var unpaired = _working.Where(c => !c.Paired).OrderBy(c => c.StartTicks).ToList();
+            foreach (var conversation in unpaired)
             {
-                c.Smtp?.ParseMessages();
-            }
-            var relays = new HashSet<NetAddress>(pairs.Select(p => p.Inbound.Server));
-            foreach (var tunnel in all.Where(c => c.Parent is not null && c.ConnectHost is not null))
-            {
-                relays.Add(tunnel.Server);
+                Settle(conversation, letGo: false);
             }
 
-            foreach (var relay in relays)
+            // What is left stays for inspection (tests, tools); the paired legs are gone.
+            _working.Clear();
+            _working.AddRange(unpaired);
+
+            foreach (var relay in _relays.Keys)
             {
                 _context.RelayHosts.Add(relay);
             }
 
-            var findings = new List<FluxFinding>();
-            var reportedFiles = new HashSet<RelayCarvedFile>();
-            var reportedLogins = new HashSet<LoginAttempt>();
-            var paired = new HashSet<RelayConversation>();
-            foreach (var pair in pairs)
+            foreach (var proxy in _tunnelProxies)
             {
-                paired.Add(pair.Inbound);
-                paired.Add(pair.Outbound);
+                _context.RelayHosts.Add(proxy);
             }
 
-            var relayStats = RelayPairing.Stats(pairs);
-            foreach (var pair in pairs)
+            bool named = _context.Options.HostAddresses.Count > 0;
+            foreach (var (session, relay) in _unscoredSessions)
             {
-                findings.Add(SessionOf(pair, relayStats));
+                var counts = _relays[relay];
+                session.SetScore(RelayRules.ScoreSession(session, counts.Clients.Count, counts.Servers.Count, named));
             }
 
-            // A CONNECT tunnel whose outbound leg is not in the capture is still a relayed conversation.
-            foreach (var tunnel in all.Where(c => c.Parent is not null && c.ConnectHost is not null && !paired.Contains(c)))
+            bool anyRelay = _context.RelayHosts.Count > 0;
+            foreach (var (download, complete) in _unscoredDownloads)
             {
-                findings.Add(TunnelSessionOf(tunnel));
+                download.SetScore(RelayRules.ScoreDownload(download, complete, anyRelay && download.Relay is not null));
             }
 
-            foreach (var pair in pairs)
-            {
-                if (pair.Outbound.HasLogins)
-                {
-                    // The relay forwarded the login: one credential, from the bot to the real server.
-                    AddCredentials(findings, pair.Outbound, pair.Inbound, reportedLogins);
-                    foreach (var login in pair.Inbound.Logins)
-                    {
-                        reportedLogins.Add(login);
-                    }
-                }
-
-                AddDownloads(findings, pair.Outbound, pair.Inbound, reportedFiles);
-                foreach (var file in pair.Inbound.Files ?? new List<RelayCarvedFile>())
-                {
-                    if (pair.Outbound.Files?.Any(f => f.Sha256 == file.Sha256) == true)
-                    {
-                        reportedFiles.Add(file);
-                    }
-                }
-            }
-
-            foreach (var conversation in all)
-            {
-                if (conversation.Parent is not null && !paired.Contains(conversation))
-                {
-                    AddCredentials(findings, conversation, conversation, reportedLogins, Text(conversation.Server));
-                }
-                else
-                {
-                    AddCredentials(findings, conversation, null, reportedLogins);
-                }
-
-                AddDownloads(findings, conversation, null, reportedFiles);
-            }
-
-            SaveDownloads(findings.OfType<FluxDownload>().ToList());
+            _unscoredSessions.Clear();
+            _unscoredDownloads.Clear();
+            SaveDownloads(_otherFindings.OfType<FluxDownload>().ToList());
+            var findings = new List<FluxFinding>(_sessions.Count + _otherFindings.Count);
+            findings.AddRange(_sessions);
+            findings.AddRange(_otherFindings);
+            _sessions.Clear();
+            _otherFindings.Clear();
             return findings;
         }
 
-        private RelaySession SessionOf(RelayPair pair, IReadOnlyDictionary<NetAddress, RelayPairing.RelayStats> stats)
+        private RelaySession SessionOf(RelayPair pair)
         {
             var inbound = pair.Inbound;
             var outbound = pair.Outbound;
@@ -370,11 +436,9 @@ namespace FluxForensics.Capture
                 BytesToClient = inbound.BytesFromServer,
                 Start = new DateTime(inbound.StartTicks, DateTimeKind.Utc),
                 End = new DateTime(Math.Max(inbound.EndTicks, outbound.EndTicks), DateTimeKind.Utc),
-                PairingEvidence = pair.Evidence(Text),
             };
+            session.SetPairingEvidence(pair.Evidence());
             FillContent(session, outbound.Smtp is not null || outbound.Ftp is not null || outbound.HttpLogins is not null ? outbound : inbound);
-            stats.TryGetValue(inbound.Server, out var relayStats);
-            session.SetScore(RelayRules.ScoreSession(session, relayStats.Clients, relayStats.Servers, _context.Options.HostAddresses.Count > 0));
             return session;
         }
 
@@ -402,21 +466,53 @@ namespace FluxForensics.Capture
 
         private void FillContent(RelaySession session, RelayConversation conversation)
         {
-            var login = conversation.Logins.FirstOrDefault();
+            var login = conversation.FirstLogin;
             session.Account = login?.Account;
             session.Secret = Redaction.Apply(login?.Secret, _context.Options.IncludeSecret);
             session.Accepted = login?.Accepted;
             if (conversation.Smtp is not null)
             {
                 var transactions = conversation.Smtp.Transactions;
-                session.MailFrom = transactions.Select(t => t.MailFrom).FirstOrDefault(m => m is not null);
-                session.Recipients = transactions.SelectMany(t => t.Recipients).Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
-                session.Subjects = transactions.Select(t => t.Message?.Subject).Where(s => s is not null).Select(s => s!).Distinct().ToArray();
-                session.Urls = transactions.Where(t => t.HasMessage).SelectMany(t => t.Message!.Urls).Distinct().ToArray();
+                if (transactions.Count == 1)
+                {
+                    // The usual relayed session: one mail, its lists taken as they are when they hold no repeats.
+                    var t = transactions[0];
+                    session.MailFrom = t.MailFrom;
+                    session.Recipients = Distinct(t.Recipients, StringComparer.OrdinalIgnoreCase);
+                    var message = t.HasMessage ? t.Message : null;
+                    session.Subjects = message?.Subject is { } subject ? new[] { subject } : Array.Empty<string>();
+                    session.Urls = message is null ? Array.Empty<string>() : Distinct(message.Urls, StringComparer.Ordinal);
+                }
+                else if (transactions.Count > 1)
+                {
+                    var recipients = new List<string>();
+                    var subjects = new List<string>();
+                    var urls = new List<string>();
+                    foreach (var t in transactions)
+                    {
+                        session.MailFrom ??= t.MailFrom;
+                        recipients.AddRange(t.Recipients);
+                        var message = t.HasMessage ? t.Message : null;
+                        if (message?.Subject is { } subject)
+                        {
+                            subjects.Add(subject);
+                        }
+
+                        if (message is not null)
+                        {
+                            urls.AddRange(message.Urls);
+                        }
+                    }
+
+                    session.Recipients = Distinct(recipients, StringComparer.OrdinalIgnoreCase);
+                    session.Subjects = Distinct(subjects, StringComparer.Ordinal);
+                    session.Urls = Distinct(urls, StringComparer.Ordinal);
+                }
             }
             else if (conversation.RequestedUrls is not null)
             {
-                session.Urls = conversation.RequestedUrls.Distinct().ToArray();
+                // Distinct already (the conversation keeps each URL once).
+                session.Urls = conversation.RequestedUrls.ToArray();
             }
             else if (conversation.Ftp is not null)
             {
@@ -425,15 +521,60 @@ namespace FluxForensics.Capture
             }
         }
 
-        private void AddCredentials(List<FluxFinding> findings, RelayConversation source, RelayConversation? inbound, HashSet<LoginAttempt> reported, string? serverOverride = null)
+        /// <summary>The items without repeats, in first-seen order; the list's own copy when it has none (no set for short lists).</summary>
+        private static string[] Distinct(List<string> items, StringComparer comparer)
+        {
+            if (items.Count == 0)
+            {
+                return Array.Empty<string>();
+            }
+
+            if (items.Count == 1)
+            {
+                return new[] { items[0] };
+            }
+
+            if (items.Count <= 8)
+            {
+                var kept = new List<string>(items.Count);
+                foreach (var item in items)
+                {
+                    bool seen = false;
+                    foreach (var k in kept)
+                    {
+                        if (comparer.Equals(k, item))
+                        {
+                            seen = true;
+                            break;
+                        }
+                    }
+
+                    if (!seen)
+                    {
+                        kept.Add(item);
+                    }
+                }
+
+                return kept.Count == items.Count ? items.ToArray() : kept.ToArray();
+            }
+
+            var set = new HashSet<string>(comparer);
+            var result = new List<string>(items.Count);
+            foreach (var item in items)
+            {
+                if (set.Add(item))
+                {
+                    result.Add(item);
+                }
+            }
+
+            return result.ToArray();
+        }
+
+        private void AddCredentials(RelayConversation source, RelayConversation? inbound, string? serverOverride = null)
         {
             foreach (var login in source.Logins)
             {
-                if (!reported.Add(login))
-                {
-                    continue;
-                }
-
                 bool relayed = inbound is not null && inbound != source;
                 bool tunnel = source.Parent is not null;
                 var credential = new ExposedCredential
@@ -452,11 +593,11 @@ namespace FluxForensics.Capture
                     Time = new DateTime(source.StartTicks, DateTimeKind.Utc),
                 };
                 credential.SetScore(RelayRules.ScoreCredential(credential));
-                findings.Add(credential);
+                _otherFindings.Add(credential);
             }
         }
 
-        private void AddDownloads(List<FluxFinding> findings, RelayConversation source, RelayConversation? inbound, HashSet<RelayCarvedFile> reported)
+        private void AddDownloads(RelayConversation source, RelayConversation? inbound)
         {
             if (source.Files is null)
             {
@@ -465,34 +606,40 @@ namespace FluxForensics.Capture
 
             foreach (var file in source.Files)
             {
-                if (file.ExecutableType is null || !reported.Add(file))
-                {
-                    continue;
-                }
-
-                bool relayed = inbound is not null && inbound != source;
-                string? reported2 = file.ReportedClient;
-                var download = new FluxDownload
-                {
-                    Source = _context.Source,
-                    Protocol = file.Protocol,
-                    FileType = file.ExecutableType,
-                    Client = reported2 ?? (relayed ? Text(inbound!.Client) : Text(source.Client)),
-                    Relay = relayed ? Text(inbound!.Server) : reported2 is not null ? Text(source.Client) : null,
-                    Server = Text(source.Server),
-                    ServerPort = source.ServerPort,
-                    Url = file.Url,
-                    FileName = file.FileName,
-                    Size = file.Size,
-                    Sha256 = file.Sha256,
-                    Md5 = file.Md5,
-                    Account = file.Account,
-                    Time = new DateTime(file.TimeTicks, DateTimeKind.Utc),
-                };
-                download.SavedPath = file.TempPath;
-                download.SetScore(RelayRules.ScoreDownload(download, file.Complete, _context.RelayHosts.Count > 0 && download.Relay is not null));
-                findings.Add(download);
+                AddDownload(file, source, inbound);
             }
+        }
+
+        /// <summary>A download finding for an executable carried on <paramref name="source"/> (scored at the end).</summary>
+        private void AddDownload(RelayCarvedFile file, RelayConversation source, RelayConversation? inbound)
+        {
+            if (file.ExecutableType is null)
+            {
+                return;
+            }
+
+            bool relayed = inbound is not null && inbound != source;
+            string? reportedClient = file.ReportedClient;
+            var download = new FluxDownload
+            {
+                Source = _context.Source,
+                Protocol = file.Protocol,
+                FileType = file.ExecutableType,
+                Client = reportedClient ?? (relayed ? Text(inbound!.Client) : Text(source.Client)),
+                Relay = relayed ? Text(inbound!.Server) : reportedClient is not null ? Text(source.Client) : null,
+                Server = Text(source.Server),
+                ServerPort = source.ServerPort,
+                Url = file.Url,
+                FileName = file.FileName,
+                Size = file.Size,
+                Sha256 = file.Sha256,
+                Md5 = file.Md5,
+                Account = file.Account,
+                Time = new DateTime(file.TimeTicks, DateTimeKind.Utc),
+            };
+            download.SavedPath = file.TempPath;
+            _otherFindings.Add(download);
+            _unscoredDownloads.Add((download, file.Complete));
         }
 
         /// <summary>Renames carved executables to names that cannot run by double-click and writes the manifest.</summary>

@@ -21,7 +21,7 @@ namespace FluxForensics.Capture
     /// </summary>
     internal sealed class RelayCarvedFile
     {
-        private const int HeadSize = 4096;
+        private const int HeadSize = CarvedHashCache.MaxFileSize;
         private IncrementalHash? _sha256;
         private IncrementalHash? _md5;
         private byte[]? _sha256Bytes;
@@ -42,10 +42,13 @@ namespace FluxForensics.Capture
         /// <summary>An HTTP body whose first bytes are not an executable's: only its size is counted.</summary>
         private bool _notExecutable;
 
-        public RelayCarvedFile(string protocol, bool gzip, string? extractPath, int maxCompressed)
+        private readonly CarvedHashCache? _hashCache;
+
+        public RelayCarvedFile(string protocol, bool gzip, string? extractPath, int maxCompressed, CarvedHashCache? hashCache = null)
         {
             _extractPath = extractPath;
             _maxCompressed = maxCompressed;
+            _hashCache = hashCache;
             Reset(protocol, gzip);
         }
 
@@ -294,8 +297,13 @@ namespace FluxForensics.Capture
                 else if (ShouldHash)
                 {
                     // The whole file is in the head: one-shot hashes.
-                    _sha256Bytes = OneShot(HashAlgorithmName.SHA256, _head, _headLength);
-                    _md5Bytes = OneShot(HashAlgorithmName.MD5, _head, _headLength);
+                    var content = _head is null ? ReadOnlySpan<byte>.Empty : new ReadOnlySpan<byte>(_head, 0, _headLength);
+                    if (_hashCache is null || !_hashCache.TryGet(content, out _sha256Bytes!, out _md5Bytes!))
+                    {
+                        _sha256Bytes = OneShot(HashAlgorithmName.SHA256, _head, _headLength);
+                        _md5Bytes = OneShot(HashAlgorithmName.MD5, _head, _headLength);
+                        _hashCache?.Add(content, _sha256Bytes, _md5Bytes);
+                    }
                 }
 
                 ExecutableType = _head is null ? null : ExecutableKind(new ReadOnlySpan<byte>(_head, 0, _headLength));

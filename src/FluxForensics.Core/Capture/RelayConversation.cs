@@ -110,21 +110,38 @@ namespace FluxForensics.Capture
         /// <summary>Let go by the analyser's sweep (unpaired, nothing to report).</summary>
         public bool Dropped { get; set; }
 
+        /// <summary>Reported and let go by the analyser (paired, or settled with findings).</summary>
+        public bool Released { get; private set; }
+
+        /// <summary>For the outbound leg of a reported pair: its inbound leg (a late FTP data file is relayed through it).</summary>
+        public RelayConversation? PairedInbound { get; private set; }
+
+        /// <summary>
+        /// Marks the conversation reported and drops what the findings took from it (mail, URLs, files, HTTP logins). The
+        /// FTP session stays: a data connection still open may finish later and name its file from it.
+        /// </summary>
+        public void Release(RelayConversation? pairedInbound)
+        {
+            Released = true;
+            PairedInbound = pairedInbound;
+            Smtp = null;
+            HttpLogins = null;
+            RequestedUrls = null;
+            Files = null;
+        }
+
+        /// <summary>The first login of any protocol, or null (without enumerating <see cref="Logins"/>).</summary>
+        public LoginAttempt? FirstLogin =>
+            Smtp is { Logins.Count: > 0 } ? Smtp.Logins[0] :
+            Ftp is { Logins.Count: > 0 } ? Ftp.Logins[0] :
+            HttpLogins is { Count: > 0 } ? HttpLogins[0] : null;
+
         /// <summary>Carries something reported even without a pair: a login, an executable, a CONNECT tunnel.</summary>
         public bool HasLogins => (Smtp?.Logins.Count ?? 0) > 0 || (Ftp?.Logins.Count ?? 0) > 0 || (HttpLogins?.Count ?? 0) > 0;
 
         public bool HasFindings =>
             HasLogins ||
             (Files is not null && Files.Exists(f => f.ExecutableType is not null)) || (Parent is not null && ConnectHost is not null);
-
-        /// <summary>Forgets parsed content (logins, mail, requests) once another conversation carries the same.</summary>
-        public void ReleaseContent()
-        {
-            Smtp = null;
-            Ftp = null;
-            HttpLogins = null;
-            RequestedUrls = null;
-        }
 
         public string Describe(bool fromClient) =>
             $"TCP {Client}:{ClientPort} -> {Server}:{ServerPort}{(Parent is not null ? " (CONNECT tunnel)" : string.Empty)} {(fromClient ? "client" : "server")} stream";

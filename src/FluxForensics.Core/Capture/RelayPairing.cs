@@ -24,13 +24,48 @@ namespace FluxForensics.Capture
         public RelayConversation Inbound { get; }
         public RelayConversation Outbound { get; }
 
-        /// <summary>Why the two are one conversation; made when a finding needs it (not for every pair in a sweep).</summary>
-        public string Evidence(Func<NetAddress, string> text) =>
-            "first " + _shared.ToString(CultureInfo.InvariantCulture) + " bytes " + (_clientBytes ? "client to server" : "server to client") +
-            " identical on " + text(Inbound.Client) + ":" + Inbound.ClientPort.ToString(CultureInfo.InvariantCulture) + "->" + text(Inbound.Server) + ":" +
-            Inbound.ServerPort.ToString(CultureInfo.InvariantCulture) + " and " + text(Outbound.Client) + ":" + Outbound.ClientPort.ToString(CultureInfo.InvariantCulture) +
-            "->" + text(Outbound.Server) + ":" + Outbound.ServerPort.ToString(CultureInfo.InvariantCulture) + "; outbound opened " +
-            _delay.ToString("0.000", CultureInfo.InvariantCulture) + " s after inbound";
+        /// <summary>
+        /// Why the two are one conversation, as a function that writes it when first asked: it captures only the
+        /// endpoints and numbers (not the conversations, which the analyser lets go).
+        /// </summary>
+        public Func<string> Evidence()
+        {
+            var evidence = new PairEvidence(Inbound.Client, Inbound.ClientPort, Inbound.Server, Inbound.ServerPort,
+                Outbound.Client, Outbound.ClientPort, Outbound.Server, Outbound.ServerPort, _clientBytes, _shared, _delay);
+            return evidence.Text;
+        }
+
+        private sealed class PairEvidence
+        {
+            private readonly NetAddress _inClient, _inServer, _outClient, _outServer;
+            private readonly ushort _inClientPort, _inServerPort, _outClientPort, _outServerPort;
+            private readonly bool _clientBytes;
+            private readonly int _shared;
+            private readonly double _delay;
+
+            public PairEvidence(NetAddress inClient, ushort inClientPort, NetAddress inServer, ushort inServerPort,
+                NetAddress outClient, ushort outClientPort, NetAddress outServer, ushort outServerPort, bool clientBytes, int shared, double delay)
+            {
+                _inClient = inClient;
+                _inClientPort = inClientPort;
+                _inServer = inServer;
+                _inServerPort = inServerPort;
+                _outClient = outClient;
+                _outClientPort = outClientPort;
+                _outServer = outServer;
+                _outServerPort = outServerPort;
+                _clientBytes = clientBytes;
+                _shared = shared;
+                _delay = delay;
+            }
+
+            public string Text() =>
+                "first " + _shared.ToString(CultureInfo.InvariantCulture) + " bytes " + (_clientBytes ? "client to server" : "server to client") +
+                " identical on " + _inClient + ":" + _inClientPort.ToString(CultureInfo.InvariantCulture) + "->" + _inServer + ":" +
+                _inServerPort.ToString(CultureInfo.InvariantCulture) + " and " + _outClient + ":" + _outClientPort.ToString(CultureInfo.InvariantCulture) +
+                "->" + _outServer + ":" + _outServerPort.ToString(CultureInfo.InvariantCulture) + "; outbound opened " +
+                _delay.ToString("0.000", CultureInfo.InvariantCulture) + " s after inbound";
+        }
     }
 
     /// <summary>
@@ -44,20 +79,6 @@ namespace FluxForensics.Capture
         /// <summary>Fewer shared bytes than this is no evidence (a bare "QUIT" is common to everyone).</summary>
         internal const int MinSharedBytes = 16;
         private static readonly long Slack = TimeSpan.FromSeconds(1).Ticks;
-
-        internal readonly struct RelayStats
-        {
-            public RelayStats(int clients, int servers, int sessions)
-            {
-                Clients = clients;
-                Servers = servers;
-                Sessions = sessions;
-            }
-
-            public int Clients { get; }
-            public int Servers { get; }
-            public int Sessions { get; }
-        }
 
         public static List<RelayPair> Pair(IReadOnlyList<RelayConversation> conversations, IReadOnlyList<NetAddress> relayHosts)
         {
@@ -134,11 +155,6 @@ namespace FluxForensics.Capture
 
             return pairs;
         }
-
-        public static Dictionary<NetAddress, RelayStats> Stats(List<RelayPair> pairs) =>
-            pairs.GroupBy(p => p.Inbound.Server).ToDictionary(
-                g => g.Key,
-                g => new RelayStats(g.Select(p => p.Inbound.Client).Distinct().Count(), g.Select(p => p.Outbound.Server).Distinct().Count(), g.Count()));
 
         private static RelayConversation? Closest(Dictionary<(NetAddress, ulong, int), List<RelayConversation>> index, (NetAddress, ulong, int) key, RelayConversation inbound)
         {

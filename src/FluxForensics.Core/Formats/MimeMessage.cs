@@ -8,15 +8,28 @@ namespace FluxForensics.Formats
     /// <summary>One leaf entity of a MIME message, decoded (base64 / quoted-printable undone).</summary>
     internal sealed class MimePart
     {
+        private readonly byte[] _decoded;
+        private string? _md5;
+        private string? _sha256;
+
+        public MimePart(byte[] decoded)
+        {
+            _decoded = decoded;
+        }
+
         public string ContentType { get; set; } = "text/plain";
         public string? FileName { get; set; }
         public string? TransferEncoding { get; set; }
-        public long Size { get; set; }
-        public string Md5 { get; set; } = string.Empty;
-        public string Sha256 { get; set; } = string.Empty;
+        public long Size => _decoded.Length;
 
-        /// <summary>First bytes of the decoded content, for file-type checks.</summary>
-        public byte[] Head { get; set; } = Array.Empty<byte>();
+        // Hashed when asked (no finding reports part hashes; relayed mail is hundreds of thousands of parts).
+        public string Md5 => _md5 ??= Hex(MimeMessage.MD5Hash(_decoded));
+        public string Sha256 => _sha256 ??= Hex(MimeMessage.Sha256Hash(_decoded));
+
+        /// <summary>The first bytes of the decoded part.</summary>
+        public ReadOnlySpan<byte> Head => _decoded.AsSpan(0, Math.Min(_decoded.Length, 64));
+
+        private static string Hex(byte[] bytes) => MimeMessage.Hex(bytes);
     }
 
     /// <summary>What a mail message says: headers the report needs, its parts with hashes, and every URL in its text.</summary>
@@ -25,7 +38,6 @@ namespace FluxForensics.Formats
         private const int MaxDepth = 8;
         private const int MaxParts = 200;
         private const int MaxUrls = 1000;
-        private const int HeadBytes = 64;
 
         public string? Subject { get; private set; }
         public string? From { get; private set; }
@@ -89,15 +101,12 @@ namespace FluxForensics.Formats
             }
 
             byte[] decoded = Decode(body, encoding, offset + bodyOffset);
-            var part = new MimePart
+            var part = new MimePart(decoded)
             {
                 ContentType = type,
                 TransferEncoding = encoding,
-                FileName = Parameter(disposition ?? string.Empty, "filename") ?? Parameter(contentType ?? string.Empty, "name"),
-                Size = decoded.Length,
-                Md5 = Hex(MD5Hash(decoded)),
-                Sha256 = Hex(Sha256Hash(decoded)),
-                Head = decoded.Length <= HeadBytes ? decoded : decoded.AsSpan(0, HeadBytes).ToArray(),
+                FileName = disposition is null && contentType is null ? null :
+                    Parameter(disposition ?? string.Empty, "filename") ?? Parameter(contentType ?? string.Empty, "name"),
             };
             Parts.Add(part);
             if (type.StartsWith("text/", StringComparison.Ordinal) || type == "message/rfc822")
@@ -337,51 +346,113 @@ namespace FluxForensics.Formats
             body = entity.Slice(bodyOffset);
         }
 
-        private static IEnumerable<(string Name, string Value)> UnfoldHeaders(ReadOnlySpan<byte> header)
+        /// <summary>The headers <see cref="ParseEntity"/> reads; the others are skipped without making strings of them.</summary>
+        private static readonly string[] KnownHeaders =
+            { "content-type", "content-transfer-encoding", "content-disposition", "subject", "from", "to", "date", "message-id" };
+
+        /// <summary>
+        /// The known headers of an entity, unfolded (a continuation line joins its header with one space), as
+        /// (lower-case name, value). At most 500 header lines are read.
+        /// </summary>
+        private static List<(string Name, string Value)> UnfoldHeaders(ReadOnlySpan<byte> header)
         {
             var list = new List<(string, string)>();
-            string? name = null;
-            var value = new StringBuilder();
-            foreach (var raw in Latin1(header).Split('\n'))
+            string? name = null;   // the known header being read; null while skipping an unknown one
+            string? value = null;  // its value so far, when it has no continuation line yet
+            StringBuilder? folded = null;
+            bool inHeader = false; // a header line was seen (continuations of an unknown one are skipped too)
+            int lines = 0;
+            int pos = 0;
+            while (pos < header.Length)
             {
-                string line = raw.TrimEnd('\r');
-                if (line.Length == 0)
+                int nl = header.Slice(pos).IndexOf((byte)'\n');
+                var line = nl < 0 ? header.Slice(pos) : header.Slice(pos, nl);
+                pos = nl < 0 ? header.Length : pos + nl + 1;
+                if (!line.IsEmpty && line[line.Length - 1] == (byte)'\r')
+                {
+                    line = line.Slice(0, line.Length - 1);
+                }
+
+                if (line.IsEmpty)
                 {
                     continue;
                 }
 
-                if ((line[0] == ' ' || line[0] == '\t') && name is not null)
+                if ((line[0] == ' ' || line[0] == '\t') && inHeader)
                 {
-                    value.Append(' ').Append(line.Trim());
+                    if (name is not null)
+                    {
+                        folded ??= new StringBuilder();
+                        if (value is not null)
+                        {
+                            folded.Clear().Append(value);
+                            value = null;
+                        }
+
+                        folded.Append(' ').Append(Latin1(HttpStreamParser.TrimWhite(line)));
+                    }
+
                     continue;
                 }
 
-                if (name is not null)
-                {
-                    list.Add((name, value.ToString()));
-                }
-
-                int colon = line.IndexOf(':');
+                Flush();
+                int colon = line.IndexOf((byte)':');
                 if (colon <= 0)
                 {
-                    name = null;
+                    inHeader = false;
                     continue;
                 }
 
-                name = line.Substring(0, colon).Trim();
-                value.Clear().Append(line.Substring(colon + 1).Trim());
-                if (list.Count > 500)
+                inHeader = true;
+                name = Known(HttpStreamParser.TrimWhite(line.Slice(0, colon)));
+                if (name is not null)
+                {
+                    value = Latin1(HttpStreamParser.TrimWhite(line.Slice(colon + 1)));
+                }
+
+                if (++lines > 500)
                 {
                     break;
                 }
             }
 
-            if (name is not null)
+            Flush();
+            return list;
+
+            void Flush()
             {
-                list.Add((name, value.ToString()));
+                if (name is not null)
+                {
+                    list.Add((name, value ?? folded!.ToString()));
+                }
+
+                name = null;
+                value = null;
+            }
+        }
+
+        private static string? Known(ReadOnlySpan<byte> name)
+        {
+            foreach (var known in KnownHeaders)
+            {
+                if (name.Length != known.Length)
+                {
+                    continue;
+                }
+
+                int i = 0;
+                while (i < name.Length && (name[i] | 0x20) == known[i])
+                {
+                    i++;
+                }
+
+                if (i == name.Length)
+                {
+                    return known;
+                }
             }
 
-            return list;
+            return null;
         }
 
         internal static string? Parameter(string headerValue, string parameter)

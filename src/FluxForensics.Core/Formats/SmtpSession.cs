@@ -114,22 +114,6 @@ namespace FluxForensics.Formats
             }
         }
 
-        /// <summary>Keeps of each parsed message only what findings report (subject, URLs): relayed mail is many.</summary>
-        public void CompactMessages()
-        {
-            foreach (var t in Transactions)
-            {
-                if (t.Message is { } m)
-                {
-                    m.Parts.Clear();
-                    m.Parts.TrimExcess();
-                    m.Issues.Clear();
-                    m.Issues.TrimExcess();
-                    m.Urls.TrimExcess();
-                }
-            }
-        }
-
         public void DiscardMessages()
         {
             foreach (var t in Transactions)

@@ -61,14 +61,22 @@ namespace FluxForensics.Model
         public DateTime ObservedAt { get; internal set; }
 
         /// <summary>Sets <see cref="RiskScore"/>, <see cref="Severity"/> and <see cref="Reasons"/> from the reasons given.</summary>
-        internal void SetScore(IEnumerable<FindingReason> reasons)
+        internal void SetScore(IEnumerable<FindingReason> reasons) => SetScore(reasons.ToArray());
+
+        internal void SetScore(ScoreCard card) => SetScore(card.ToArray());
+
+        private void SetScore(FindingReason[] reasons)
         {
-            Reasons = reasons.ToArray();
-            RiskScore = Scoring.Clamp(Reasons.Sum(r => r.Points));
+            Reasons = reasons;
+            int sum = 0;
+            foreach (var r in reasons)
+            {
+                sum += r.Points;
+            }
+
+            RiskScore = Scoring.Clamp(sum);
             Severity = Scoring.SeverityOf(RiskScore);
         }
-
-        internal void SetScore(ScoreCard card) => SetScore(card.Reasons);
     }
 
     /// <summary>A finding about a file on disk: the image of a process, the target of an autorun, a USB payload.</summary>
@@ -110,16 +118,38 @@ namespace FluxForensics.Model
     /// <summary>Collects reasons with points while a rule runs.</summary>
     public sealed class ScoreCard
     {
-        private readonly List<FindingReason> _reasons = new List<FindingReason>();
+        private readonly List<FindingReason> _reasons = new List<FindingReason>(8);
 
         public IReadOnlyList<FindingReason> Reasons => _reasons;
+
+        internal FindingReason[] ToArray() => _reasons.ToArray();
 
         public int Total => Scoring.Clamp(_reasons.Sum(r => r.Points));
 
         public ScoreCard Add(string reason, int points)
         {
-            _reasons.Add(new FindingReason(reason, points));
+            _reasons.Add(Shared(reason, points));
             return this;
+        }
+
+        private const int MaxSharedReasons = 4096;
+        private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string, int), FindingReason> SharedReasons =
+            new System.Collections.Concurrent.ConcurrentDictionary<(string, int), FindingReason>();
+
+        /// <summary>
+        /// One instance per reason text and points (reasons are immutable): a capture's hundreds of thousands of
+        /// findings mostly give the same few reasons, and each no longer keeps its own copies. Bounded; past the bound
+        /// reasons are simply not shared.
+        /// </summary>
+        private static FindingReason Shared(string reason, int points)
+        {
+            if (SharedReasons.TryGetValue((reason, points), out var shared))
+            {
+                return shared;
+            }
+
+            var created = new FindingReason(reason, points);
+            return SharedReasons.Count < MaxSharedReasons ? SharedReasons.GetOrAdd((reason, points), created) : created;
         }
 
         public ScoreCard AddIf(bool condition, string reason, int points) => condition ? Add(reason, points) : this;

@@ -31,8 +31,40 @@ namespace FluxForensics.Model
         public DateTime Start { get; internal set; }
         public DateTime End { get; internal set; }
 
+        private string? _pairingEvidence;
+        private Func<string>? _pairingEvidenceSource;
+
         /// <summary>Why the inbound and outbound connections are taken to be one conversation.</summary>
-        public string PairingEvidence { get; internal set; } = string.Empty;
+        /// <remarks>
+        /// Written out on first read: a relay-heavy capture yields hundreds of thousands of sessions, and this is the
+        /// longest text of each; until asked for, only the few numbers it is made of are kept.
+        /// </remarks>
+        public string PairingEvidence
+        {
+            get
+            {
+                if (_pairingEvidence is null)
+                {
+                    _pairingEvidence = _pairingEvidenceSource?.Invoke() ?? string.Empty;
+                    _pairingEvidenceSource = null;
+                }
+
+                return _pairingEvidence;
+            }
+
+            internal set
+            {
+                _pairingEvidence = value;
+                _pairingEvidenceSource = null;
+            }
+        }
+
+        /// <summary>Sets <see cref="PairingEvidence"/> to be made when first read (the source must not hold large state).</summary>
+        internal void SetPairingEvidence(Func<string> source)
+        {
+            _pairingEvidence = null;
+            _pairingEvidenceSource = source ?? throw new ArgumentNullException(nameof(source));
+        }
     }
 
     /// <summary>An executable transferred over HTTP or FTP.</summary>

@@ -231,7 +231,7 @@ namespace FluxForensics.Tests.Relay
             Assert.Equal("infected", credential.Account);
 
             // The first 10,000 pages are kept for tools, each with its own URL and size; none is hashed.
-            var pages = run.Analyzer.CarvedFiles.Where(f => f.File.ExecutableType is null).Select(f => f.File).ToList();
+            var pages = run.Analyzer.CarvedFiles.Where(f => f.ExecutableType is null).ToList();
             Assert.Equal(10_000, pages.Count);
             Assert.Equal("http://www.example.com/news/0", pages[0].Url);
             Assert.Equal("http://www.example.com/news/2", pages[9_998].Url);
@@ -338,8 +338,8 @@ namespace FluxForensics.Tests.Relay
             c.S("226 done\r\n").Close();
             run.Complete();
             var file = Assert.Single(run.Analyzer.CarvedFiles);
-            Assert.Equal("up.txt", file.File.FileName);
-            Assert.Equal(10, file.File.Size);
+            Assert.Equal("up.txt", file.FileName);
+            Assert.Equal(10, file.Size);
             Assert.Empty(run.Of<FluxDownload>());
         }
 
@@ -409,6 +409,99 @@ namespace FluxForensics.Tests.Relay
             Assert.Single(run.Of<RelaySession>());
             Assert.Single(run.Of<ExposedCredential>());
             Assert.True(run.Analyzer.Reassembler.PeakOpenFlows < 10);
+        }
+
+        /// <summary>
+        /// Pairs found in the sweeps of a long capture are reported and let go at once: every relayed session and login
+        /// is still reported, scored with the relay's clients and servers over the whole capture, while only the last
+        /// window's conversations are held at the end. An FTP data connection that outlives its relayed control pair
+        /// (which was reported and let go meanwhile) still yields the relayed download.
+        /// </summary>
+        [Fact]
+        public void PairsFromSweepsAreReportedAndLetGoAndALateFtpFileIsStillRelayed()
+        {
+            var run = new RelayRun(new CaptureAnalysisOptions { FlowTimeout = TimeSpan.FromSeconds(60) });
+            var exe = FakePe(20_000, 9);
+            TcpScript? data = null;
+            int sent = 0;
+            for (int i = 0; i < 6000; i++)
+            {
+                var at = T0.AddSeconds(i);
+                run.Tcp($"10.2.{i / 250}.{i % 250 + 1}", (ushort)(20000 + i % 30000), "10.1.1.2", 25, at).Handshake()
+                   .S("220 mail ESMTP ready\r\n").C("EHLO host\r\n").S("250 mail\r\n").C("QUIT\r\n").S("221 bye\r\n").Close();
+                if (i % 500 == 100)
+                {
+                    // A bot's mail relayed to one of twelve mail servers, every 500 s.
+                    RelayedSmtp(run, $"203.0.113.{i / 500 + 1}", 41000, $"198.51.100.{i / 500 + 1}", (ushort)(50000 + i / 500), at.AddMilliseconds(500));
+                }
+
+                if (i == 10)
+                {
+                    // A relayed FTP login whose download (on the outbound leg's passive data connection) trickles for 5 minutes.
+                    var inbound = run.Tcp("203.0.113.200", 42000, Relay, 21, at).Handshake();
+                    var outbound = run.Tcp(Relay, 52000, "192.0.2.60", 21, at.AddMilliseconds(20)).Handshake();
+                    // The relay forwards every byte both ways; the server's reply reaches the relay's leg last, so the
+                    // passive data connection the relay opens belongs to the outbound control connection.
+                    void Server(string line) { inbound.S(line); outbound.S(line); }
+                    void Client(string line) { inbound.C(line); outbound.C(line); }
+                    Server("220 ftp.example FTP server ready\r\n");
+                    Client("USER dropper\r\n");
+                    Server("331 password please\r\n");
+                    Client("PASS s3cret-ftp\r\n");
+                    Server("230 logged in\r\n");
+                    Client("PASV\r\n");
+                    Server("227 Entering Passive Mode (192,0,2,60,195,80).\r\n");
+                    data = run.Tcp(Relay, 52001, "192.0.2.60", 50000, at.AddMilliseconds(300)).Handshake();
+                    Client("RETR mobile7.exe\r\n");
+                    Server("150 opening\r\n");
+                    Server("226 done\r\n");
+                    Client("QUIT\r\n");
+                    Server("221 bye\r\n");
+                    outbound.Close();
+                    inbound.Close();
+                }
+
+                if (data is not null && i >= 20 && i % 50 == 0 && sent < exe.Length)
+                {
+                    // 200 bytes every 50 s (inside the 60 s flow timeout): the file ends near 5,000 s, after sweeps
+                    // reported and let go the control pair.
+                    int n = Math.Min(200, exe.Length - sent);
+                    data.Time = at.AddMilliseconds(200);
+                    data.Data(false, exe.AsSpan(sent, n).ToArray());
+                    sent += n;
+                    if (sent == exe.Length)
+                    {
+                        data.Close();
+                    }
+                }
+            }
+
+            run.Complete();
+
+            Assert.Equal(sent, exe.Length);
+            Assert.Equal(1, run.Analyzer.LateFiles);
+            Assert.True(run.Analyzer.PairCount >= 13, $"pairs {run.Analyzer.PairCount}");
+            Assert.True(run.Analyzer.Conversations.Count < 4096, $"held {run.Analyzer.Conversations.Count} of 6,015"); // the sweep threshold
+            var sessions = run.Of<RelaySession>().ToList();
+            Assert.Equal(13, sessions.Count);
+            var smtp = sessions.Where(x => x.Protocol == "Smtp").ToList();
+            Assert.Equal(12, smtp.Count);
+            Assert.All(smtp, x => Assert.Contains(x.Reasons, r => r.Reason == "relay serves 13 clients"));
+            Assert.All(smtp, x => Assert.Contains(x.Reasons, r => r.Reason == "relay reaches 13 servers"));
+            Assert.Equal(12, run.Of<ExposedCredential>().Count(c => c.Protocol == "Smtp" && c.Relay == Relay));
+            var ftpLogin = Assert.Single(run.Of<ExposedCredential>(), c => c.Protocol == "Ftp");
+            Assert.Equal("dropper", ftpLogin.Account);
+            Assert.Equal("203.0.113.200", ftpLogin.Client);
+            Assert.Equal(Relay, ftpLogin.Relay);
+
+            var download = Assert.Single(run.Of<FluxDownload>());
+            Assert.Equal("mobile7.exe", download.FileName);
+            Assert.Equal(Sha256(exe), download.Sha256);
+            Assert.Equal("203.0.113.200", download.Client);
+            Assert.Equal(Relay, download.Relay);
+            Assert.Equal("192.0.2.60", download.Server);
+            Assert.Equal("dropper", download.Account);
+            Assert.Contains(download.Reasons, r => r.Reason.Contains("relay", StringComparison.OrdinalIgnoreCase));
         }
 
         [Fact]

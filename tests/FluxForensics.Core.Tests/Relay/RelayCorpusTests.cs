@@ -60,9 +60,9 @@ namespace FluxForensics.Tests.Relay
             Assert.True(credential.Accepted);
 
             // Both RETRs of robots.txt (one passive, one active data connection) are carved, 77 bytes each.
-            var files = run.Analyzer.CarvedFiles.Where(f => f.File.FileName?.EndsWith("robots.txt") == true).ToList();
+            var files = run.Analyzer.CarvedFiles.Where(f => f.FileName?.EndsWith("robots.txt") == true).ToList();
             Assert.Equal(log.Count(r => r["command"] == "RETR"), files.Count);
-            Assert.All(files, f => Assert.Equal(long.Parse(log.First(r => r["command"] == "RETR")["file_size"]), f.File.Size));
+            Assert.All(files, f => Assert.Equal(long.Parse(log.First(r => r["command"] == "RETR")["file_size"]), f.Size));
         }
 
         [SkippableFact]
@@ -91,7 +91,7 @@ namespace FluxForensics.Tests.Relay
             string md5 = Regex.Match(baseline, "MD5: ([0-9a-f]+)").Groups[1].Value;
             string sha256 = Regex.Match(baseline, "SHA256: ([0-9a-f]+)").Groups[1].Value;
             long size = long.Parse(Regex.Match(baseline, @"FILE_STATE_REMOVE\s+file #0, (\d+),").Groups[1].Value);
-            var file = Assert.Single(run.Analyzer.CarvedFiles).File;
+            var file = Assert.Single(run.Analyzer.CarvedFiles);
             Assert.Equal(size, file.Size);
             Assert.Equal(md5, file.Md5);
             Assert.Equal(sha256, file.Sha256);
@@ -122,10 +122,10 @@ namespace FluxForensics.Tests.Relay
             Assert.Equal(2, expected.Count);
             foreach (var (name, sha256, size) in expected)
             {
-                var carved = run.Analyzer.CarvedFiles.Where(f => f.File.FileName == name).ToList();
+                var carved = run.Analyzer.CarvedFiles.Where(f => f.FileName == name).ToList();
                 Assert.Equal(2, carved.Count); // one STOR and one RETR of each
-                Assert.All(carved, f => Assert.Equal(sha256, f.File.Sha256));
-                Assert.All(carved, f => Assert.Equal(size, f.File.Size));
+                Assert.All(carved, f => Assert.Equal(sha256, f.Sha256));
+                Assert.All(carved, f => Assert.Equal(size, f.Size));
             }
 
             var notepad = run.Of<FluxDownload>().Where(d => d.FileName == "notepad.exe").ToList();
