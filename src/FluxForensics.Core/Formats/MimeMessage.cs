@@ -389,7 +389,7 @@ namespace FluxForensics.Formats
                             value = null;
                         }
 
-                        folded.Append(' ').Append(Latin1(HttpStreamParser.TrimWhite(line)));
+                        folded.Append(' ').Append(Latin1(HttpStreamParser.TrimWhite(line)).Trim());
                     }
 
                     continue;
@@ -407,7 +407,7 @@ namespace FluxForensics.Formats
                 name = Known(HttpStreamParser.TrimWhite(line.Slice(0, colon)));
                 if (name is not null)
                 {
-                    value = Latin1(HttpStreamParser.TrimWhite(line.Slice(colon + 1)));
+                    value = Latin1(HttpStreamParser.TrimWhite(line.Slice(colon + 1))).Trim();
                 }
 
                 if (++lines > 500)
@@ -441,8 +441,19 @@ namespace FluxForensics.Formats
                 }
 
                 int i = 0;
-                while (i < name.Length && (name[i] | 0x20) == known[i])
+                while (i < name.Length)
                 {
+                    int c = name[i];
+                    if (c >= 'A' && c <= 'Z')
+                    {
+                        c += 32;
+                    }
+
+                    if (c != known[i])
+                    {
+                        break;
+                    }
+
                     i++;
                 }
 
