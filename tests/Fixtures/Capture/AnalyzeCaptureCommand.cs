@@ -71,27 +71,19 @@ namespace FluxForensics.Fixtures.Capture
     }
 
     /// <summary>Prints each method the JIT compiles (milliseconds since start, tier flags, name): to see the warm-up.</summary>
-    internal sealed class JitLog : System.Diagnostics.Tracing.EventListener
+    internal sealed class JitLog : Relay.RuntimeEventListener
     {
         private readonly Stopwatch _watch = Stopwatch.StartNew();
 
-        protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
-        {
-            if (source.Name == "Microsoft-Windows-DotNETRuntime")
-            {
-                EnableEvents(source, System.Diagnostics.Tracing.EventLevel.Verbose, (System.Diagnostics.Tracing.EventKeywords)0x10);
-            }
-        }
+        protected override long Keywords => 0x10;
+        protected override string EventPrefix => "MethodLoadVerbose";
 
-        protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs e)
+        protected override void OnRuntimeEvent(System.Diagnostics.Tracing.EventWrittenEventArgs e)
         {
-            if (e.EventName is not null && e.EventName.StartsWith("MethodLoadVerbose", StringComparison.Ordinal) && e.Payload is not null)
-            {
-                int i = e.PayloadNames!.IndexOf("MethodFlags");
-                int ns = e.PayloadNames.IndexOf("MethodNamespace");
-                int n = e.PayloadNames.IndexOf("MethodName");
-                Console.Error.WriteLine($"{_watch.ElapsedMilliseconds} {e.Payload[i]} {e.Payload[ns]}::{e.Payload[n]}");
-            }
+            int i = e.PayloadNames!.IndexOf("MethodFlags");
+            int ns = e.PayloadNames.IndexOf("MethodNamespace");
+            int n = e.PayloadNames.IndexOf("MethodName");
+            Console.Error.WriteLine($"{_watch.ElapsedMilliseconds} {e.Payload![i]} {e.Payload[ns]}::{e.Payload[n]}");
         }
     }
 }

@@ -204,32 +204,50 @@ namespace FluxForensics.Fixtures.Relay
         }
     }
 
-    /// <summary>Samples allocations (the runtime's AllocationTick, about one per 100 KB) by type: a poor man's allocation profiler.</summary>
-    internal sealed class AllocationSampler : System.Diagnostics.Tracing.EventListener
+    /// <summary>Listens to one keyword of the runtime's event source and hands over the events whose name starts as given.</summary>
+    internal abstract class RuntimeEventListener : System.Diagnostics.Tracing.EventListener
     {
-        public Dictionary<string, long> ByType { get; } = new Dictionary<string, long>();
-        public long Total { get; private set; }
+        // Set before the base constructor can call OnEventSourceCreated: read through virtual properties.
+        protected abstract long Keywords { get; }
+        protected abstract string EventPrefix { get; }
 
         protected override void OnEventSourceCreated(System.Diagnostics.Tracing.EventSource source)
         {
             if (source.Name == "Microsoft-Windows-DotNETRuntime")
             {
-                EnableEvents(source, System.Diagnostics.Tracing.EventLevel.Verbose, (System.Diagnostics.Tracing.EventKeywords)0x1);
+                EnableEvents(source, System.Diagnostics.Tracing.EventLevel.Verbose, (System.Diagnostics.Tracing.EventKeywords)Keywords);
             }
         }
 
         protected override void OnEventWritten(System.Diagnostics.Tracing.EventWrittenEventArgs e)
         {
-            if (e.EventName is not null && e.EventName.StartsWith("GCAllocationTick", StringComparison.Ordinal) && e.Payload is not null)
+            if (e.EventName is not null && e.EventName.StartsWith(EventPrefix, StringComparison.Ordinal) && e.Payload is not null)
             {
-                int i = e.PayloadNames!.IndexOf("TypeName");
-                string name = i >= 0 ? e.Payload[i]?.ToString() ?? "?" : "?";
-                lock (ByType)
-                {
-                    ByType.TryGetValue(name, out long n);
-                    ByType[name] = n + 1;
-                    Total++;
-                }
+                OnRuntimeEvent(e);
+            }
+        }
+
+        protected abstract void OnRuntimeEvent(System.Diagnostics.Tracing.EventWrittenEventArgs e);
+    }
+
+    /// <summary>Samples allocations (the runtime's AllocationTick, about one per 100 KB) by type: a poor man's allocation profiler.</summary>
+    internal sealed class AllocationSampler : RuntimeEventListener
+    {
+        public Dictionary<string, long> ByType { get; } = new Dictionary<string, long>();
+        public long Total { get; private set; }
+
+        protected override long Keywords => 0x1;
+        protected override string EventPrefix => "GCAllocationTick";
+
+        protected override void OnRuntimeEvent(System.Diagnostics.Tracing.EventWrittenEventArgs e)
+        {
+            int i = e.PayloadNames!.IndexOf("TypeName");
+            string name = i >= 0 ? e.Payload![i]?.ToString() ?? "?" : "?";
+            lock (ByType)
+            {
+                ByType.TryGetValue(name, out long n);
+                ByType[name] = n + 1;
+                Total++;
             }
         }
     }
