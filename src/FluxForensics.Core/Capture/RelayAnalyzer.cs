@@ -477,10 +477,10 @@ namespace FluxForensics.Capture
                 {
                     // The usual relayed session: one mail, its lists taken as they are when they hold no repeats.
                     var t = transactions[0];
-                    session.MailFrom = t.MailFrom;
+                    session.MailFrom = Pooled(t.MailFrom);
                     session.Recipients = Distinct(t.Recipients, StringComparer.OrdinalIgnoreCase);
                     var message = t.HasMessage ? t.Message : null;
-                    session.Subjects = message?.Subject is { } subject ? new[] { subject } : Array.Empty<string>();
+                    session.Subjects = message?.Subject is { } subject ? new[] { Pooled(subject)! } : Array.Empty<string>();
                     session.Urls = message is null ? Array.Empty<string>() : Distinct(message.Urls, StringComparer.Ordinal);
                 }
                 else if (transactions.Count > 1)
@@ -490,7 +490,7 @@ namespace FluxForensics.Capture
                     var urls = new List<string>();
                     foreach (var t in transactions)
                     {
-                        session.MailFrom ??= t.MailFrom;
+                        session.MailFrom ??= Pooled(t.MailFrom);
                         recipients.AddRange(t.Recipients);
                         var message = t.HasMessage ? t.Message : null;
                         if (message?.Subject is { } subject)
@@ -589,7 +589,7 @@ namespace FluxForensics.Capture
                     Account = login.Account,
                     Secret = Redaction.Apply(login.Secret, _context.Options.IncludeSecret),
                     Accepted = login.Accepted,
-                    Reply = login.Reply,
+                    Reply = Pooled(login.Reply),
                     Time = new DateTime(source.StartTicks, DateTimeKind.Utc),
                 };
                 credential.SetScore(RelayRules.ScoreCredential(credential));
@@ -629,8 +629,8 @@ namespace FluxForensics.Capture
                 Relay = relayed ? Text(inbound!.Server) : reportedClient is not null ? Text(source.Client) : null,
                 Server = Text(source.Server),
                 ServerPort = source.ServerPort,
-                Url = file.Url,
-                FileName = file.FileName,
+                Url = Pooled(file.Url),
+                FileName = Pooled(file.FileName),
                 Size = file.Size,
                 Sha256 = file.Sha256,
                 Md5 = file.Md5,
@@ -704,6 +704,35 @@ namespace FluxForensics.Capture
             }
 
             static string Clean(string? text) => text is null ? string.Empty : text.Replace('\t', ' ').Replace('\r', ' ').Replace('\n', ' ');
+        }
+
+        private const int MaxPooledStrings = 65_536;
+        private const int MaxPooledLength = 256;
+        private readonly Dictionary<string, string> _strings = new Dictionary<string, string>(StringComparer.Ordinal);
+
+        /// <summary>
+        /// One copy of short texts that findings repeat (senders, subjects, server replies, download URLs and names):
+        /// spam runs reuse a handful of each across hundreds of thousands of findings. Bounded; past the bound, texts are
+        /// kept as they are.
+        /// </summary>
+        private string? Pooled(string? text)
+        {
+            if (text is null || text.Length > MaxPooledLength)
+            {
+                return text;
+            }
+
+            if (_strings.TryGetValue(text, out var pooled))
+            {
+                return pooled;
+            }
+
+            if (_strings.Count < MaxPooledStrings)
+            {
+                _strings[text] = text;
+            }
+
+            return text;
         }
 
         private readonly Dictionary<NetAddress, string> _addressText = new Dictionary<NetAddress, string>();

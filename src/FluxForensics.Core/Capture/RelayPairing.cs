@@ -25,17 +25,14 @@ namespace FluxForensics.Capture
         public RelayConversation Outbound { get; }
 
         /// <summary>
-        /// Why the two are one conversation, as a function that writes it when first asked: it captures only the
-        /// endpoints and numbers (not the conversations, which the analyser lets go).
+        /// Why the two are one conversation, written when first asked: it keeps only the endpoints and numbers (not the
+        /// conversations, which the analyser lets go).
         /// </summary>
-        public Func<string> Evidence()
-        {
-            var evidence = new PairEvidence(Inbound.Client, Inbound.ClientPort, Inbound.Server, Inbound.ServerPort,
+        public Model.ILazyText Evidence() =>
+            new PairEvidence(Inbound.Client, Inbound.ClientPort, Inbound.Server, Inbound.ServerPort,
                 Outbound.Client, Outbound.ClientPort, Outbound.Server, Outbound.ServerPort, _clientBytes, _shared, _delay);
-            return evidence.Text;
-        }
 
-        private sealed class PairEvidence
+        private sealed class PairEvidence : Model.ILazyText
         {
             private readonly NetAddress _inClient, _inServer, _outClient, _outServer;
             private readonly ushort _inClientPort, _inServerPort, _outClientPort, _outServerPort;

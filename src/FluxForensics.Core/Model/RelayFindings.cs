@@ -32,7 +32,7 @@ namespace FluxForensics.Model
         public DateTime End { get; internal set; }
 
         private string? _pairingEvidence;
-        private Func<string>? _pairingEvidenceSource;
+        private ILazyText? _pairingEvidenceSource;
 
         /// <summary>Why the inbound and outbound connections are taken to be one conversation.</summary>
         /// <remarks>
@@ -45,7 +45,7 @@ namespace FluxForensics.Model
             {
                 if (_pairingEvidence is null)
                 {
-                    _pairingEvidence = _pairingEvidenceSource?.Invoke() ?? string.Empty;
+                    _pairingEvidence = _pairingEvidenceSource?.Text() ?? string.Empty;
                     _pairingEvidenceSource = null;
                 }
 
@@ -60,7 +60,7 @@ namespace FluxForensics.Model
         }
 
         /// <summary>Sets <see cref="PairingEvidence"/> to be made when first read (the source must not hold large state).</summary>
-        internal void SetPairingEvidence(Func<string> source)
+        internal void SetPairingEvidence(ILazyText source)
         {
             _pairingEvidence = null;
             _pairingEvidenceSource = source ?? throw new ArgumentNullException(nameof(source));
@@ -128,5 +128,11 @@ namespace FluxForensics.Model
 
         public static string? Apply(string? secret, bool includeSecret) =>
             secret is null ? null : includeSecret ? secret : Mask;
+    }
+
+    /// <summary>A text written only when first read (the source keeps the few values it is made of).</summary>
+    internal interface ILazyText
+    {
+        string Text();
     }
 }
