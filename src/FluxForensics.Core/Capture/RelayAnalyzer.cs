@@ -40,7 +40,6 @@ namespace FluxForensics.Capture
         private readonly List<(FluxDownload Download, bool Complete)> _unscoredDownloads = new List<(FluxDownload, bool)>();
         private readonly Dictionary<NetAddress, RelayCounts> _relays = new Dictionary<NetAddress, RelayCounts>();
         private readonly HashSet<NetAddress> _tunnelProxies = new HashSet<NetAddress>();
-        private long _pairCount;
         private readonly long _retentionTicks;
         private long _lastSweepTicks;
         private long _dropped;
@@ -77,7 +76,7 @@ namespace FluxForensics.Capture
         internal long LateFiles { get; private set; }
 
         /// <summary>Relayed conversations paired so far.</summary>
-        internal long PairCount => _pairCount;
+        internal long PairCount { get; private set; }
 
         internal TcpReassembler Reassembler => _reassembler;
 
@@ -180,7 +179,7 @@ namespace FluxForensics.Capture
                     inbound.Smtp?.ParseMessages();
                 }
 
-                _pairCount++;
+                PairCount++;
                 if (!_relays.TryGetValue(inbound.Server, out var counts))
                 {
                     _relays[inbound.Server] = counts = new RelayCounts();
@@ -188,7 +187,7 @@ namespace FluxForensics.Capture
 
                 counts.Clients.Add(inbound.Client);
                 counts.Servers.Add(outbound.Server);
-                if (inbound.Parent is not null && inbound.ConnectHost is not null)
+                if (inbound.IsConnectTunnel)
                 {
                     _tunnelProxies.Add(inbound.Server);
                 }
@@ -232,7 +231,7 @@ namespace FluxForensics.Capture
         private void Settle(RelayConversation conversation, bool letGo)
         {
             conversation.Smtp?.ParseMessages();
-            if (conversation.Parent is not null && conversation.ConnectHost is not null)
+            if (conversation.IsConnectTunnel)
             {
                 // A CONNECT tunnel whose outbound leg is not in the capture is still a relayed conversation.
                 _tunnelProxies.Add(conversation.Server);
@@ -555,7 +554,7 @@ namespace FluxForensics.Capture
                     }
                 }
 
-                return kept.Count == items.Count ? items.ToArray() : kept.ToArray();
+                return kept.ToArray();
             }
 
             var set = new HashSet<string>(comparer);

@@ -140,8 +140,10 @@ namespace FluxForensics.Capture
         public bool HasLogins => (Smtp?.Logins.Count ?? 0) > 0 || (Ftp?.Logins.Count ?? 0) > 0 || (HttpLogins?.Count ?? 0) > 0;
 
         public bool HasFindings =>
-            HasLogins ||
-            (Files is not null && Files.Exists(f => f.ExecutableType is not null)) || (Parent is not null && ConnectHost is not null);
+            HasLogins || (Files is not null && Files.Exists(f => f.ExecutableType is not null)) || IsConnectTunnel;
+
+        /// <summary>The conversation inside an HTTP CONNECT tunnel (a relayed one even when its outbound leg is not seen).</summary>
+        public bool IsConnectTunnel => Parent is not null && ConnectHost is not null;
 
         public string Describe(bool fromClient) =>
             $"TCP {Client}:{ClientPort} -> {Server}:{ServerPort}{(Parent is not null ? " (CONNECT tunnel)" : string.Empty)} {(fromClient ? "client" : "server")} stream";

@@ -215,27 +215,37 @@ namespace FluxForensics.Formats
         private static string Text(ReadOnlySpan<byte> value, ref string? last)
         {
             string? previous = last;
-#if NET8_0_OR_GREATER
-            if (previous is not null && System.Text.Ascii.Equals(value, previous))
+            if (previous is not null && previous.Length == value.Length && SameLatin1(value, previous))
             {
                 return previous;
             }
-#endif
-            if (previous is not null && previous.Length == value.Length)
-            {
-                int i = 0;
-                while (i < value.Length && previous[i] == value[i])
-                {
-                    i++;
-                }
 
-                if (i == value.Length)
+            return last = MimeMessage.Latin1(value);
+        }
+
+        /// <summary>Whether the bytes read as Latin-1 are the text (vectorised for ASCII on .NET 8).</summary>
+        private static bool SameLatin1(ReadOnlySpan<byte> value, string text)
+        {
+#if NET8_0_OR_GREATER
+            if (System.Text.Ascii.Equals(value, text))
+            {
+                return true;
+            }
+
+            if (System.Text.Ascii.IsValid(value))
+            {
+                return false;
+            }
+#endif
+            for (int i = 0; i < value.Length; i++)
+            {
+                if (text[i] != value[i])
                 {
-                    return previous;
+                    return false;
                 }
             }
 
-            return last = MimeMessage.Latin1(value);
+            return true;
         }
 
         /// <summary>Switches to tunnel mode (the other side answered CONNECT with 2xx).</summary>
@@ -615,7 +625,8 @@ namespace FluxForensics.Formats
             }
         }
 
-        private static bool Eq(ReadOnlySpan<byte> name, string lower)
+        /// <summary>Whether the bytes are <paramref name="lower"/>, ASCII letters compared without case.</summary>
+        internal static bool Eq(ReadOnlySpan<byte> name, string lower)
         {
             if (name.Length != lower.Length)
             {

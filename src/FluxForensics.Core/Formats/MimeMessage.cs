@@ -23,13 +23,8 @@ namespace FluxForensics.Formats
         public long Size => _decoded.Length;
 
         // Hashed when asked (no finding reports part hashes; relayed mail is hundreds of thousands of parts).
-        public string Md5 => _md5 ??= Hex(MimeMessage.MD5Hash(_decoded));
-        public string Sha256 => _sha256 ??= Hex(MimeMessage.Sha256Hash(_decoded));
-
-        /// <summary>The first bytes of the decoded part.</summary>
-        public ReadOnlySpan<byte> Head => _decoded.AsSpan(0, Math.Min(_decoded.Length, 64));
-
-        private static string Hex(byte[] bytes) => MimeMessage.Hex(bytes);
+        public string Md5 => _md5 ??= MimeMessage.Hex(MimeMessage.MD5Hash(_decoded));
+        public string Sha256 => _sha256 ??= MimeMessage.Hex(MimeMessage.Sha256Hash(_decoded));
     }
 
     /// <summary>What a mail message says: headers the report needs, its parts with hashes, and every URL in its text.</summary>
@@ -105,8 +100,7 @@ namespace FluxForensics.Formats
             {
                 ContentType = type,
                 TransferEncoding = encoding,
-                FileName = disposition is null && contentType is null ? null :
-                    Parameter(disposition ?? string.Empty, "filename") ?? Parameter(contentType ?? string.Empty, "name"),
+                FileName = Parameter(disposition ?? string.Empty, "filename") ?? Parameter(contentType ?? string.Empty, "name"),
             };
             Parts.Add(part);
             if (type.StartsWith("text/", StringComparison.Ordinal) || type == "message/rfc822")
@@ -435,29 +429,7 @@ namespace FluxForensics.Formats
         {
             foreach (var known in KnownHeaders)
             {
-                if (name.Length != known.Length)
-                {
-                    continue;
-                }
-
-                int i = 0;
-                while (i < name.Length)
-                {
-                    int c = name[i];
-                    if (c >= 'A' && c <= 'Z')
-                    {
-                        c += 32;
-                    }
-
-                    if (c != known[i])
-                    {
-                        break;
-                    }
-
-                    i++;
-                }
-
-                if (i == name.Length)
+                if (HttpStreamParser.Eq(name, known))
                 {
                     return known;
                 }
@@ -468,6 +440,11 @@ namespace FluxForensics.Formats
 
         internal static string? Parameter(string headerValue, string parameter)
         {
+            if (headerValue.Length == 0)
+            {
+                return null;
+            }
+
             foreach (var piece in headerValue.Split(';'))
             {
                 int eq = piece.IndexOf('=');
