@@ -45,10 +45,7 @@ Import-Module '$ModulePath/FluxForensics.psd1'
 }
 function Measure-Command-Seconds([scriptblock] $Block) { (Measure-Command $Block).TotalSeconds }
 
-function Get-Median([double[]] $Values) {
-    $sorted = @($Values | Sort-Object)
-    if ($sorted.Count % 2) { $sorted[($sorted.Count - 1) / 2] } else { ($sorted[$sorted.Count / 2 - 1] + $sorted[$sorted.Count / 2]) / 2 }
-}
+. (Join-Path $PSScriptRoot 'BenchSupport.ps1')
 
 $haveTcpdump = [bool](Get-Command tcpdump -ErrorAction SilentlyContinue)
 $roundRows = foreach ($round in 1..$Rounds) {
@@ -59,7 +56,6 @@ $roundRows = foreach ($round in 1..$Rounds) {
 }
 # The median run of the cmdlet stands for it; the ratio is the median of each round's own ratio.
 $analysis = $roundRows.Analysis | Sort-Object Seconds | Select-Object -Index ([int][math]::Floor(($Rounds - 1) / 2))
-$analysisSmall = $roundRows.Small | Sort-Object PeakBytes | Select-Object -Index ([int][math]::Floor(($Rounds - 1) / 2))
 $tcpdump = if ($haveTcpdump) { Get-Median $roundRows.Tcpdump } else { $null }
 $ratio = if ($haveTcpdump) { Get-Median $roundRows.Ratio } else { $null }
 $peak = ($roundRows.Analysis | Measure-Object PeakBytes -Maximum).Maximum
@@ -93,7 +89,7 @@ Findings: $($analysis.Findings) (CaptureSummary included).
 
 Rounds (cmdlet and tcpdump in alternation, each cmdlet run in a fresh pwsh):
 
-| round | Invoke-PcapFluxAnalysis s | tcpdump s | ratio | peak MiB (5M) | peak MiB (500k) |
+| round | Invoke-PcapFluxAnalysis s | tcpdump s | ratio | peak MiB ($Packets packets) | peak MiB ($([long]($Packets / 10)) packets) |
 |---:|---:|---:|---:|---:|---:|
 $(($roundRows | ForEach-Object { "| $($_.Round) | $(& $f $_.Analysis.Seconds 'F2') | $(& $f $_.Tcpdump 'F2') | $(& $f $_.Ratio 'F2') | $(& $f ($_.Analysis.PeakBytes / 1MB) 'F0') | $(& $f ($_.Small.PeakBytes / 1MB) 'F0') |" }) -join "`n")
 

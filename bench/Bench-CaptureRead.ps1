@@ -54,11 +54,7 @@ function Invoke-Timed([string] $file, [string[]] $arguments) {
     [pscustomobject]@{ Seconds = $sw.Elapsed.TotalSeconds; Output = ($out | Out-String) }
 }
 
-function Get-Median([double[]] $values) {
-    $sorted = $values | Sort-Object
-    $n = $sorted.Count
-    if ($n % 2) { $sorted[($n - 1) / 2] } else { ($sorted[$n / 2 - 1] + $sorted[$n / 2]) / 2 }
-}
+. (Join-Path $PSScriptRoot 'BenchSupport.ps1')
 
 foreach ($file in $pcap, $pcapng) {
     if (-not (Test-Path -LiteralPath $file)) {

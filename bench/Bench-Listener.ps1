@@ -55,11 +55,7 @@ function Measure-Flux([switch] $IncludeOutbound) {
     [pscustomobject]@{ Ms = $sw.Elapsed.TotalMilliseconds; Findings = $r.Count }
 }
 
-function Get-Median([double[]] $values) {
-    $sorted = $values | Sort-Object
-    $n = $sorted.Count
-    if ($n % 2) { $sorted[[int][math]::Floor($n / 2)] } else { ($sorted[$n / 2 - 1] + $sorted[$n / 2]) / 2 }
-}
+. (Join-Path $PSScriptRoot 'BenchSupport.ps1')
 
 $temp = Join-Path ([System.IO.Path]::GetTempPath()) ('ff-bench-listener-' + [guid]::NewGuid().ToString('n'))
 New-Item -ItemType Directory -Path $temp | Out-Null

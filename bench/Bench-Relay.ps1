@@ -53,11 +53,7 @@ foreach ($f in $files) {
     }
 }
 
-function Get-Median([double[]] $values) {
-    $sorted = @($values | Sort-Object)
-    $n = $sorted.Count
-    if ($n % 2) { $sorted[($n - 1) / 2] } else { ($sorted[$n / 2 - 1] + $sorted[$n / 2]) / 2 }
-}
+. (Join-Path $PSScriptRoot 'BenchSupport.ps1')
 
 function ConvertFrom-Metrics([string] $text) {
     $m = @{}

@@ -33,10 +33,7 @@ $mount = Join-Path $temp 'stick'
 New-Item -ItemType Directory -Force -Path $mount | Out-Null
 $mounted = $false
 
-function Get-Median([double[]] $v) {
-    $s = @($v | Sort-Object)
-    if ($s.Count % 2) { $s[[int][math]::Floor($s.Count / 2)] } else { ($s[$s.Count / 2 - 1] + $s[$s.Count / 2]) / 2 }
-}
+. (Join-Path $PSScriptRoot 'BenchSupport.ps1')
 
 function New-Stick {
     # A fresh file system each round, so both sides start from the same state.

@@ -45,10 +45,7 @@ function New-BenchTree([string] $Tree, [int] $Entries) {
     @($lines)
 }
 
-function Get-Median([double[]] $v) {
-    $s = @($v | Sort-Object)
-    if ($s.Count % 2) { $s[[int][math]::Floor($s.Count / 2)] } else { ($s[$s.Count / 2 - 1] + $s[$s.Count / 2]) / 2 }
-}
+. (Join-Path $PSScriptRoot 'BenchSupport.ps1')
 
 function Measure-Tree([string] $Tree, [string] $Label) {
     $count = @(Get-ChildItem -LiteralPath $Tree -Recurse -Force).Count
