@@ -112,7 +112,10 @@ namespace FluxForensics.Incident
 
                     if (client is not null)
                     {
-                        into.Add(new Sighting(IndicatorType.Address, client, "bot", $"bot via {d.Relay} {source}", index, client, d.Time, hostRole: HostRole.Bot));
+                        // Only a relay's client is a bot; a host fetching an executable itself is just the downloader.
+                        into.Add(d.Relay is null
+                            ? new Sighting(IndicatorType.Address, client, "downloader", $"downloader {source}", index, client, d.Time)
+                            : new Sighting(IndicatorType.Address, client, "bot", $"bot via {d.Relay} {source}", index, client, d.Time, hostRole: HostRole.Bot));
                     }
 
                     if (HostOf(d.Url) is { } host)
