@@ -80,7 +80,7 @@ $p = [System.Diagnostics.Process]::GetCurrentProcess()
 '@
 
 $pwsh = (Get-Process -Id $PID).Path
-$prefix = if ([System.IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { @('pwsh') } else { @() }
+$prefix = if ([System.IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { @(Join-Path $PSHOME 'pwsh.dll') } else { @() }
 $results = @{ N = @(); '2N' = @() }
 for ($r = 1; $r -le $Runs; $r++) {
     foreach ($s in $sizes) {
