@@ -41,6 +41,9 @@ namespace FluxForensics.Detection
 
         /// <summary>What else was seen running the same SHA-256 (a listener image, a USB payload), or null.</summary>
         public string? CorrelatedWith { get; set; }
+
+        /// <summary>The transaction log(s) the entry exists in while the hive file does not hold it yet, or null.</summary>
+        public string? RecoveredFromLog { get; set; }
         public DateTime Now { get; set; } = DateTime.UtcNow;
     }
 
@@ -61,6 +64,7 @@ namespace FluxForensics.Detection
         public const int RecentPoints = 10;
         public const int LauncherPoints = 15;
         public const int CorrelatedPoints = 30;
+        public const int RecoveredFromLogPoints = 10;
         public const int MicrosoftCap = 25;
         public static readonly TimeSpan RecentWindow = TimeSpan.FromDays(7);
 
@@ -95,6 +99,8 @@ namespace FluxForensics.Detection
             }
 
             card.AddIf(f.CorrelatedWith is not null, $"same SHA-256 as {f.CorrelatedWith}", CorrelatedPoints);
+            card.AddIf(f.RecoveredFromLog is not null,
+                $"recovered from the hive's transaction log ({f.RecoveredFromLog}): written shortly before the disk was imaged, not yet in the hive file", RecoveredFromLogPoints);
             card.AddIf(!f.Enabled, "entry is disabled", 0);
 
             if (IsMicrosoftSigned(f) && f.CorrelatedWith is null && card.Total > MicrosoftCap)

@@ -59,6 +59,9 @@ namespace FluxForensics.Host
         /// <summary>The home directory of the entry's user, for ~ and $HOME (POSIX).</summary>
         public string? Home { get; set; }
 
+        /// <summary>The transaction log(s) the entry was recovered from when the hive file alone does not hold it.</summary>
+        public string? RecoveredFromLog { get; set; }
+
         public override string ToString() => $"{Location} {Name}: {Command}";
     }
 

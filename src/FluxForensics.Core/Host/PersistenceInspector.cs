@@ -117,6 +117,7 @@ namespace FluxForensics.Host
                 Launchers = parsed.Launchers,
                 LastWritten = entry.LastWriteTime ?? facts?.LastWriteTimeUtc,
                 CorrelatedWith = correlation,
+                RecoveredFromLog = entry.RecoveredFromLog,
                 Now = now,
             };
 
@@ -148,6 +149,7 @@ namespace FluxForensics.Host
                 FileDescription = facts?.FileDescription,
                 SignatureStatus = facts?.SignatureStatus ?? (isUrl ? null : SignatureStatuses.Missing),
                 CorrelatedWith = correlation,
+                RecoveredFromLog = entry.RecoveredFromLog,
             };
             finding.SetScore(AutorunRules.Score(ruleFacts));
             return finding;

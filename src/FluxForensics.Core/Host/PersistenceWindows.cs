@@ -147,12 +147,17 @@ namespace FluxForensics.Host
         {
             try
             {
-                RegistryHive hive = RegistryHive.Load(path);
+                RegistryHive hive = RegistryHive.Load(path, applyLogs: true);
                 if (hive.Root is null)
                 {
                     _reporter.Error(new FluxError("RegistryHiveUnreadable", FluxErrorCategory.InvalidData, path,
                         $"'{path}' is not a readable registry hive: {(hive.Issues.Count > 0 ? hive.Issues[0].Message : "no root key")}"));
                     return null;
+                }
+
+                if (hive.Recovery is { Recovered: true } recovery)
+                {
+                    _reporter.Verbose($"'{path}' was dirty: {recovery.Summary}.");
                 }
 
                 // The base-block issues are known now; the rest are reported as the walk meets them, a few per hive.
@@ -422,6 +427,7 @@ namespace FluxForensics.Host
                     EntryType = AutorunEntryType.RegistryValue,
                     EntryPath = root.Prefix + "\\" + path,
                     EntryText = v.Text,
+                    RecoveredFromLog = v.RecoveredFromLog,
                     HivePath = root.HivePath,
                     HiveKeyPath = path,
                     NameIsLabel = label,
@@ -586,6 +592,7 @@ namespace FluxForensics.Host
                     EntryType = AutorunEntryType.Service,
                     EntryPath = keyPath,
                     EntryText = image?.Text ?? serviceDll,
+                    RecoveredFromLog = image?.RecoveredFromLog ?? values.FirstOrDefault(v => v.RecoveredFromLog is not null)?.RecoveredFromLog,
                     HivePath = system.HivePath,
                     HiveKeyPath = controlSet + @"\Services\" + name,
                     IsWindows = true,
@@ -729,6 +736,7 @@ namespace FluxForensics.Host
             Location = e.Location, Name = e.Name, Command = e.Command, Scope = e.Scope, LastWriteTime = e.LastWriteTime, Enabled = e.Enabled,
             EntryType = e.EntryType, EntryPath = e.EntryPath, EntryText = e.EntryText, LineNumber = e.LineNumber, HivePath = e.HivePath, HiveKeyPath = e.HiveKeyPath,
             NameIsLabel = e.NameIsLabel, IsWindows = e.IsWindows, Variables = e.Variables, ResolvedTarget = e.ResolvedTarget, Home = e.Home,
+            RecoveredFromLog = e.RecoveredFromLog,
         };
     }
 }

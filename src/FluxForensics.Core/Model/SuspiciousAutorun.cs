@@ -51,5 +51,10 @@ namespace FluxForensics.Model
 
         /// <summary>What else was seen with the target's SHA-256 (a listener image, a USB payload), or null.</summary>
         public string? CorrelatedWith { get; internal set; }
+
+        /// <summary>The transaction log file(s) (e.g. <c>NTUSER.DAT.LOG1</c>) the entry was recovered from: the hive was
+        /// dirty and the hive file alone does not hold this entry, so it was written shortly before the disk was imaged.
+        /// Null when the hive file holds it or for the live registry.</summary>
+        public string? RecoveredFromLog { get; internal set; }
     }
 }
