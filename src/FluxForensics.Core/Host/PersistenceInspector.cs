@@ -118,6 +118,9 @@ namespace FluxForensics.Host
                 LastWritten = entry.LastWriteTime ?? facts?.LastWriteTimeUtc,
                 CorrelatedWith = correlation,
                 RecoveredFromLog = entry.RecoveredFromLog,
+                Detail = entry.Detail,
+                IsBound = entry.IsBound,
+                IsInlineScript = entry.EntryType == AutorunEntryType.WmiEventConsumer && entry.EntryText is not null && entry.ResolvedTarget is not null,
                 Now = now,
             };
 
@@ -150,6 +153,7 @@ namespace FluxForensics.Host
                 SignatureStatus = facts?.SignatureStatus ?? (isUrl ? null : SignatureStatuses.Missing),
                 CorrelatedWith = correlation,
                 RecoveredFromLog = entry.RecoveredFromLog,
+                Detail = entry.Detail,
             };
             finding.SetScore(AutorunRules.Score(ruleFacts));
             return finding;
