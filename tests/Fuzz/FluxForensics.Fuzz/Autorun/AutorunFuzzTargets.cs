@@ -253,3 +253,52 @@ namespace FluxForensics.Fuzz.Autorun
         }
     }
 }
+
+namespace FluxForensics.Fuzz.Autorun
+{
+    /// <summary>The WMI repository scan (OBJECTS.DATA): consumer instances, bindings and filter queries.</summary>
+    public sealed class WmiRepositoryTarget : IFuzzTarget, IGeneratedSeeds
+    {
+        public string Name => "wmi-objects";
+
+        public IEnumerable<string> SeedFiles(FuzzPaths paths) => paths.CorpusFiles("OBJECTS.DATA");
+
+        /// <summary>Heap-shaped records: a filter, both consumer kinds (ASCII and UTF-16 strings) and their bindings.</summary>
+        public IEnumerable<byte[]> GeneratedSeeds(FuzzPaths paths)
+        {
+            static byte[] Heap(bool wide, params string[] strings)
+            {
+                var ms = new MemoryStream();
+                ms.Write(new byte[24], 0, 24);
+                for (int i = 0; i < strings.Length; i++)
+                {
+                    bool w = wide && i > 0;
+                    ms.WriteByte(w ? (byte)1 : (byte)0);
+                    byte[] b = w ? System.Text.Encoding.Unicode.GetBytes(strings[i] + "\0") : System.Text.Encoding.ASCII.GetBytes(strings[i] + "\0");
+                    ms.Write(b, 0, b.Length);
+                }
+
+                return ms.ToArray();
+            }
+
+            foreach (bool wide in new[] { false, true })
+            {
+                yield return Heap(false, "__EventFilter", "F", "SELECT * FROM __InstanceCreationEvent WITHIN 5", "WQL")
+                    .Concat(Heap(wide, "CommandLineEventConsumer", @"C:\x\a.exe -q", @"C:\x\a.exe", "C"))
+                    .Concat(Heap(false, "__FilterToConsumerBinding", "CommandLineEventConsumer.Name=\"C\"", "__EventFilter.Name=\"F\""))
+                    .Concat(Heap(wide, "ActiveScriptEventConsumer", "S", "VBScript", "CreateObject(\"WScript.Shell\").Run \"C:\\x\\b.exe\""))
+                    .Concat(Heap(false, "__FilterToConsumerBinding", "ActiveScriptEventConsumer.Name=\"S\"", "__EventFilter.Name=\"F\""))
+                    .ToArray();
+            }
+        }
+
+        public void Run(byte[] input)
+        {
+            WmiRepository repo = WmiRepository.Parse(input, "fuzz");
+            foreach (WmiEventConsumer c in repo.Consumers)
+            {
+                _ = c.ToString();
+            }
+        }
+    }
+}
