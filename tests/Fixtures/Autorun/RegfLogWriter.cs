@@ -64,6 +64,46 @@ namespace FluxForensics.Fixtures.Autorun
             return (primary, log);
         }
 
+        /// <summary>Returns (primary, log) for a dirty-vector log (Windows XP to 8): base block (file type 1) with the
+        /// primary's sequence number, <c>DIRT</c> and a bitmap of the 512-byte pages of the hive bins data, then those pages
+        /// in bitmap order from the next sector on.</summary>
+        public static (byte[] Primary, byte[] Log) OldFormat(byte[] before, byte[] after, uint sequence)
+        {
+            if (after.Length != before.Length)
+            {
+                throw new ArgumentException("the old format does not grow the hive in this fixture");
+            }
+
+            byte[] primary = (byte[])before.Clone();
+            SetSequence(primary, sequence, sequence - 1, 0);
+            uint binsSize = BinaryPrimitives.ReadUInt32LittleEndian(after.AsSpan(40));
+            var bitmap = new byte[binsSize / 4096];
+            var pages = new List<byte[]>();
+            for (int page = 0; page < binsSize / 512; page++)
+            {
+                int at = 4096 + page * 512;
+                if (!after.AsSpan(at, 512).SequenceEqual(before.AsSpan(at, 512)))
+                {
+                    bitmap[page / 8] |= (byte)(1 << (page % 8));
+                    pages.Add(after.AsSpan(at, 512).ToArray());
+                }
+            }
+
+            int vectorEnd = 512 + 4 + bitmap.Length;
+            int pageData = (vectorEnd + 511) / 512 * 512;
+            var log = new byte[pageData + pages.Count * 512];
+            after.AsSpan(0, 512).CopyTo(log);
+            SetSequence(log, sequence, sequence, 1);
+            Encoding.ASCII.GetBytes("DIRT").CopyTo(log, 512);
+            bitmap.CopyTo(log, 516);
+            for (int i = 0; i < pages.Count; i++)
+            {
+                pages[i].CopyTo(log, pageData + i * 512);
+            }
+
+            return (primary, log);
+        }
+
         private static void SetSequence(byte[] file, uint primarySequence, uint secondarySequence, uint fileType)
         {
             BinaryPrimitives.WriteUInt32LittleEndian(file.AsSpan(4), primarySequence);

@@ -95,6 +95,33 @@ namespace FluxForensics.Tests.Autorun
         }
 
         [Fact]
+        public void OldFormatDirtyVectorLogNamedDotLogIsAppliedToo()
+        {
+            PlantMachine();
+            // Same size before and after: the Run value replaces a padding value of equal length, as a rewrite in place would.
+            RegfKey before = UserHive(false);
+            before.Key(@"Software\Microsoft\Windows\CurrentVersion\Run").LastWritten = new DateTime(2026, 11, 30, 23, 58, 0, DateTimeKind.Utc);
+            before.Key(@"Software\Microsoft\Windows\CurrentVersion\Run").String("CrashReportSaver", "\"C:\\Users\\alice\\AppData\\Roaming\\notepad.exe\"");
+            byte[] beforeBytes = RegfWriter.Write(before, @"\??\C:\Users\alice\ntuser.dat");
+            byte[] afterBytes = RegfWriter.Write(UserHive(true), @"\??\C:\Users\alice\ntuser.dat");
+            var (primary, log) = RegfLogWriter.OldFormat(beforeBytes, afterBytes, 77);
+            string ntuser = Local("Users/alice/NTUSER.DAT");
+            File.WriteAllBytes(ntuser, primary);
+            File.WriteAllBytes(ntuser + ".LOG", log);
+
+            RegistryHive hive = RegistryHive.Load(ntuser, applyLogs: true);
+            Assert.Equal(RegistryLogFormat.DirtyVector, hive.Recovery!.Format);
+            Assert.True(hive.Recovery.Recovered, hive.Recovery.Summary);
+            Assert.Equal(77u, hive.Recovery.SequenceNumber);
+            Assert.Equal(afterBytes.AsSpan(4096).ToArray(), hive.Recovery.Data.AsSpan(4096).ToArray());
+
+            var found = PersistenceInspector.Inspect(new PersistenceScanOptions { Root = _root }, null, new RecordingReporter(), CancellationToken.None).ToList();
+            SuspiciousAutorun crash = Assert.Single(found, f => f.Name == "CrashReportSaver");
+            Assert.Equal(@"C:\Users\alice\AppData\Roaming\mobile7.exe", crash.ImagePath);
+            Assert.Equal("NTUSER.DAT.LOG", crash.RecoveredFromLog);
+        }
+
+        [Fact]
         public void ALogWithABrokenHashIsNotAppliedAndIsReported()
         {
             PlantMachine();
