@@ -709,8 +709,16 @@ namespace FluxForensics.Host
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    _reporter.Error(new FluxError("WmiRepositoryUnreadable", FluxErrorCategory.ReadError, local,
-                        $"Cannot read the WMI repository '{local}': {e.Message}" + (Offline ? string.Empty : " On a running system, list subscriptions with Get-CimInstance -Namespace root/subscription -ClassName __FilterToConsumerBinding."), e));
+                    if (Offline)
+                    {
+                        _reporter.Error(new FluxError("WmiRepositoryUnreadable", FluxErrorCategory.ReadError, local, $"Cannot read the WMI repository '{local}': {e.Message}", e));
+                    }
+                    else
+                    {
+                        // The running WMI service may hold the file; that is the machine working normally, not a failure.
+                        _reporter.Warning($"Cannot read the live WMI repository '{local}' ({e.Message}); list subscriptions with Get-CimInstance -Namespace root/subscription -ClassName __FilterToConsumerBinding, or analyse a copy with -Root.");
+                    }
+
                     continue;
                 }
 
