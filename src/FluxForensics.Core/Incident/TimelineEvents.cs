@@ -35,8 +35,9 @@ namespace FluxForensics.Incident
                     Add(l.ProcessStartTime, $"{l.ProcessName ?? "process " + l.ProcessId} started{(l.IsListening ? $", listens on {l.Protocol} {l.LocalPort}" : string.Empty)}", l.Path);
                     break;
                 case SuspiciousAutorun a:
+                    bool run = a.Location.EndsWith("\\Run", StringComparison.OrdinalIgnoreCase) || a.Location.EndsWith("\\RunOnce", StringComparison.OrdinalIgnoreCase);
                     Add(a.LastWriteTime, (a.EntryType == "RegistryValue"
-                        ? $"Run value {a.Name} written"
+                        ? $"{(run ? "Run" : "registry")} value {a.Name} written"
                         : $"{IndicatorSightings.Words(a.EntryType.Length == 0 ? "Autorun" : a.EntryType)} {a.Name} written")
                         + (a.RecoveredFromLog is null ? string.Empty : $" (only in the transaction log {a.RecoveredFromLog})"), a.EntryPath ?? a.Location);
                     break;
