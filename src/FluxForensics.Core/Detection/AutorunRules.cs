@@ -307,10 +307,6 @@ namespace FluxForensics.Detection
             return tokens;
         }
 
-        private static string FileName(string path)
-        {
-            int slash = Math.Max(path.LastIndexOf('\\'), path.LastIndexOf('/'));
-            return slash >= 0 ? path.Substring(slash + 1) : path;
-        }
+        private static string FileName(string path) => PathText.Leaf(path) ?? string.Empty;
     }
 }

@@ -214,7 +214,7 @@ namespace FluxForensics.Incident
 
         private static void AddFile(List<Sighting> into, string? sha256, string? md5, string role, string context, int index, string? location, DateTime? time, string? path)
         {
-            string? name = LeafName(path);
+            string? name = PathText.Leaf(path);
             if (Hex.IsHex(sha256, 64))
             {
                 into.Add(new Sighting(IndicatorType.Sha256, sha256!.ToLowerInvariant(), role, context, index, location, time, name));
@@ -347,17 +347,5 @@ namespace FluxForensics.Incident
             return leaf.Length == 0 ? null : Uri.UnescapeDataString(leaf);
         }
 
-        /// <summary>The file name of a Windows or POSIX path.</summary>
-        internal static string? LeafName(string? path)
-        {
-            if (string.IsNullOrEmpty(path))
-            {
-                return null;
-            }
-
-            int cut = Math.Max(path!.LastIndexOf('\\'), path.LastIndexOf('/'));
-            string leaf = cut >= 0 ? path.Substring(cut + 1) : path;
-            return leaf.Length == 0 ? null : leaf;
-        }
     }
 }

@@ -42,8 +42,8 @@ namespace FluxForensics.Incident
                         + (a.RecoveredFromLog is null ? string.Empty : $" (only in the transaction log {a.RecoveredFromLog})"), a.EntryPath ?? a.Location);
                     break;
                 case UsbLnkTrap u:
-                    Add(u.PayloadLastWriteTime, $"{IndicatorSightings.LeafName(u.PayloadPath) ?? "payload"} written to the stick", u.PayloadPath);
-                    Add(u.ShortcutLastWriteTime, $"shortcut {IndicatorSightings.LeafName(u.ShortcutPath)} written to the stick", u.ShortcutPath);
+                    Add(u.PayloadLastWriteTime, $"{PathText.Leaf(u.PayloadPath) ?? "payload"} written to the stick", u.PayloadPath);
+                    Add(u.ShortcutLastWriteTime, $"shortcut {PathText.Leaf(u.ShortcutPath)} written to the stick", u.ShortcutPath);
                     break;
                 case FluxDomain d:
                     Add(d.FirstSeen, $"first DNS answer for {d.Domain}", string.Join(", ", d.AnsweredBy));
