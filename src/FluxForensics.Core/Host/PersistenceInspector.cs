@@ -114,6 +114,8 @@ namespace FluxForensics.Host
                 FileDescription = facts?.FileDescription,
                 OriginalFilename = facts?.OriginalFilename,
                 SignatureStatus = facts?.SignatureStatus,
+                Signer = facts?.SignerSubject,
+                ChainsToMicrosoftRoot = facts?.ChainsToMicrosoftRoot ?? false,
                 Launchers = parsed.Launchers,
                 LastWritten = entry.LastWriteTime ?? facts?.LastWriteTimeUtc,
                 CorrelatedWith = correlation,
@@ -147,6 +149,7 @@ namespace FluxForensics.Host
                 CompanyName = facts?.CompanyName,
                 FileDescription = facts?.FileDescription,
                 SignatureStatus = facts?.SignatureStatus ?? (isUrl ? null : SignatureStatuses.Missing),
+                Signer = facts?.SignerSubject,
                 CorrelatedWith = correlation,
             };
             finding.SetScore(AutorunRules.Score(ruleFacts));
