@@ -179,6 +179,24 @@ namespace FluxForensics.Tests.Signature
             Assert.True(bad.Total > good.Total + SignatureRules.FalseMicrosoftClaimPoints);
         }
 
+        [SkippableFact]
+        public void AUsbTrapsPayloadCarriesItsSignatureStatusAndSigner()
+        {
+            string lnk = Usb.Corpus.Artifacts(Path.Combine("Matmaus__LnkParse3", "_decoded", "tests", "samples", "sample13.lnk"));
+            Skip.If(!File.Exists(lnk), $"corpus file {lnk} is absent");
+            byte[] payload = Corpus("pidgin.exe");
+            payload[FirstCodeByte(payload)] ^= 0x01;
+            // sample13's layout: everything moved into "_", the payload inside it, started by the shortcut.
+            Directory.CreateDirectory(Path.Combine(_scratch, "_"));
+            File.WriteAllBytes(Path.Combine(_scratch, "_", "DeviceManager.exe"), payload);
+            File.Copy(lnk, Path.Combine(_scratch, "Removable Disk.lnk"));
+
+            var trap = Assert.Single(new UsbScanner(new RecordingReporter()).Scan(_scratch, recurse: false));
+            Assert.Equal(Path.Combine(_scratch, "_", "DeviceManager.exe"), trap.PayloadPath);
+            Assert.Contains("CN=Daniel Atallah", trap.Signer);
+            Assert.Equal(OperatingSystem.IsWindows() ? SignatureStatuses.Invalid : SignatureStatuses.HashMismatch, trap.SignatureStatus);
+        }
+
         [Theory]
         [InlineData("NotSigned", @"C:\Windows\System32\winml.dll", null, false, false)]
         [InlineData("NotSigned", @"C:\Users\bob\AppData\Local\Temp\winml.dll", null, false, true)]
