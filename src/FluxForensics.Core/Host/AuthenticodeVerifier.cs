@@ -76,6 +76,7 @@ namespace FluxForensics.Host
         private const string LegacyCounterSignatureOid = "1.2.840.113549.1.9.6";
         private const string Rfc3161TimestampOid = "1.3.6.1.4.1.311.3.3.1";
         private const string SigningTimeOid = "1.2.840.113549.1.9.5";
+        private const string MessageDigestOid = "1.2.840.113549.1.9.4";
         private const string TstInfoOid = "1.2.840.113549.1.9.16.1.4";
         private const string TimeStampingEku = "1.3.6.1.5.5.7.3.8";
 
@@ -343,8 +344,13 @@ namespace FluxForensics.Host
                 }
                 catch (CryptographicException e)
                 {
-                    note = "the counter-signature does not verify: " + e.Message;
-                    continue;
+#if NET
+                    if (!VerifyBareHashCounterSignature(signer, counter))
+#endif
+                    {
+                        note = "the counter-signature does not verify: " + e.Message;
+                        continue;
+                    }
                 }
 
                 foreach (var attribute in counter.SignedAttributes)
@@ -352,9 +358,10 @@ namespace FluxForensics.Host
                     if (attribute.Oid?.Value == SigningTimeOid && attribute.Values.Count > 0)
                     {
                         var time = DateTime.SpecifyKind(new Pkcs9SigningTime(attribute.Values[0].RawData).SigningTime, DateTimeKind.Utc);
-                        if (counter.Certificate is null || !CheckChain(counter.Certificate, embedded, time, TimeStampingEku).Trusted)
+                        var tsaChain = counter.Certificate is null ? default : CheckChain(counter.Certificate, embedded, time, TimeStampingEku);
+                        if (!tsaChain.Trusted)
                         {
-                            note = "the counter-signer is not trusted";
+                            note = $"the counter-signature of {time.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)} verifies, but its time-stamping chain is not trusted: {tsaChain.Problem ?? "no certificate"}";
                             break;
                         }
 
@@ -405,9 +412,10 @@ namespace FluxForensics.Host
                 var all = new X509Certificate2Collection();
                 all.AddRange(embedded);
                 all.AddRange(token.Certificates);
-                if (tsa is null || !CheckChain(tsa, all, stamped, TimeStampingEku).Trusted)
+                var tsaChain = tsa is null ? default : CheckChain(tsa, all, stamped, TimeStampingEku);
+                if (!tsaChain.Trusted)
                 {
-                    note = "the RFC 3161 timestamp's authority is not trusted";
+                    note = $"the RFC 3161 timestamp of {stamped.ToString("yyyy-MM-ddTHH:mm:ssZ", CultureInfo.InvariantCulture)} verifies, but its authority's chain is not trusted: {tsaChain.Problem ?? "no certificate"}";
                     continue;
                 }
 
@@ -423,6 +431,98 @@ namespace FluxForensics.Host
 
             return null;
         }
+
+#if NET
+        /// <summary>
+        /// Older Authenticode timestamp authorities (Symantec/VeriSign, used by Firefox and many others) sign the bare
+        /// digest of the counter-signature's attributes without the DigestInfo wrapper; WinVerifyTrust accepts that and
+        /// SignedCms does not. Checked here by hand: the messageDigest attribute against the signer's signature value, and
+        /// the RSA signature (PKCS#1 v1.5 block type 1) over the DER attributes against the bare digest.
+        /// </summary>
+        private static bool VerifyBareHashCounterSignature(SignerInfo signer, SignerInfo counter)
+        {
+            using var rsa = counter.Certificate?.GetRSAPublicKey();
+            using var hash = CreateHash(counter.DigestAlgorithm.Value ?? string.Empty);
+            if (rsa is null || hash is null)
+            {
+                return false;
+            }
+
+            byte[]? messageDigest = null;
+            var encoded = new List<byte[]>();
+            foreach (var attribute in counter.SignedAttributes)
+            {
+                var writer = new System.Formats.Asn1.AsnWriter(System.Formats.Asn1.AsnEncodingRules.DER);
+                using (writer.PushSequence())
+                {
+                    writer.WriteObjectIdentifier(attribute.Oid?.Value ?? string.Empty);
+                    using (writer.PushSetOf())
+                    {
+                        foreach (var value in attribute.Values)
+                        {
+                            writer.WriteEncodedValue(value.RawData);
+                        }
+                    }
+                }
+
+                encoded.Add(writer.Encode());
+                if (attribute.Oid?.Value == MessageDigestOid && attribute.Values.Count == 1)
+                {
+                    var digest = new Pkcs9MessageDigest();
+                    digest.CopyFrom(attribute.Values[0]);
+                    messageDigest = digest.MessageDigest;
+                }
+            }
+
+            if (messageDigest is null || !hash.ComputeHash(signer.GetSignature()).AsSpan().SequenceEqual(messageDigest))
+            {
+                return false;
+            }
+
+            var set = new System.Formats.Asn1.AsnWriter(System.Formats.Asn1.AsnEncodingRules.DER);
+            using (set.PushSetOf())
+            {
+                foreach (var e in encoded)
+                {
+                    set.WriteEncodedValue(e);
+                }
+            }
+
+            byte[] expected = hash.ComputeHash(set.Encode());
+            var key = rsa.ExportParameters(false);
+            var n = new System.Numerics.BigInteger(key.Modulus, isUnsigned: true, isBigEndian: true);
+            var e2 = new System.Numerics.BigInteger(key.Exponent, isUnsigned: true, isBigEndian: true);
+            var sig = new System.Numerics.BigInteger(counter.GetSignature(), isUnsigned: true, isBigEndian: true);
+            if (sig >= n)
+            {
+                return false;
+            }
+
+            byte[] m = System.Numerics.BigInteger.ModPow(sig, e2, n).ToByteArray(isUnsigned: true, isBigEndian: true);
+            int k = key.Modulus!.Length;
+            if (m.Length > k - 1)
+            {
+                return false;
+            }
+
+            // EM = 00 01 FF..FF 00 T, with the leading 00 dropped by the integer: m = 01 FF..FF 00 T.
+            int padEnd = m.Length - expected.Length - 1;
+            if (m.Length != k - 1 || m[0] != 0x01 || padEnd < 9 || m[padEnd] != 0x00)
+            {
+                return false;
+            }
+
+            for (int i = 1; i < padEnd; i++)
+            {
+                if (m[i] != 0xFF)
+                {
+                    return false;
+                }
+            }
+
+            return m.AsSpan(padEnd + 1).SequenceEqual(expected);
+        }
+#endif
 
         private static HashAlgorithm? CreateHash(string oid) => oid switch
         {

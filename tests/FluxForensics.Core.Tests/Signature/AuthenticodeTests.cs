@@ -117,9 +117,12 @@ namespace FluxForensics.Tests.Signature
             Assert.NotEqual(AuthenticodeStatus.HashMismatch, r.Status);
             if (!OperatingSystem.IsWindows())
             {
-                // Its counter-signature does not verify, so the long-expired certificate is checked as of now.
+                // The counter-signature (a bare-digest RSA signature, as old Symantec/VeriSign authorities made them) verifies,
+                // but the Thawte time-stamping root is in no Linux store: the long-expired certificate is checked as of now.
                 Assert.Equal(AuthenticodeStatus.Untrusted, r.Status);
                 Assert.Contains("NotTimeValid", r.Detail);
+                Assert.Contains("counter-signature of ", r.Detail);
+                Assert.Contains("verifies, but its time-stamping chain is not trusted", r.Detail);
             }
         }
 
