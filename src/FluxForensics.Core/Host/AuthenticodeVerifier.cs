@@ -194,7 +194,7 @@ namespace FluxForensics.Host
             var result = new AuthenticodeResult(AuthenticodeStatus.Malformed, string.Empty)
             {
                 DigestAlgorithm = indirect!.DigestAlgorithmName ?? indirect.DigestAlgorithmOid,
-                SignedDigest = Hex(indirect.Digest),
+                SignedDigest = FluxForensics.Hex.Lower(indirect.Digest),
                 SignerSubject = signer.Certificate?.Subject,
                 SignerThumbprint = signer.Certificate?.Thumbprint?.ToLowerInvariant(),
             };
@@ -212,7 +212,7 @@ namespace FluxForensics.Host
                 return result;
             }
 
-            result.ComputedDigest = Hex(computed!);
+            result.ComputedDigest = FluxForensics.Hex.Lower(computed!);
             string tailNote = tail > 0 ? string.Format(CultureInfo.InvariantCulture, "; {0} bytes after the certificate table are not covered by the signature", tail) : string.Empty;
             if (!computed!.AsSpan().SequenceEqual(indirect.Digest))
             {
@@ -533,18 +533,5 @@ namespace FluxForensics.Host
             Authenticode.Md5Oid => MD5.Create(),
             _ => null,
         };
-
-        private static string Hex(byte[] bytes)
-        {
-            var c = new char[bytes.Length * 2];
-            const string digits = "0123456789abcdef";
-            for (int i = 0; i < bytes.Length; i++)
-            {
-                c[2 * i] = digits[bytes[i] >> 4];
-                c[2 * i + 1] = digits[bytes[i] & 0xF];
-            }
-
-            return new string(c);
-        }
     }
 }
