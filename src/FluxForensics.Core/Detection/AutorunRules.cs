@@ -33,6 +33,10 @@ namespace FluxForensics.Detection
         public string? OriginalFilename { get; set; }
         public string? SignatureStatus { get; set; }
 
+        /// <summary>The embedded signature's signer subject, and whether it was checked here to chain to a Microsoft root.</summary>
+        public string? Signer { get; set; }
+        public bool ChainsToMicrosoftRoot { get; set; }
+
         /// <summary>The launchers passed through (cmd.exe, powershell.exe, rundll32.exe …), outermost first.</summary>
         public IReadOnlyList<string> Launchers { get; set; } = Array.Empty<string>();
 
@@ -98,6 +102,13 @@ namespace FluxForensics.Detection
                 card.AddIf(string.IsNullOrWhiteSpace(f.CompanyName) && string.IsNullOrWhiteSpace(f.FileDescription),
                     "no company or description in its version information", NoVersionInfoPoints);
                 card.AddIf(IsUnsigned(f), $"not signed ({f.SignatureStatus})", UnsignedPoints);
+                card.AddIf(f.SignatureStatus == "HashMismatch", "target was changed after signing (HashMismatch)", SignatureRules.HashMismatchPoints);
+            }
+
+            if (f.ImageExists && f.IsPe && f.ImagePath is not null &&
+                SignatureRules.FalseMicrosoftClaim(f.CompanyName, f.SignatureStatus, f.Signer, f.ChainsToMicrosoftRoot, InSystemDirectory(f.ImagePath)) is { } claim)
+            {
+                card.Add("target " + claim.Reason, claim.Points);
             }
 
             if (f.NameIsLabel && f.ImagePath is not null && !f.IsUrl && !InSystemDirectory(f.ImagePath) && !NameRelated(f.Name, f.ImagePath, f.CompanyName, f.FileDescription, f.OriginalFilename))
@@ -198,15 +209,14 @@ namespace FluxForensics.Detection
         }
 
         public static bool IsMicrosoftSigned(AutorunFacts f) =>
-            f.CompanyName is not null && f.CompanyName.IndexOf("Microsoft", StringComparison.OrdinalIgnoreCase) >= 0 &&
-            (f.SignatureStatus == "Signed" || f.SignatureStatus == "CatalogSigned" || f.SignatureStatus == "EmbeddedSignaturePresent");
+            SignatureRules.ClaimsMicrosoft(f.CompanyName) && SignatureRules.IsMicrosoftSigned(f.SignatureStatus, f.Signer, f.ChainsToMicrosoftRoot);
 
         private static bool IsUnsigned(AutorunFacts f) => f.SignatureStatus switch
         {
-            "Unsigned" or "Invalid" or "MalformedSignature" => true,
-            // Off Windows only the embedded blob is seen: genuine Windows files are catalog-signed and have none, so a
-            // Microsoft-branded file without one is not evidence (corpus winml.dll).
-            "NoEmbeddedSignature" => f.CompanyName is null || f.CompanyName.IndexOf("Microsoft", StringComparison.OrdinalIgnoreCase) < 0,
+            "Unsigned" or "Invalid" or "MalformedSignature" or "Untrusted" => true,
+            // Off Windows catalogs cannot be asked: genuine Windows files are catalog-signed and have no embedded signature,
+            // so a Microsoft-branded file without one is judged by SignatureRules.FalseMicrosoftClaim instead (corpus winml.dll).
+            "NotSigned" => !SignatureRules.ClaimsMicrosoft(f.CompanyName),
             _ => false,
         };
 

@@ -26,6 +26,9 @@ namespace FluxForensics.Detection
 
         /// <summary>When the file or folder was last written (UTC), for the incident's timeline.</summary>
         public DateTime? LastWriteTime { get; set; }
+        /// <summary>For an executable: its signature status and signer (<see cref="Host.FileFacts"/>), else null.</summary>
+        public string? SignatureStatus { get; set; }
+        public string? Signer { get; set; }
 
         /// <summary>Why a fact is missing (read error), if it is.</summary>
         public string? Error { get; set; }
@@ -345,6 +348,8 @@ namespace FluxForensics.Detection
             trap.Path = trap.PayloadPath;
             trap.Sha256 = trap.PayloadSha256;
             trap.IsHidden = payload?.IsHidden == true;
+            trap.SignatureStatus = payload is { Exists: true } ? payload.SignatureStatus : null;
+            trap.Signer = payload is { Exists: true } ? payload.Signer : null;
             trap.SetScore(card);
             return trap;
         }

@@ -343,6 +343,13 @@ namespace FluxForensics.Host
                 {
                     facts.Error = e.Message;
                 }
+
+                if (facts.LooksLikeExecutable && facts.Sha256 is not null)
+                {
+                    var file = FileFactsReader.Read(path);
+                    facts.SignatureStatus = file.SignatureStatus;
+                    facts.Signer = file.SignerSubject;
+                }
             }
 
             return facts;
