@@ -245,6 +245,10 @@ namespace FluxForensics.Incident
                     {
                         indicator = s;
                     }
+                    else if (Is(name, "IndicatorType"))
+                    {
+                        indicatorType = s;   // deserialized enums arrive as their names
+                    }
                 }
                 else if (v is not null && Is(name, "IndicatorType"))
                 {
