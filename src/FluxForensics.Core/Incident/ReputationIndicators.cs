@@ -250,9 +250,10 @@ namespace FluxForensics.Incident
                         indicatorType = s;   // deserialized enums arrive as their names
                     }
                 }
-                else if (v is not null && Is(name, "IndicatorType"))
+                else if (pair.Value is not null && Is(name, "IndicatorType"))
                 {
-                    indicatorType = v.ToString();
+                    // The wrapper's text: a deserialized enum unwraps to its number but prints its name.
+                    indicatorType = pair.Value.ToString();
                 }
                 else if (v is not null && v is not ValueType)
                 {
