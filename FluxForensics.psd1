@@ -23,6 +23,7 @@
         'Formats/CaptureSummary.format.ps1xml'
         'Formats/FluxRemediation.format.ps1xml'
         'Formats/FluxQuarantineItem.format.ps1xml'
+        'Formats/FluxIncident.format.ps1xml'
         'Formats/FluxReputation.format.ps1xml'
     )
     CmdletsToExport      = @(
@@ -34,6 +35,7 @@
         'Restore-FluxQuarantine'
         'Get-FluxQuarantine'
         'ConvertTo-FluxGraph'
+        'New-FluxIncident'
         'Get-FluxReputation'
     )
     FunctionsToExport    = @()

@@ -421,20 +421,7 @@ namespace FluxForensics.Incident
 
             sha.TransformFinalBlock(buffer, 0, 0);
             md5.TransformFinalBlock(buffer, 0, 0);
-            return (LowerHex(sha.Hash!), LowerHex(md5.Hash!));
-        }
-
-        internal static string LowerHex(byte[] bytes)
-        {
-            const string digits = "0123456789abcdef";
-            var chars = new char[bytes.Length * 2];
-            for (int i = 0; i < bytes.Length; i++)
-            {
-                chars[2 * i] = digits[bytes[i] >> 4];
-                chars[2 * i + 1] = digits[bytes[i] & 15];
-            }
-
-            return new string(chars);
+            return (Hex.Lower(sha.Hash!), Hex.Lower(md5.Hash!));
         }
     }
 }
