@@ -204,6 +204,22 @@ Describe 'Get-FluxReputation against a VirusTotal v3 stand-in' {
         ($results | Where-Object Sha256 -eq $unknown).Source | Should -Be 'None'
     }
 
+    It 'reads the hashes of a deserialized incident, and its answer joins back into New-FluxIncident' {
+        $findings = @(
+            New-FluxFinding -Type FluxDownload -Property @{ Sha256 = $mobile7; FileName = 'cclub02.exe'; ComputerName = 'PC-01' }
+            New-FluxFinding -Type UsbLnkTrap -Property @{ PayloadSha256 = $mobile7; ComputerName = 'PC-02' }
+        )
+        $xml = Join-Path $temp 'incident.xml'
+        $findings | New-FluxIncident | Export-Clixml -LiteralPath $xml
+        $list = Join-Path $temp 'incident-list.txt'
+        Set-Content -LiteralPath $list -Value "$mobile7  mobile7.exe"
+        $reputation = @(Import-Clixml -LiteralPath $xml | Get-FluxReputation -HashList $list -Offline -CachePath (New-CachePath))
+        $reputation | Should -HaveCount 1
+        $reputation[0].Sha256 | Should -Be $mobile7
+        $correlation = @(($findings + $reputation) | New-FluxIncident).Correlations | Where-Object Indicator -eq $mobile7
+        "$($correlation.Reputation.Verdict)" | Should -Be 'Malicious'
+    }
+
     It 'hashes files given with -Path and piped as FileInfo' {
         $file = Join-Path $temp 'abc.bin'
         [System.IO.File]::WriteAllText($file, 'abc')
