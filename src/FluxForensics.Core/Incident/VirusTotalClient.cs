@@ -170,7 +170,7 @@ namespace FluxForensics.Incident
                         }
 
                         var backOff = BackOff(quotaRetries++, headers);
-                        Pause(backOff, $"VirusTotal's quota is exceeded ({code ?? "429"}): retrying in {backOff.TotalSeconds:0} s", cancellation);
+                        Pause(backOff, $"VirusTotal's quota is exceeded ({code ?? "429"}): retrying", cancellation);
                         continue;
                     case 500:
                     case 502:
@@ -180,7 +180,7 @@ namespace FluxForensics.Incident
                         {
                             transientRetried = true;
                             var pause = Interval;
-                            Pause(pause, $"VirusTotal had a transient error ({code ?? ((int)status).ToString()}): retrying in {pause.TotalSeconds:0} s", cancellation);
+                            Pause(pause, $"VirusTotal had a transient error ({code ?? ((int)status).ToString(System.Globalization.CultureInfo.InvariantCulture)}): retrying", cancellation);
                             continue;
                         }
 
@@ -228,22 +228,30 @@ namespace FluxForensics.Incident
                 }
 
                 var wait = _sent.Peek() + Window - now;
-                Pause(wait, $"keeping to {RequestsPerMinute} VirusTotal requests a minute: next in {Math.Ceiling(wait.TotalSeconds):0} s", cancellation);
+                Pause(wait, $"keeping to {RequestsPerMinute} VirusTotal requests a minute: next request", cancellation);
             }
         }
 
         private TimeSpan CurrentTime() => Now?.Invoke() ?? _clock.Elapsed;
 
+        /// <summary>
+        /// Waits in slices of at most a second, telling <see cref="Waiting"/> the time left before each, so a progress bar
+        /// counts down through a rate-limit wait (and a throttled progress display misses no more than a second of it).
+        /// </summary>
         private void Pause(TimeSpan delay, string why, CancellationToken cancellation)
         {
-            if (delay <= TimeSpan.Zero)
+            var remaining = delay;
+            while (remaining > TimeSpan.Zero)
             {
-                return;
+                cancellation.ThrowIfCancellationRequested();
+                Waiting?.Invoke(remaining, $"{why} in {Math.Ceiling(remaining.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture)} s");
+                var slice = remaining < WaitSlice ? remaining : WaitSlice;
+                Sleep(slice, cancellation);
+                remaining -= slice;
             }
-
-            Waiting?.Invoke(delay, why);
-            Sleep(delay, cancellation);
         }
+
+        private static readonly TimeSpan WaitSlice = TimeSpan.FromSeconds(1);
 
         private (HttpStatusCode Status, string Body, System.Net.Http.Headers.HttpResponseHeaders? Headers, string? Failure) Send(string uri, CancellationToken cancellation)
         {

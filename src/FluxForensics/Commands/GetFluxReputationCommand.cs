@@ -222,9 +222,20 @@ namespace FluxForensics.Commands
                 return;
             }
 
+            if (!ApiUri.IsAbsoluteUri || (ApiUri.Scheme != Uri.UriSchemeHttps && ApiUri.Scheme != Uri.UriSchemeHttp))
+            {
+                ThrowTerminating("InvalidApiUri", ErrorCategory.InvalidArgument, ApiUri, $"-ApiUri must be an absolute http or https address, not '{ApiUri}'.");
+            }
+
+            string? key = Offline ? null : ReadKey();
+            if (key is not null && ApiUri.Scheme == Uri.UriSchemeHttp && !ApiUri.IsLoopback)
+            {
+                WriteWarning($"-ApiUri {ApiUri} is plain http: the VirusTotal key travels unencrypted to {ApiUri.Host}.");
+            }
+
             var options = new ReputationOptions
             {
-                ApiKey = ReadKey(),
+                ApiKey = key,
                 ApiUri = ApiUri,
                 RequestsPerMinute = RequestsPerMinute,
                 CachePath = CachePath is null ? ReputationCache.DefaultPath : SessionState.Path.GetUnresolvedProviderPathFromPSPath(CachePath),

@@ -172,6 +172,8 @@ namespace FluxForensics.Tests.Reputation
             client.Sleep = (delay, _) => { waits.Add(delay); now += delay; };
             var sentAt = new List<TimeSpan>();
             client.Requesting = _ => sentAt.Add(now);
+            var countdown = new List<string>();
+            client.Waiting = (_, why) => countdown.Add(why);
 
             for (int i = 0; i < 9; i++)
             {
@@ -189,7 +191,11 @@ namespace FluxForensics.Tests.Reputation
 
             Assert.Equal(new[] { TimeSpan.Zero, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(2), TimeSpan.FromSeconds(3) }, sentAt.Take(4));
             Assert.Equal(TimeSpan.FromSeconds(60), sentAt[4]);
-            Assert.Equal(2, waits.Count);
+            // Two waits (before the 5th and the 9th request), each counted down in slices of at most a second.
+            Assert.All(waits, w => Assert.True(w <= TimeSpan.FromSeconds(1)));
+            Assert.Equal(sentAt[4] - TimeSpan.FromSeconds(4) + (sentAt[8] - sentAt[7] - TimeSpan.FromSeconds(1)), TimeSpan.FromTicks(waits.Sum(w => w.Ticks)));
+            Assert.Contains(countdown, c => c.EndsWith("next request in 56 s", StringComparison.Ordinal));
+            Assert.Contains(countdown, c => c.EndsWith("next request in 1 s", StringComparison.Ordinal));
             client.Dispose();
         }
 
