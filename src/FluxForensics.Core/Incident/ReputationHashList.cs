@@ -23,8 +23,10 @@ namespace FluxForensics.Incident
         public static readonly string[] FirstSeenColumns = { "first_seen_utc", "first_seen", "firstseen", "date_added" };
         public static readonly string[] PercentColumns = { "vtpercent" };
 
-        private readonly Dictionary<string, Entry> _bySha256 = new Dictionary<string, Entry>(StringComparer.Ordinal);
-        private readonly Dictionary<string, Entry> _byMd5 = new Dictionary<string, Entry>(StringComparer.Ordinal);
+        // Hashes are kept as binary keys, labels interned: MalwareBazaar's full export has about a million rows.
+        private readonly Dictionary<HashKey, Entry> _bySha256 = new Dictionary<HashKey, Entry>();
+        private readonly Dictionary<HashKey, Entry> _byMd5 = new Dictionary<HashKey, Entry>();
+        private readonly Dictionary<string, string> _labels = new Dictionary<string, string>(StringComparer.Ordinal);
 
         private ReputationHashList(string path)
         {
@@ -65,15 +67,19 @@ namespace FluxForensics.Incident
             Entry? entry = null;
             if (query.Kind == ReputationIndicatorKind.Sha256)
             {
-                _bySha256.TryGetValue(query.Value, out entry);
-                if (entry is null && query.Md5 is not null)
+                if (HashKey.TryParse(query.Value.AsSpan(), 64, out var sha))
                 {
-                    _byMd5.TryGetValue(query.Md5, out entry);
+                    _bySha256.TryGetValue(sha, out entry);
+                }
+
+                if (entry is null && query.Md5 is not null && HashKey.TryParse(query.Md5.AsSpan(), 32, out var alias))
+                {
+                    _byMd5.TryGetValue(alias, out entry);
                 }
             }
-            else if (query.Kind == ReputationIndicatorKind.Md5)
+            else if (query.Kind == ReputationIndicatorKind.Md5 && HashKey.TryParse(query.Value.AsSpan(), 32, out var md5))
             {
-                _byMd5.TryGetValue(query.Value, out entry);
+                _byMd5.TryGetValue(md5, out entry);
             }
 
             if (entry is null)
@@ -84,8 +90,8 @@ namespace FluxForensics.Incident
             return new ReputationAnswer(query, ReputationSourceKind.HashList, Name)
             {
                 Known = true,
-                Sha256 = entry.Sha256 ?? (query.Kind == ReputationIndicatorKind.Sha256 ? query.Value : null),
-                Md5 = entry.Md5 ?? query.Md5 ?? (query.Kind == ReputationIndicatorKind.Md5 ? query.Value : null),
+                Sha256 = entry.HasSha256 ? entry.Sha256.ToHex(64) : query.Kind == ReputationIndicatorKind.Sha256 ? query.Value : null,
+                Md5 = entry.HasMd5 ? entry.Md5.ToHex(32) : query.Md5 ?? (query.Kind == ReputationIndicatorKind.Md5 ? query.Value : null),
                 Label = entry.Label,
                 Names = entry.Name is null ? Array.Empty<string>() : new[] { entry.Name },
                 FirstSeen = entry.FirstSeen,
@@ -95,8 +101,10 @@ namespace FluxForensics.Incident
 
         private sealed class Entry
         {
-            public string? Sha256;
-            public string? Md5;
+            public HashKey Sha256;
+            public HashKey Md5;
+            public bool HasSha256;
+            public bool HasMd5;
             public string? Label;
             public string? Name;
             public DateTime? FirstSeen;
@@ -120,7 +128,7 @@ namespace FluxForensics.Incident
             bool sawData = false;
             long lineNumber = 0;
             long firstSkipped = -1;
-            var cells = new List<string>(16);
+            var cells = new List<Cell>(16);
             string? line;
             while ((line = reader.ReadLine()) is not null)
             {
@@ -156,6 +164,17 @@ namespace FluxForensics.Incident
 
                 sawData = true;
                 var entry = layout is null ? ReadPlain(span) : ReadRow(span, layout, cells);
+                if (entry?.Label is string label)
+                {
+                    if (_labels.TryGetValue(label, out var shared))
+                    {
+                        entry.Label = shared;
+                    }
+                    else
+                    {
+                        _labels[label] = label;
+                    }
+                }
                 if (entry is null)
                 {
                     SkippedLines++;
@@ -167,12 +186,12 @@ namespace FluxForensics.Incident
                     continue;
                 }
 
-                if (entry.Sha256 is not null)
+                if (entry.HasSha256)
                 {
                     _bySha256[entry.Sha256] = entry;
                 }
 
-                if (entry.Md5 is not null)
+                if (entry.HasMd5)
                 {
                     _byMd5[entry.Md5] = entry;
                 }
@@ -185,7 +204,7 @@ namespace FluxForensics.Incident
             }
         }
 
-        private static Layout? TryHeader(ReadOnlySpan<char> line, List<string> cells)
+        private static Layout? TryHeader(ReadOnlySpan<char> line, List<Cell> cells)
         {
             char delimiter = line.IndexOf('\t') >= 0 ? '\t' : line.IndexOf(',') >= 0 ? ',' : line.IndexOf(';') >= 0 ? ';' : '\0';
             if (delimiter == '\0')
@@ -198,7 +217,7 @@ namespace FluxForensics.Incident
             var layout = new Layout { Delimiter = delimiter };
             for (int i = 0; i < cells.Count; i++)
             {
-                string cell = cells[i].Trim().ToLowerInvariant();
+                string cell = cells[i].Text(line).Trim().ToLowerInvariant();
                 if (layout.Sha256 < 0 && Array.IndexOf(Sha256Columns, cell) >= 0) layout.Sha256 = i;
                 else if (layout.Md5 < 0 && Array.IndexOf(Md5Columns, cell) >= 0) layout.Md5 = i;
                 else if (layout.Label < 0 && Array.IndexOf(LabelColumns, cell) >= 0) layout.Label = i;
@@ -210,34 +229,70 @@ namespace FluxForensics.Incident
             return layout.Sha256 >= 0 || layout.Md5 >= 0 ? layout : null;
         }
 
-        private static Entry? ReadRow(ReadOnlySpan<char> line, Layout layout, List<string> cells)
+        private static Entry? ReadRow(ReadOnlySpan<char> line, Layout layout, List<Cell> cells)
         {
             Split(line, layout.Delimiter, cells);
-            var entry = new Entry
-            {
-                Sha256 = ReputationIndicators.NormalizeHash(Cell(cells, layout.Sha256), 64),
-                Md5 = ReputationIndicators.NormalizeHash(Cell(cells, layout.Md5), 32),
-            };
-            if (entry.Sha256 is null && entry.Md5 is null)
+            var entry = new Entry();
+            entry.HasSha256 = layout.Sha256 >= 0 && layout.Sha256 < cells.Count && HashKey.TryParse(cells[layout.Sha256].Span(line), 64, out entry.Sha256);
+            entry.HasMd5 = layout.Md5 >= 0 && layout.Md5 < cells.Count && HashKey.TryParse(cells[layout.Md5].Span(line), 32, out entry.Md5);
+            if (!entry.HasSha256 && !entry.HasMd5)
             {
                 return null;
             }
 
-            entry.Label = Meaningful(Cell(cells, layout.Label));
-            entry.Name = Meaningful(Cell(cells, layout.Name));
-            if (Meaningful(Cell(cells, layout.FirstSeen)) is string seen &&
-                DateTime.TryParse(seen, CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var first))
+            entry.Label = Meaningful(line, cells, layout.Label);
+            entry.Name = Meaningful(line, cells, layout.Name);
+            if (layout.FirstSeen >= 0 && layout.FirstSeen < cells.Count)
             {
-                entry.FirstSeen = first;
+                entry.FirstSeen = ParseUtc(cells[layout.FirstSeen].Span(line).Trim());
             }
 
-            if (Meaningful(Cell(cells, layout.Percent)) is string percent &&
+            if (Meaningful(line, cells, layout.Percent) is string percent &&
                 double.TryParse(percent, NumberStyles.Float, CultureInfo.InvariantCulture, out var p))
             {
                 entry.Percent = p;
             }
 
             return entry;
+        }
+
+        /// <summary>"yyyy-MM-dd HH:mm:ss" (MalwareBazaar) read without allocating; anything else through DateTime.TryParse. UTC.</summary>
+        internal static DateTime? ParseUtc(ReadOnlySpan<char> text)
+        {
+            if (text.IsEmpty || text.Equals("n/a".AsSpan(), StringComparison.OrdinalIgnoreCase))
+            {
+                return null;
+            }
+
+            if ((text.Length == 19 || (text.Length == 20 && (text[19] == 'Z' || text[19] == 'z'))) &&
+                text[4] == '-' && text[7] == '-' && (text[10] == ' ' || text[10] == 'T') && text[13] == ':' && text[16] == ':' &&
+                Digits(text, 0, 4, out int year) && Digits(text, 5, 2, out int month) && Digits(text, 8, 2, out int day) &&
+                Digits(text, 11, 2, out int hour) && Digits(text, 14, 2, out int minute) && Digits(text, 17, 2, out int second) &&
+                year >= 1 && month is >= 1 and <= 12 && day >= 1 && day <= DateTime.DaysInMonth(year, month) && hour < 24 && minute < 60 && second < 60)
+            {
+                return new DateTime(year, month, day, hour, minute, second, DateTimeKind.Utc);
+            }
+
+            return DateTime.TryParse(text.ToString(), CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out var parsed)
+                ? parsed
+                : null;
+        }
+
+        private static bool Digits(ReadOnlySpan<char> text, int start, int count, out int value)
+        {
+            value = 0;
+            for (int i = start; i < start + count; i++)
+            {
+                int d = text[i] - '0';
+                if ((uint)d > 9)
+                {
+                    return false;
+                }
+
+                value = value * 10 + d;
+            }
+
+            return true;
         }
 
         /// <summary>A plain line: the first hash-shaped token is the hash, the rest of the line (if any) its name.</summary>
@@ -249,13 +304,11 @@ namespace FluxForensics.Incident
                 end++;
             }
 
-            string token = line.Slice(0, end).ToString();
-            var entry = new Entry
-            {
-                Sha256 = ReputationIndicators.NormalizeHash(token, 64),
-                Md5 = ReputationIndicators.NormalizeHash(token, 32),
-            };
-            if (entry.Sha256 is null && entry.Md5 is null)
+            var token = line.Slice(0, end);
+            var entry = new Entry();
+            entry.HasSha256 = HashKey.TryParse(token, 64, out entry.Sha256);
+            entry.HasMd5 = !entry.HasSha256 && HashKey.TryParse(token, 32, out entry.Md5);
+            if (!entry.HasSha256 && !entry.HasMd5)
             {
                 return null;
             }
@@ -266,32 +319,69 @@ namespace FluxForensics.Incident
             return entry;
         }
 
-        private static string? Cell(List<string> cells, int index) => index >= 0 && index < cells.Count ? cells[index] : null;
-
         /// <summary>MalwareBazaar writes "n/a" for empty fields.</summary>
-        private static string? Meaningful(string? cell)
+        private static string? Meaningful(ReadOnlySpan<char> line, List<Cell> cells, int index)
         {
-            if (cell is null)
+            if (index < 0 || index >= cells.Count)
             {
                 return null;
             }
 
-            string trimmed = cell.Trim();
-            return trimmed.Length == 0 || trimmed.Equals("n/a", StringComparison.OrdinalIgnoreCase) || trimmed == "-" ? null : trimmed;
+            var span = cells[index].Span(line).Trim();
+            if (span.IsEmpty || span.Equals("n/a".AsSpan(), StringComparison.OrdinalIgnoreCase) || (span.Length == 1 && span[0] == '-'))
+            {
+                return null;
+            }
+
+            return cells[index].Text(line).Trim();
+        }
+
+        /// <summary>Where a field's text lies in its line; quoted text with "" inside needs unescaping.</summary>
+        internal readonly struct Cell
+        {
+            public Cell(int start, int length, bool escaped)
+            {
+                Start = start;
+                Length = length;
+                Escaped = escaped;
+            }
+
+            public int Start { get; }
+            public int Length { get; }
+            public bool Escaped { get; }
+
+            public ReadOnlySpan<char> Span(ReadOnlySpan<char> line) => line.Slice(Start, Length);
+
+            public string Text(ReadOnlySpan<char> line)
+            {
+                string raw = Span(line).ToString();
+                return Escaped ? raw.Replace("\"\"", "\"") : raw;
+            }
+        }
+
+        /// <summary>Splits a line into strings (headers, tests).</summary>
+        internal static void Split(ReadOnlySpan<char> line, char delimiter, List<string> cells)
+        {
+            var ranges = new List<Cell>(16);
+            Split(line, delimiter, ranges);
+            cells.Clear();
+            foreach (var c in ranges)
+            {
+                cells.Add(c.Text(line));
+            }
         }
 
         /// <summary>
-        /// Splits one CSV/TSV line: fields may be quoted (with "" for a quote inside) and padded with blanks outside the
-        /// quotes, as MalwareBazaar's export is. An unterminated quote takes the rest of the line.
+        /// Splits one CSV/TSV line into field ranges, allocating nothing: fields may be quoted (with "" for a quote
+        /// inside) and padded with blanks outside the quotes, as MalwareBazaar's export is. An unterminated quote takes
+        /// the rest of the line.
         /// </summary>
-        internal static void Split(ReadOnlySpan<char> line, char delimiter, List<string> cells)
+        internal static void Split(ReadOnlySpan<char> line, char delimiter, List<Cell> cells)
         {
             cells.Clear();
-            var field = new StringBuilder();
             int i = 0;
             while (true)
             {
-                field.Clear();
                 while (i < line.Length && line[i] != delimiter && (line[i] == ' ' || line[i] == '\t'))
                 {
                     i++;
@@ -299,25 +389,28 @@ namespace FluxForensics.Incident
 
                 if (i < line.Length && line[i] == '"')
                 {
-                    i++;
+                    int start = ++i;
+                    bool escaped = false;
+                    int end = line.Length;
                     while (i < line.Length)
                     {
                         if (line[i] == '"')
                         {
                             if (i + 1 < line.Length && line[i + 1] == '"')
                             {
-                                field.Append('"');
+                                escaped = true;
                                 i += 2;
                                 continue;
                             }
 
-                            i++;
+                            end = i++;
                             break;
                         }
 
-                        field.Append(line[i++]);
+                        i++;
                     }
 
+                    cells.Add(new Cell(start, Math.Min(end, line.Length) - start, escaped));
                     while (i < line.Length && line[i] != delimiter)
                     {
                         i++;
@@ -325,13 +418,15 @@ namespace FluxForensics.Incident
                 }
                 else
                 {
+                    int start = i;
                     while (i < line.Length && line[i] != delimiter)
                     {
-                        field.Append(line[i++]);
+                        i++;
                     }
+
+                    cells.Add(new Cell(start, i - start, false));
                 }
 
-                cells.Add(field.ToString());
                 if (i >= line.Length)
                 {
                     return;
@@ -340,5 +435,68 @@ namespace FluxForensics.Incident
                 i++; // the delimiter
             }
         }
+    }
+
+    /// <summary>A SHA-256 (or MD5, zero-padded) as 32 bytes in four words: a dictionary key that costs no string.</summary>
+    internal readonly struct HashKey : IEquatable<HashKey>
+    {
+        private readonly ulong _a;
+        private readonly ulong _b;
+        private readonly ulong _c;
+        private readonly ulong _d;
+
+        private HashKey(ulong a, ulong b, ulong c, ulong d)
+        {
+            _a = a;
+            _b = b;
+            _c = c;
+            _d = d;
+        }
+
+        /// <summary>Exactly <paramref name="digits"/> hex digits (64 or 32), blanks around ignored, any case.</summary>
+        public static bool TryParse(ReadOnlySpan<char> text, int digits, out HashKey key)
+        {
+            key = default;
+            text = text.Trim();
+            if (text.Length != digits || digits > 64 || digits % 16 != 0)
+            {
+                return false;
+            }
+
+            Span<ulong> words = stackalloc ulong[4];
+            for (int i = 0; i < digits; i++)
+            {
+                int c = text[i];
+                int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+                if (v < 0)
+                {
+                    return false;
+                }
+
+                words[i / 16] = (words[i / 16] << 4) | (uint)v;
+            }
+
+            key = new HashKey(words[0], words[1], words[2], words[3]);
+            return true;
+        }
+
+        public string ToHex(int digits)
+        {
+            var bytes = new byte[digits / 2];
+            ulong[] words = { _a, _b, _c, _d };
+            for (int i = 0; i < bytes.Length; i++)
+            {
+                bytes[i] = (byte)(words[i / 8] >> (56 - 8 * (i % 8)));
+            }
+
+            return Hex.Lower(bytes);
+        }
+
+        public bool Equals(HashKey other) => _a == other._a && _b == other._b && _c == other._c && _d == other._d;
+
+        public override bool Equals(object? obj) => obj is HashKey other && Equals(other);
+
+        // The words of a cryptographic hash are already uniformly spread.
+        public override int GetHashCode() => (int)_a ^ (int)(_a >> 32) ^ (int)_b;
     }
 }

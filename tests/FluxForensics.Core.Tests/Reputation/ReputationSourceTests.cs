@@ -120,6 +120,32 @@ namespace FluxForensics.Tests.Reputation
             Assert.Equal(0, list.SkippedLines);
         }
 
+        [Theory]
+        [InlineData("2026-12-07 21:58:02", "2026-12-07T21:58:02")]
+        [InlineData("2026-12-07T21:58:02Z", "2026-12-07T21:58:02")]
+        [InlineData("2026-12-07", "2026-12-07T00:00:00")]
+        [InlineData("2026-02-30 10:00:00", null)]
+        [InlineData("n/a", null)]
+        [InlineData("yesterday", null)]
+        public void FirstSeenIsReadAsUtc(string text, string? expected)
+        {
+            var parsed = ReputationHashList.ParseUtc(text.AsSpan());
+            Assert.Equal(expected, parsed?.ToString("yyyy-MM-ddTHH:mm:ss", System.Globalization.CultureInfo.InvariantCulture));
+            Assert.True(parsed is null || parsed.Value.Kind == DateTimeKind.Utc);
+        }
+
+        [Fact]
+        public void HashKeysRoundTripToLowercaseHex()
+        {
+            Assert.True(HashKey.TryParse((" " + Sha.ToUpperInvariant() + " ").AsSpan(), 64, out var sha));
+            Assert.Equal(Sha, sha.ToHex(64));
+            Assert.True(HashKey.TryParse(Md5.AsSpan(), 32, out var md5));
+            Assert.Equal(Md5, md5.ToHex(32));
+            Assert.False(HashKey.TryParse(Md5.AsSpan(), 64, out _));
+            Assert.False(HashKey.TryParse(("g" + Sha.Substring(1)).AsSpan(), 64, out _));
+            Assert.NotEqual(sha, md5);
+        }
+
         [Fact]
         public void QuotedFieldsSplitLikeCsv()
         {
