@@ -24,6 +24,7 @@
         'Formats/FluxRemediation.format.ps1xml'
         'Formats/FluxQuarantineItem.format.ps1xml'
         'Formats/FluxIncident.format.ps1xml'
+        'Formats/FluxReputation.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-FluxListener'
@@ -35,6 +36,7 @@
         'Get-FluxQuarantine'
         'ConvertTo-FluxGraph'
         'New-FluxIncident'
+        'Get-FluxReputation'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -243,6 +243,9 @@ namespace FluxForensics.Model
         public string? Sha256 { get; internal set; }
         public string? Domain { get; internal set; }
 
+        /// <summary>The file's MD5 when the source gave it, or the MD5 looked up when a finding carried no SHA-256.</summary>
+        public string? Md5 { get; internal set; }
+
         /// <summary>The hash or the name looked up.</summary>
         public string Indicator => Sha256 ?? Domain ?? string.Empty;
 
