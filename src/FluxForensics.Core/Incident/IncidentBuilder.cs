@@ -147,13 +147,17 @@ namespace FluxForensics.Incident
 
         private Dictionary<string, FluxReputation> ReputationIndex()
         {
-            // The most recent answer per indicator wins; a hash list and VirusTotal may both answer.
+            // A hash list and VirusTotal may both answer: the worst verdict wins, then an answer that counted engines
+            // (it has a ratio to report), then the most recent.
             var index = new Dictionary<string, FluxReputation>(StringComparer.OrdinalIgnoreCase);
-            foreach (var r in _reputations.OrderBy(r => r.LastAnalysis ?? r.ObservedAt))
+            foreach (var r in _reputations.OrderBy(r => r.Verdict).ThenBy(r => r.Ratio is null ? 0 : 1).ThenBy(r => r.LastAnalysis ?? r.ObservedAt))
             {
-                if (r.Indicator.Length > 0)
+                foreach (string? key in new[] { r.Sha256, r.Md5, r.Domain })
                 {
-                    index[r.Indicator.ToLowerInvariant()] = r;
+                    if (!string.IsNullOrEmpty(key))
+                    {
+                        index[key!.ToLowerInvariant()] = r;
+                    }
                 }
             }
 

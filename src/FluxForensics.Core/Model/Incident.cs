@@ -247,7 +247,7 @@ namespace FluxForensics.Model
         public string? Md5 { get; internal set; }
 
         /// <summary>The hash or the name looked up.</summary>
-        public string Indicator => Sha256 ?? Domain ?? string.Empty;
+        public string Indicator => Sha256 ?? Md5 ?? Domain ?? string.Empty;
 
         public ReputationVerdict Verdict { get; internal set; }
 
