@@ -591,6 +591,30 @@ namespace FluxForensics.Incident
             public Severity MaxSeverity { get; set; }
             public DateTime? First { get; set; }
             public DateTime? Last { get; set; }
+            public uint? Asn { get; set; }
+            public string? AsOrganization { get; set; }
+            public string? Country { get; set; }
+            public string? CountryName { get; set; }
+
+            /// <summary>What the capture analysis learnt of the server's network and country, when it had the databases.</summary>
+            public void Locate(FluxFinding? finding)
+            {
+                switch (finding)
+                {
+                    case RelaySession r when r.ServerAsn is not null || r.ServerCountry is not null:
+                        Asn ??= r.ServerAsn;
+                        AsOrganization ??= r.ServerAsOrganization;
+                        Country ??= r.ServerCountry;
+                        CountryName ??= r.ServerCountryName;
+                        break;
+                    case FluxDownload d when d.ServerAsn is not null || d.ServerCountry is not null:
+                        Asn ??= d.ServerAsn;
+                        AsOrganization ??= d.ServerAsOrganization;
+                        Country ??= d.ServerCountry;
+                        CountryName ??= d.ServerCountryName;
+                        break;
+                }
+            }
 
             public void Saw(int findingIndex, FluxFinding? finding, DateTime? time)
             {
@@ -662,7 +686,12 @@ namespace FluxForensics.Incident
 
                 var row = owner.TryGetValue(s.Value, out var computerRow) ? computerRow : Row(s.Value, computer: false);
                 row.Roles.Add(role);
-                row.Saw(s.FindingIndex, s.FindingIndex >= 0 ? findings[s.FindingIndex] : null, s.Time);
+                var finding = s.FindingIndex >= 0 ? findings[s.FindingIndex] : null;
+                row.Saw(s.FindingIndex, finding, s.Time);
+                if (role == HostRole.MailServer || role == HostRole.FtpServer || role == HostRole.MalwareHost)
+                {
+                    row.Locate(finding);
+                }
             }
 
             return rows.Values
@@ -678,6 +707,10 @@ namespace FluxForensics.Incident
                     FindingCount = r.Findings.Count,
                     FirstSeen = r.First,
                     LastSeen = r.Last,
+                    Asn = r.Asn,
+                    AsOrganization = r.AsOrganization,
+                    Country = r.Country,
+                    CountryName = r.CountryName,
                 })
                 .OrderByDescending(h => h.IsComputer)
                 .ThenByDescending(h => h.MaxRiskScore)

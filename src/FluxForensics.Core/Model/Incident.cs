@@ -139,6 +139,14 @@ namespace FluxForensics.Model
         public DateTime? FirstSeen { get; internal set; }
         public DateTime? LastSeen { get; internal set; }
 
+        /// <summary>Autonomous system of an address, when the capture was analysed with -AsnDatabase.</summary>
+        public uint? Asn { get; internal set; }
+        public string? AsOrganization { get; internal set; }
+
+        /// <summary>ISO 3166 country code of an address, when the capture was analysed with -CountryDatabase.</summary>
+        public string? Country { get; internal set; }
+        public string? CountryName { get; internal set; }
+
         public override string ToString() => $"{Name} ({string.Join(", ", Roles)})";
     }
 

@@ -220,6 +220,20 @@ namespace FluxForensics.Tests.Incident
         }
 
         [Fact]
+        public void UpstreamAndMailHostsCarryTheNetworkAndCountryTheCaptureAnalysisFound()
+        {
+            var download = Download(Malware);
+            download.ServerAsn = 50896;
+            download.ServerAsOrganization = "Example Hosting UA";
+            download.ServerCountry = "UA";
+            download.ServerCountryName = "Ukraine";
+            var incident = Build(null, download, Smtp("190.227.233.168", "212.89.194.64", "angel20@kittymail.example"));
+            var upstream = Assert.Single(incident.Hosts, h => h.Name == "91.213.8.20");
+            Assert.Equal((50896u, "Example Hosting UA", "UA", "Ukraine"), (upstream.Asn!.Value, upstream.AsOrganization, upstream.Country, upstream.CountryName));
+            Assert.Null(Assert.Single(incident.Hosts, h => h.Name == "212.89.194.64").Country);
+        }
+
+        [Fact]
         public void OneContextIsNotACorrelation()
         {
             // A login reported as a relay session and as an exposed credential is one sighting of the account; a flux
