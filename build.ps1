@@ -68,6 +68,9 @@ $ModuleOut = Join-Path $Out "FluxForensics/$Version"
 $Samples = Join-Path $Out 'samples'
 $TestResults = Join-Path $Out 'TestResults'
 $FixturesDll = Join-Path $Root "tests/Fixtures/bin/$Configuration/net10.0/FluxForensics.Fixtures.dll"
+# The fixtures' native apphost is the samples' one malware binary: the capture relays it, the stick and the disks carry
+# it, and the demo runs a copy of it as the listening relay, so New-FluxIncident joins them all.
+$FixturesApphost = Join-Path $Root "tests/Fixtures/bin/$Configuration/net10.0/FluxForensics.Fixtures$(if ($IsWindowsHost) { '.exe' })"
 # Child processes use the same PowerShell as the build: the dotnet tool re-enters as `dotnet pwsh`.
 $Pwsh = (Get-Process -Id $PID).Path
 $PwshArgs = @()
@@ -117,13 +120,14 @@ task Samples {
         @{ Command = 'autorun-tree'; Output = (Join-Path $Samples 'autorun-windows'); Arguments = @('--windows') }
     )
     $available = (& dotnet $FixturesDll 2>&1 | Out-String)
+    $malware = if (Test-Path -LiteralPath $FixturesApphost) { @('--malware', $FixturesApphost) } else { @() }
     foreach ($sample in $wanted) {
         if ($available -notmatch "(?m)^\s+$([regex]::Escape($sample.Command))\s") {
             Write-Build Yellow "Sample $($sample.Output) skipped: the fixture command '$($sample.Command)' is not built yet."
             continue
         }
         if (Test-Path -LiteralPath $sample.Output) { Remove-Item -LiteralPath $sample.Output -Recurse -Force }
-        Invoke-Native dotnet (@($FixturesDll, $sample.Command, $sample.Output) + $sample.Arguments)
+        Invoke-Native dotnet (@($FixturesDll, $sample.Command, $sample.Output) + $sample.Arguments + $malware)
     }
 }
 
