@@ -277,6 +277,7 @@ namespace FluxForensics.Export
             private readonly HashSet<string> _knownResolvers = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             private readonly List<string> _excludedDomains;
             private readonly Dictionary<(IndicatorType, string), FluxCorrelation> _correlations = new Dictionary<(IndicatorType, string), FluxCorrelation>();
+            private readonly List<(FluxMalwareFile File, int Evidence)> _familyCandidates = new List<(FluxMalwareFile, int)>();
 
             public Collector(FluxIncident incident, IndicatorExportOptions options)
             {
@@ -296,8 +297,8 @@ namespace FluxForensics.Export
             public IndicatorSet Collect()
             {
                 LearnAnalyzedHostAndResolvers();
-                string family = FamilyName();
                 AddMalwareFiles();
+                string family = FamilyName();
                 AddMalwareHosts();
                 AddFluxDomains();
                 AddUrls();
@@ -412,8 +413,9 @@ namespace FluxForensics.Export
                     return labels;
                 }
 
-                // Else after the first malware file seen (mobile7.exe → "mobile7 fast-flux relay").
-                string? first = _incident.MalwareFiles.OrderBy(f => f.FirstSeen ?? DateTime.MaxValue).SelectMany(f => f.Names)
+                // Else after the exported malware file with the most evidence, the first seen of those (mobile7.exe →
+                // "mobile7 fast-flux relay").
+                string? first = _familyCandidates.OrderByDescending(c => c.Evidence).ThenBy(c => c.File.FirstSeen ?? DateTime.MaxValue).SelectMany(c => c.File.Names)
                     .Select(n => System.IO.Path.GetFileNameWithoutExtension(n.Replace('\\', '/').Split('/').Last()))
                     .FirstOrDefault(n => !string.IsNullOrWhiteSpace(n));
                 return first is null ? "fast-flux relay" : first + " fast-flux relay";
@@ -504,14 +506,18 @@ namespace FluxForensics.Export
                         continue;
                     }
 
-                    // A file is malware for the incident when its evidence says so (a relayed download, a flux listener's
-                    // image, an autorun or USB payload scored Medium or worse) or a reputation source does.
+                    // The incident lists every executable the network carried. Shared as malware are those whose evidence
+                    // scores High or worse (a relayed download, a flux listener's image, an autorun or USB payload) or that a
+                    // reputation source calls malicious: an executable the host fetched for itself (its own software update,
+                    // Medium for being an executable over HTTP) with nothing else pointing at it is no indicator.
                     int score = FileScore(sha);
                     bool malicious = reputation is { Verdict: ReputationVerdict.Malicious or ReputationVerdict.Suspicious };
-                    if (score < Scoring.MinimumScoreOf(Severity.Medium) && !malicious)
+                    if (score < Scoring.MinimumScoreOf(Severity.High) && !malicious)
                     {
                         continue;
                     }
+
+                    _familyCandidates.Add((file, FindingsNaming(sha).Count() + (_correlations.TryGetValue((IndicatorType.Sha256, sha), out var fc) ? fc.Evidence.Length : 0)));
 
                     string names = file.Names.Length == 0 ? "unnamed file" : string.Join(", ", file.Names.Take(5));
                     string context = $"malware file {names}" + (reputation?.Ratio is { } ratio ? $", {reputation.Source} {ratio}" : string.Empty);
@@ -588,6 +594,15 @@ namespace FluxForensics.Export
                 {
                     string? address = NormalizeAddress(host);
                     var served = downloads.Where(d => HostMatches(d, host, address)).ToList();
+                    // Every server an executable came from is a malware host to the incident, the analysed host's own
+                    // software update included; shared are those that served relayed downloads, a High or worse
+                    // download, or one of the exported malware files.
+                    if (served.Count > 0 && !served.Any(d => d.Relay is not null || d.RiskScore >= Scoring.MinimumScoreOf(Severity.High) ||
+                        (Hex.Normalize(d.Sha256) is { } h && _byKey.ContainsKey((IndicatorType.Sha256, h)))))
+                    {
+                        continue;
+                    }
+
                     string names = string.Join(", ", served.Select(d => d.FileName).Where(n => !string.IsNullOrEmpty(n)).Distinct(StringComparer.OrdinalIgnoreCase).Take(5));
                     string context = names.Length == 0 ? "upstream malware host" : $"upstream malware host serving {names}";
                     ExportedIndicator? indicator;
@@ -730,7 +745,10 @@ namespace FluxForensics.Export
                     }
                 }
 
-                foreach (var c in _incident.Correlations.Where(c => c.IndicatorType == IndicatorType.Url))
+                // URLs the malware itself carries (in an autorun command, a USB shortcut, a listener's command line) and that
+                // were seen more than once; a URL merely browsed through the relay is no indicator.
+                foreach (var c in _incident.Correlations.Where(c => c.IndicatorType == IndicatorType.Url && c.RiskScore >= Scoring.MinimumScoreOf(Severity.Medium) &&
+                    c.EvidenceKinds.Any(k => k is nameof(SuspiciousAutorun) or nameof(UsbLnkTrap) or nameof(FluxListener))))
                 {
                     AddUrl(c.Indicator, "Url", "URL seen in " + string.Join(", ", c.EvidenceKinds), c.FirstSeen, c.LastSeen, c.RiskScore, null);
                 }

@@ -166,7 +166,6 @@ namespace FluxForensics.Export
             serial = Math.Max(1, Math.Min(serial, uint.MaxValue));
             var skipped = new List<string>();
             output.Write("; Response policy zone written by " + Comment(options.Producer) + " (FluxForensics Export-FluxIndicator)\n");
-            output.Write("; " + Comment(set.Title) + "\n");
             output.Write("$ORIGIN " + origin + ".\n");
             output.Write("$TTL 300\n");
             output.Write("@\tIN\tSOA\tlocalhost. hostmaster.localhost. " + serial.ToString(CultureInfo.InvariantCulture) + " 3600 600 86400 300\n");

@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using FluxForensics.Export;
+using FluxForensics.Incident;
 using FluxForensics.Model;
 
 namespace FluxForensics.Commands
@@ -18,6 +19,7 @@ namespace FluxForensics.Commands
     {
         private readonly List<FluxIncident> _incidents = new List<FluxIncident>();
         private readonly List<FluxFinding> _findings = new List<FluxFinding>();
+        private readonly List<FluxQuarantineItem> _quarantine = new List<FluxQuarantineItem>();
         private string _resolvedPath = string.Empty;
 
         [Parameter(Mandatory = true, Position = 0)]
@@ -28,7 +30,7 @@ namespace FluxForensics.Commands
         [ValidateNotNullOrEmpty]
         public string Path { get; set; } = string.Empty;
 
-        /// <summary>A FluxIncident (New-FluxIncident), live or deserialized.</summary>
+        /// <summary>A FluxIncident (New-FluxIncident) or findings, live or deserialized; findings are joined into an incident.</summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true)]
         public PSObject? InputObject { get; set; }
 
@@ -105,18 +107,35 @@ namespace FluxForensics.Commands
                 return;
             }
 
-            switch (InputObject.BaseObject)
+            // A live incident is exported as it was built (with its -ComputerAddress joins); anything else is read back
+            // into model objects (Import-Clixml, Invoke-Command, ConvertFrom-Json) and joined again.
+            if (InputObject.BaseObject is FluxIncident live)
             {
-                case FluxIncident incident:
-                    _incidents.Add(incident);
-                    break;
+                _incidents.Add(live);
+                return;
+            }
+
+            if (!FindingInput.TryConvert(InputObject, out object? value, out string? error))
+            {
+                WriteError(new ErrorRecord(new ArgumentException($"Not a FluxForensics finding or incident: {error}"), "NotAFinding", ErrorCategory.InvalidData, InputObject));
+                return;
+            }
+
+            if (error is not null)
+            {
+                WriteVerbose($"Part of a {value!.GetType().Name} could not be read back: {error}");
+            }
+
+            switch (value)
+            {
                 case FluxFinding finding:
                     _findings.Add(finding);
                     break;
+                case FluxQuarantineItem item:
+                    _quarantine.Add(item);
+                    break;
                 default:
-                    WriteError(new ErrorRecord(
-                        new ArgumentException($"Export-FluxIndicator takes a FluxIncident (New-FluxIncident); got {InputObject.TypeNames.FirstOrDefault() ?? InputObject.BaseObject.GetType().FullName}."),
-                        "UnsupportedInput", ErrorCategory.InvalidType, InputObject));
+                    WriteVerbose($"A {value!.GetType().Name} carries no indicator; left out.");
                     break;
             }
         }
@@ -145,9 +164,12 @@ namespace FluxForensics.Commands
                 };
                 var set = IndicatorSet.From(incident, options);
                 var targets = IndicatorExport.TargetPaths(Format, _resolvedPath);
-                string what = Format == IndicatorFormat.Accounts
-                    ? $"Write {set.Accounts.Length} exposed accounts"
-                    : $"Write {set.Indicators.Count} indicators as {Format}";
+                string what = Format switch
+                {
+                    IndicatorFormat.Accounts => $"Write {set.Accounts.Length} exposed accounts",
+                    IndicatorFormat.Rpz => $"Write {set.OfType(IndicatorType.Domain).Count()} domains as a response policy zone",
+                    _ => $"Write {set.Indicators.Count} indicators as {Format}",
+                };
                 if (!ShouldProcess(string.Join(", ", targets), what))
                 {
                     return;
@@ -179,6 +201,10 @@ namespace FluxForensics.Commands
                     }
                 }
             }
+            catch (OperationCanceledException)
+            {
+                // Ctrl+C while joining: nothing is written.
+            }
             finally
             {
                 base.EndProcessing();
@@ -200,23 +226,38 @@ namespace FluxForensics.Commands
             }
         }
 
-        /// <summary>The incident to export: the one piped in.</summary>
+        /// <summary>The incident to export: the one live incident piped in, or the join of everything piped in.</summary>
         private FluxIncident? Incident()
         {
-            if (_incidents.Count == 1 && _findings.Count == 0)
+            if (_incidents.Count == 1 && _findings.Count == 0 && _quarantine.Count == 0)
             {
                 return _incidents[0];
             }
 
-            if (_incidents.Count == 0 && _findings.Count == 0)
+            if (_incidents.Count == 0 && _findings.Count == 0 && _quarantine.Count == 0)
             {
-                WriteWarning("No FluxIncident was piped in; nothing was written.");
+                WriteWarning("No FluxIncident or finding was piped in; nothing was written.");
                 return null;
             }
 
-            ThrowTerminating("IncidentRequired", ErrorCategory.InvalidArgument, null,
-                "Pipe one FluxIncident (New-FluxIncident) into Export-FluxIndicator; findings are joined into an incident by New-FluxIncident.");
-            return null;
+            var builder = new IncidentBuilder(new IncidentOptions { Reporter = Reporter });
+            foreach (var incident in _incidents)
+            {
+                builder.Add(incident);
+            }
+
+            foreach (var finding in _findings)
+            {
+                builder.Add(finding);
+            }
+
+            foreach (var item in _quarantine)
+            {
+                builder.Add(item);
+            }
+
+            WriteVerbose($"Joining {builder.Count} findings into one incident.");
+            return builder.Build(CancellationToken);
         }
     }
 }

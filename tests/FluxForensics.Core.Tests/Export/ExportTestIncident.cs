@@ -128,7 +128,7 @@ namespace FluxForensics.Tests.Export
                     // Ranked by mistake: its own finding says it is not flux, and that judgement wins.
                     new FluxRankedDomain { Domain = "static.cdn-campus.example", QueryCount = 9000, FluxScore = -40, RiskScore = 5 },
                 },
-                MalwareHosts = new[] { "91.213.8.20", "2001:DB8:BAD::1" },
+                MalwareHosts = new[] { "91.213.8.20", "2001:DB8:BAD::1", "65.55.200.155" },
                 MalwareFiles = new[]
                 {
                     new FluxMalwareFile { Sha256 = MalwareSha256.ToUpperInvariant(), Names = new[] { "mobile7.exe" }, FirstSeen = Start.AddMinutes(10), Reputation = reputation },
