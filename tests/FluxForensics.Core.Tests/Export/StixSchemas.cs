@@ -27,12 +27,15 @@ namespace FluxForensics.Tests.Export
 
         private StixSchemas()
         {
+            var build = new BuildOptions { SchemaRegistry = new SchemaRegistry() };
             Options = new EvaluationOptions { OutputFormat = OutputFormat.Flag };
             foreach (var file in Directory.EnumerateFiles(Root, "*.json", SearchOption.AllDirectories))
             {
-                var schema = JsonSchema.FromText(File.ReadAllText(file));
-                var id = schema.GetId() ?? throw new InvalidDataException($"{file} has no $id");
-                Options.SchemaRegistry.Register(id, schema);
+                // Built under its own $id (the schemas' home), so "../common/core.json" resolves to the file registered
+                // under that id.
+                var id = new Uri(JsonNode.Parse(File.ReadAllText(file))!["$id"]!.GetValue<string>());
+                var schema = JsonSchema.FromText(File.ReadAllText(file), build, id);
+                build.SchemaRegistry.Register(id, schema);
                 _byRelativePath[Path.GetRelativePath(Root, file).Replace('\\', '/')] = schema;
             }
         }
@@ -61,7 +64,8 @@ namespace FluxForensics.Tests.Export
         public IReadOnlyList<string> Errors(JsonSchema schema, JsonNode? instance)
         {
             // A yes/no evaluation first (fast); the detailed one only to say why when it fails.
-            if (schema.Evaluate(instance, Options).IsValid)
+            var element = System.Text.Json.JsonSerializer.SerializeToElement(instance);
+            if (schema.Evaluate(element, Options).IsValid)
             {
                 return Array.Empty<string>();
             }
@@ -70,14 +74,14 @@ namespace FluxForensics.Tests.Export
             EvaluationResults result;
             try
             {
-                result = schema.Evaluate(instance, Options);
+                result = schema.Evaluate(element, Options);
             }
             finally
             {
                 Options.OutputFormat = OutputFormat.Flag;
             }
 
-            var errors = (result.Details ?? Array.Empty<EvaluationResults>()).Concat(new[] { result })
+            var errors = ((IEnumerable<EvaluationResults>?)result.Details ?? Array.Empty<EvaluationResults>()).Concat(new[] { result })
                 .Where(d => d.Errors is { Count: > 0 })
                 .SelectMany(d => d.Errors!.Select(e => $"{d.InstanceLocation} ({d.EvaluationPath}): {e.Key}: {e.Value}"))
                 .Distinct().ToList();
