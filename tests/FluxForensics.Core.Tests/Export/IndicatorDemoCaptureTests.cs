@@ -70,5 +70,38 @@ namespace FluxForensics.Tests.Export
             Assert.Empty(schemas.Errors(schemas.Bundle, bundle));
             Console.WriteLine($"bundle of {objects.Count} objects validated in {watch.Elapsed.TotalSeconds:0.0} s");
         }
+
+        [Fact]
+        public void No_captured_password_in_any_format_and_not_the_hosts_own_update()
+        {
+            var logins = _demo.Findings.OfType<ExposedCredential>().Select(c => (c.Account, c.Secret))
+                .Concat(_demo.Findings.OfType<RelaySession>().Select(r => (r.Account, r.Secret)))
+                .Where(l => l.Secret is not null && l.Secret != Redaction.Mask).ToList();
+            Assert.NotEmpty(logins);
+            var accounts = new HashSet<string>(logins.Select(l => l.Account ?? string.Empty), StringComparer.Ordinal);
+            // infected:infected (the upstream basic-auth login) is a password that is also an account name: listed as an account.
+            var secrets = logins.Select(l => l.Secret!).Where(s => !accounts.Contains(s)).Distinct().ToList();
+            Assert.NotEmpty(secrets);
+
+            var texts = new List<string>();
+            foreach (IndicatorFormat format in Enum.GetValues(typeof(IndicatorFormat)))
+            {
+                foreach (var file in IndicatorExport.Write(_demo.Set, format, Path.Combine(_demo.Folder, "demo." + format), _demo.Options, true, NullReporter.Instance))
+                {
+                    texts.Add(File.ReadAllText(file));
+                }
+            }
+
+            foreach (var secret in secrets)
+            {
+                Assert.DoesNotContain(texts, t => t.Contains(secret));
+            }
+
+            var update = _demo.Findings.OfType<FluxDownload>().Single(d => d.Relay is null);
+            Assert.Contains(_demo.Incident.MalwareFiles, f => f.Sha256 == update.Sha256);
+            Assert.DoesNotContain(_demo.Set.Indicators, i => i.Value == update.Sha256 || i.Value == update.Server);
+            Assert.Equal(_demo.Incident.FluxDomains.Length, _demo.Set.OfType(IndicatorType.Domain).Count());
+            Assert.DoesNotContain(_demo.Set.Indicators, i => i.Value == "140.127.1.77" || i.Value == "static.cdn-campus.example");
+        }
     }
 }
