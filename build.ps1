@@ -68,15 +68,15 @@ $ModuleOut = Join-Path $Out "FluxForensics/$Version"
 $Samples = Join-Path $Out 'samples'
 $TestResults = Join-Path $Out 'TestResults'
 $FixturesDll = Join-Path $Root "tests/Fixtures/bin/$Configuration/net10.0/FluxForensics.Fixtures.dll"
-# The fixtures' native apphost is the samples' one malware binary: the capture relays it, the stick and the disks carry
-# it, and the demo runs a copy of it as the listening relay, so New-FluxIncident joins them all.
-$FixturesApphost = Join-Path $Root "tests/Fixtures/bin/$Configuration/net10.0/FluxForensics.Fixtures$(if ($IsWindowsHost) { '.exe' })"
 # Child processes use the same PowerShell as the build: the dotnet tool re-enters as `dotnet pwsh`.
 $Pwsh = (Get-Process -Id $PID).Path
 $PwshArgs = @()
 if ([System.IO.Path]::GetFileNameWithoutExtension($Pwsh) -eq 'dotnet') { $PwshArgs = @('pwsh') }
 $IsLinuxHost = $PSVersionTable.PSEdition -eq 'Core' -and $IsLinux
 $IsWindowsHost = $PSVersionTable.PSEdition -eq 'Desktop' -or $IsWindows
+# The fixtures' native apphost is the samples' one malware binary: the capture relays it, the stick and the disks carry
+# it, and the demo runs a copy of it as the listening relay, so New-FluxIncident joins them all.
+$FixturesApphost = Join-Path $Root "tests/Fixtures/bin/$Configuration/net10.0/FluxForensics.Fixtures$(if ($IsWindowsHost) { '.exe' })"
 
 function Get-NuGetPackageRoot {
     if ($env:NUGET_PACKAGES) { return $env:NUGET_PACKAGES }
@@ -190,7 +190,7 @@ task Test Setup, Build, Samples, Package, {
 
 # Synopsis: Build, generate the samples and run every implemented cmdlet on them in a fresh pwsh.
 task Demo Setup, Build, Samples, {
-    $code = Invoke-FreshPwsh (Join-Path $Root 'samples/Demo.ps1') @('-ModulePath', $ModuleOut, '-SamplePath', $Samples)
+    $code = Invoke-FreshPwsh (Join-Path $Root 'samples/Demo.ps1') @('-ModulePath', $ModuleOut, '-SamplePath', $Samples, '-FixturesApphost', $FixturesApphost)
     if ($code) { throw "The demo failed ($code)." }
 }
 

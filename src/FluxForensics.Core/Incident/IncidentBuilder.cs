@@ -106,7 +106,8 @@ namespace FluxForensics.Incident
             return incident;
         }
 
-        /// <summary>A computer's known addresses become sightings of its most severe host finding.</summary>
+        /// <summary>A computer's known addresses become sightings of its listener (the relay process itself) or else of its most
+        /// severe host finding.</summary>
         private void AddComputerAddresses(FluxFinding[] findings)
         {
             foreach (var pair in _options.ComputerAddresses)
@@ -115,7 +116,7 @@ namespace FluxForensics.Incident
                 for (int i = 0; i < findings.Length; i++)
                 {
                     if (HostKinds.Contains(findings[i].Kind) && string.Equals(findings[i].ComputerName, pair.Key, StringComparison.OrdinalIgnoreCase) &&
-                        (best < 0 || findings[i].RiskScore > findings[best].RiskScore))
+                        (best < 0 || Rank(findings[i]) > Rank(findings[best])))
                     {
                         best = i;
                     }
@@ -141,6 +142,8 @@ namespace FluxForensics.Incident
                 }
             }
         }
+
+        private static int Rank(FluxFinding f) => (f is FluxListener ? 1000 : 0) + f.RiskScore;
 
         private Dictionary<string, FluxReputation> ReputationIndex()
         {
