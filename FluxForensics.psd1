@@ -37,6 +37,7 @@
         'ConvertTo-FluxGraph'
         'New-FluxIncident'
         'Get-FluxReputation'
+        'Export-FluxIndicator'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -20,6 +20,7 @@ $needed = [ordered]@{
     'tcpdump'        = 'benchmark baseline (libpcap read limit)'
     'tshark'         = 'benchmark baseline (what analysts use today)'
     'xz-utils'       = 'regipy corpus hives are kept xz-compressed (transaction-log recovery tests)'
+    'bind9-utils'    = 'named-checkzone loads the response policy zone Export-FluxIndicator writes'
 }
 
 $missing = foreach ($name in $needed.Keys) {
