@@ -323,7 +323,7 @@ namespace FluxForensics.Host
                     {
                         stream.Position = 0;
                         using var sha = SHA256.Create();
-                        facts.Sha256 = string.Concat(sha.ComputeHash(stream).Select(b => b.ToString("X2")));
+                        facts.Sha256 = FluxForensics.Hex.Lower(sha.ComputeHash(stream));
                     }
                     else
                     {
