@@ -33,6 +33,7 @@
         'Restore-FluxQuarantine'
         'Get-FluxQuarantine'
         'ConvertTo-FluxGraph'
+        'Export-FluxReport'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -38,6 +38,22 @@ namespace FluxForensics.Export
         }
 
         /// <summary>
+        /// Findings wrapped as an incident without joining them: the report then derives its sections from the findings
+        /// themselves (no correlations or timeline).
+        /// </summary>
+        internal static FluxIncident Unjoined(IReadOnlyList<FluxFinding> findings)
+        {
+            var worst = findings.OrderByDescending(f => f.RiskScore).FirstOrDefault();
+            return new FluxIncident
+            {
+                Findings = findings.ToArray(),
+                FindingCount = findings.Count,
+                RiskScore = worst?.RiskScore ?? 0,
+                Severity = worst?.Severity ?? Severity.Info,
+            };
+        }
+
+        /// <summary>
         /// The passwords carried by the findings (only when -IncludeSecret was used upstream; otherwise they are the
         /// mask). Any value about to be written that contains one has it replaced by the mask: a password pasted into a
         /// URL, an account equal to its password (infected:infected) or a command line never leaks into the report.
@@ -130,12 +146,12 @@ namespace FluxForensics.Export
 
             public string Build()
             {
-                _sb.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n");
-                _sb.Append("<meta http-equiv=\"Content-Security-Policy\" content=\"").Append(ContentSecurityPolicy).Append("\">\n");
-                _sb.Append("<meta name=\"referrer\" content=\"no-referrer\">\n");
-                _sb.Append("<meta http-equiv=\"x-dns-prefetch-control\" content=\"off\">\n");
-                _sb.Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n");
-                _sb.Append("<meta name=\"generator\" content=\"FluxForensics Export-FluxReport\">\n");
+                _sb.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\" />\n");
+                _sb.Append("<meta http-equiv=\"Content-Security-Policy\" content=\"").Append(ContentSecurityPolicy).Append("\" />\n");
+                _sb.Append("<meta name=\"referrer\" content=\"no-referrer\" />\n");
+                _sb.Append("<meta http-equiv=\"x-dns-prefetch-control\" content=\"off\" />\n");
+                _sb.Append("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\" />\n");
+                _sb.Append("<meta name=\"generator\" content=\"FluxForensics Export-FluxReport\" />\n");
                 _sb.Append("<title>").Append(E(Title)).Append("</title>\n<style>\n").Append(Css).Append("</style>\n</head>\n<body>\n");
                 _sb.Append("<header>\n<h1>").Append(E(Title)).Append("</h1>\n<p class=\"meta\">Generated ")
                    .Append(E(ReportMarkup.Time(_options.GeneratedAt ?? DateTime.UtcNow))).Append(" by FluxForensics from ")
@@ -283,7 +299,7 @@ namespace FluxForensics.Export
                     _listeners.OrderByDescending(l => l.RiskScore).Select(l => new[]
                     {
                         Code(l.ComputerName), Code($"{l.Protocol} {l.LocalAddress}:{l.LocalPort.ToString(CultureInfo.InvariantCulture)}"),
-                        Code($"{l.ProcessName} ({l.ProcessId.ToString(CultureInfo.InvariantCulture)})") + (string.IsNullOrEmpty(l.CommandLine) ? string.Empty : "<br>" + Code(l.CommandLine)),
+                        Code($"{l.ProcessName} ({l.ProcessId.ToString(CultureInfo.InvariantCulture)})") + (string.IsNullOrEmpty(l.CommandLine) ? string.Empty : "<br/>" + Code(l.CommandLine)),
                         Code(l.Path), Hash(l.Sha256), E(l.SignatureStatus), Num(l.OutboundConnectionCount), Sev(l.Severity), Num(l.RiskScore), Reasons(l),
                     }));
                 Sub("Autoruns", "autoruns");

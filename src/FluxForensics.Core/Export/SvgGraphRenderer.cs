@@ -122,7 +122,7 @@ namespace FluxForensics.Export
             sb.Append("</title>\n<defs>\n");
             foreach (var kind in EdgeKinds)
             {
-                sb.Append("<marker id=\"fg-arrow-").Append(kind.Name).Append("\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"7\" markerHeight=\"7\" orient=\"auto\">")
+                sb.Append("<marker id=\"fg-arrow-").Append(kind.Name).Append("\" viewBox=\"0 0 10 10\" refX=\"10\" refY=\"5\" markerWidth=\"8\" markerHeight=\"8\" markerUnits=\"userSpaceOnUse\" orient=\"auto\">")
                   .Append("<path d=\"M0,0 L10,5 L0,10 z\" fill=\"").Append(kind.Color).Append("\"/></marker>\n");
             }
 
@@ -148,6 +148,16 @@ namespace FluxForensics.Export
             }
 
             // Edges under the nodes, so a line never hides a label.
+            // Where fans out or in, labels sit at the spread-out end, away from the crowded one.
+            var degree = new Dictionary<string, int>(StringComparer.Ordinal);
+            foreach (var e in edges)
+            {
+                degree.TryGetValue(e.From, out int f);
+                degree[e.From] = f + 1;
+                degree.TryGetValue(e.To, out int t);
+                degree[e.To] = t + 1;
+            }
+
             sb.Append("<g class=\"fg-edges\" fill=\"none\">\n");
             foreach (var e in edges)
             {
@@ -183,8 +193,9 @@ namespace FluxForensics.Export
                 sb.Append("<title>");
                 ReportMarkup.Append(sb, FirstLine(from.Node.Label) + " \u2192 " + FirstLine(to.Node.Label) + ": " + e.Label).Append("</title></path>\n");
 
-                // The midpoint of this cubic is ((x0+3c1+3c2+x3)/8, (y0+y3)/2).
-                double lx = (x0 + 3 * c1 + 3 * c2 + x3) / 8, ly = (y0 + y3) / 2;
+                int fromDegree = degree[e.From], toDegree = degree[e.To];
+                double at = fromDegree > toDegree ? 0.72 : fromDegree < toDegree ? 0.28 : 0.5;
+                double lx = Bezier(at, x0, c1, c2, x3), ly = Bezier(at, y0, y0, y3, y3);
                 sb.Append("<text class=\"fg-edge-label\" x=\"").Append(N(lx)).Append("\" y=\"").Append(N(ly + 3)).Append("\" text-anchor=\"middle\" font-size=\"10\" fill=\"")
                   .Append(kind.Color).Append("\" stroke=\"#ffffff\" stroke-width=\"3\" paint-order=\"stroke\">");
                 ReportMarkup.Append(sb, e.Label).Append("</text>\n");
@@ -321,6 +332,12 @@ namespace FluxForensics.Export
         {
             int nl = label.IndexOf('\n');
             return nl < 0 ? label : label.Substring(0, nl);
+        }
+
+        private static double Bezier(double t, double p0, double p1, double p2, double p3)
+        {
+            double u = 1 - t;
+            return u * u * u * p0 + 3 * u * u * t * p1 + 3 * u * t * t * p2 + t * t * t * p3;
         }
 
         private static string N(double value) => Math.Round(value, 1).ToString("0.#", CultureInfo.InvariantCulture);
