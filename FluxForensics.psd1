@@ -23,6 +23,7 @@
         'Formats/CaptureSummary.format.ps1xml'
         'Formats/FluxRemediation.format.ps1xml'
         'Formats/FluxQuarantineItem.format.ps1xml'
+        'Formats/FluxIncident.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-FluxListener'
@@ -33,6 +34,7 @@
         'Restore-FluxQuarantine'
         'Get-FluxQuarantine'
         'ConvertTo-FluxGraph'
+        'New-FluxIncident'
         'Export-FluxReport'
     )
     FunctionsToExport    = @()

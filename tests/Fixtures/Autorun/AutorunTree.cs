@@ -22,7 +22,7 @@ namespace FluxForensics.Fixtures.Autorun
         public const string PayloadLinuxPath = "/home/alice/.cache/.mobile7";
 
         public string Name => "autorun-tree";
-        public string Usage => "autorun-tree ROOT [--windows|--linux] [--clean] [--users N] [--no-attributes] (plants persistence for Get-SuspiciousAutorun)";
+        public string Usage => "autorun-tree ROOT [--windows|--linux] [--clean] [--users N] [--no-attributes] [--malware FILE] (plants persistence for Get-SuspiciousAutorun)";
 
         public int Run(string[] args)
         {
@@ -45,11 +45,11 @@ namespace FluxForensics.Fixtures.Autorun
             Directory.CreateDirectory(root);
             if (linux)
             {
-                PlantLinux(root, clean);
+                PlantLinux(root, clean, SharedMalware.Read(args));
             }
             else
             {
-                PlantWindows(root, clean, attributes, users);
+                PlantWindows(root, clean, attributes, users, SharedMalware.Read(args));
             }
 
             return 0;
@@ -109,7 +109,7 @@ namespace FluxForensics.Fixtures.Autorun
             return b;
         }
 
-        private static void PlantWindows(string root, bool clean, bool attributes, int userCount)
+        private static void PlantWindows(string root, bool clean, bool attributes, int userCount, byte[]? malware)
         {
             DateTime old = new DateTime(2024, 3, 1, 8, 0, 0, DateTimeKind.Utc);
             DateTime incident = DateTime.UtcNow.AddDays(-1);
@@ -173,7 +173,7 @@ namespace FluxForensics.Fixtures.Autorun
                 return;
             }
 
-            string payload = WriteFile(root, PayloadWindowsPath, UsbTrapLayout.PayloadBytes(), "payload");
+            string payload = WriteFile(root, PayloadWindowsPath, malware ?? UsbTrapLayout.PayloadBytes(), "payload");
             if (attributes && !FileAttributeReader.TrySetHiddenSystem(payload, hidden: true, system: true, out string? error))
             {
                 Console.WriteLine($"note\tpayload not hidden: {error}");
@@ -203,7 +203,7 @@ namespace FluxForensics.Fixtures.Autorun
 
         public static string UserSidFor(int i) => i == 0 ? UserSid : $"S-1-5-21-3623811015-3361044348-30300820-{1001 + i}";
 
-        private static void PlantLinux(string root, bool clean)
+        private static void PlantLinux(string root, bool clean, byte[]? malware)
         {
             DateTime old = new DateTime(2024, 3, 1, 8, 0, 0, DateTimeKind.Utc);
             void Age(string path) => File.SetLastWriteTimeUtc(path, old);
@@ -225,7 +225,7 @@ namespace FluxForensics.Fixtures.Autorun
                 return;
             }
 
-            string payload = WriteFile(root, PayloadLinuxPath, Encoding.ASCII.GetBytes("\u007fELF\u0002\u0001\u0001 mobile7 relay fixture\n"), "payload");
+            string payload = WriteFile(root, PayloadLinuxPath, malware ?? Encoding.ASCII.GetBytes("\u007fELF\u0002\u0001\u0001 mobile7 relay fixture\n"), "payload");
             if (!OperatingSystem.IsWindows())
             {
                 File.SetUnixFileMode(payload, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
