@@ -265,15 +265,26 @@ Describe 'Export-FluxReport' {
         $html | Should -Match '140\.127\.1\.77'
     }
 
-    It 'takes deserialized findings (Export-Clixml / Import-Clixml)' {
-        if (-not (Get-Command Export-FluxReport).ImplementingType.Assembly.GetType('FluxForensics.Commands.FindingInput')) {
-            Set-ItResult -Skipped -Because 'FindingInput (turning deserialized findings back into typed ones) is not in this build yet'; return
-        }
+    It 'takes deserialized findings and a deserialized incident (Export-Clixml / Import-Clixml)' {
         $xml = Join-Path $work 'findings.xml'
         $findings | Export-Clixml -LiteralPath $xml
         $file = Join-Path $work 'deserialized.html'
         Import-Clixml -LiteralPath $xml | Export-FluxReport -Path $file
-        (Get-Content -Raw -LiteralPath $file) | Should -Match 'CrashReportSaver'
+        $fromFindings = Get-Content -Raw -LiteralPath $file
+        $fromFindings | Should -Match 'CrashReportSaver'
+        $fromFindings | Should -Match '<section id="correlations">'
+        $fromFindings.Contains($password) | Should -BeFalse
+
+        $incidentXml = Join-Path $work 'incident.xml'
+        $findings | New-FluxIncident -Title 'Waledac relay on pc17' | Export-Clixml -LiteralPath $incidentXml
+        $back = Import-Clixml -LiteralPath $incidentXml
+        $back.PSObject.TypeNames[0] | Should -Be 'Deserialized.FluxForensics.Model.FluxIncident'
+        $file2 = Join-Path $work 'deserialized-incident.html'
+        $back | Export-FluxReport -Path $file2
+        $html = Get-Content -Raw -LiteralPath $file2
+        $html | Should -Match '<h1>Waledac relay on pc17</h1>'
+        $html | Should -Match ([regex]::Escape('Find-UsbLnkTrap -Path E:\ | Remove-FluxInfection'))
+        $html.Contains($password) | Should -BeFalse
     }
 }
 

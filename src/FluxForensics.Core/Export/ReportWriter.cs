@@ -38,22 +38,6 @@ namespace FluxForensics.Export
         }
 
         /// <summary>
-        /// Findings wrapped as an incident without joining them: the report then derives its sections from the findings
-        /// themselves (no correlations or timeline).
-        /// </summary>
-        internal static FluxIncident Unjoined(IReadOnlyList<FluxFinding> findings)
-        {
-            var worst = findings.OrderByDescending(f => f.RiskScore).FirstOrDefault();
-            return new FluxIncident
-            {
-                Findings = findings.ToArray(),
-                FindingCount = findings.Count,
-                RiskScore = worst?.RiskScore ?? 0,
-                Severity = worst?.Severity ?? Severity.Info,
-            };
-        }
-
-        /// <summary>
         /// The passwords carried by the findings (only when -IncludeSecret was used upstream; otherwise they are the
         /// mask). Any value about to be written that contains one has it replaced by the mask: a password pasted into a
         /// URL, an account equal to its password (infected:infected) or a command line never leaks into the report.

@@ -4,6 +4,7 @@ using System.IO;
 using System.Linq;
 using System.Management.Automation;
 using FluxForensics.Export;
+using FluxForensics.Incident;
 using FluxForensics.Model;
 
 namespace FluxForensics.Commands
@@ -20,6 +21,7 @@ namespace FluxForensics.Commands
         private const string LiteralPathSet = "LiteralPath";
 
         private readonly List<FluxFinding> _findings = new List<FluxFinding>();
+        private readonly List<FluxQuarantineItem> _quarantine = new List<FluxQuarantineItem>();
         private FluxIncident? _incident;
         private int _incidents;
 
@@ -60,10 +62,15 @@ namespace FluxForensics.Commands
                 return;
             }
 
-            if (!ReportIncident.TryConvert(InputObject, out object? value, out string? error))
+            if (!FindingInput.TryConvert(InputObject, out object? value, out string? error))
             {
                 WriteError(new ErrorRecord(new ArgumentException(error ?? "Not a FluxForensics finding or incident."), "NotAFinding", ErrorCategory.InvalidArgument, InputObject));
                 return;
+            }
+
+            if (error is not null)
+            {
+                WriteWarning($"Read with problems: {error}");
             }
 
             switch (value)
@@ -74,6 +81,9 @@ namespace FluxForensics.Commands
                     break;
                 case FluxFinding finding:
                     _findings.Add(finding);
+                    break;
+                case FluxQuarantineItem item:
+                    _quarantine.Add(item);
                     break;
                 default:
                     WriteError(new ErrorRecord(new ArgumentException("Not a FluxForensics finding or incident."), "NotAFinding", ErrorCategory.InvalidArgument, InputObject));
@@ -95,7 +105,26 @@ namespace FluxForensics.Commands
             }
             else if (_findings.Count > 0)
             {
-                incident = ReportIncident.Join(_findings, Reporter, CancellationToken);
+                // Findings are joined as New-FluxIncident joins them, so the report has correlations and a timeline.
+                var builder = new IncidentBuilder(new IncidentOptions { Title = Title, Reporter = Reporter });
+                foreach (var finding in _findings)
+                {
+                    builder.Add(finding);
+                }
+
+                foreach (var item in _quarantine)
+                {
+                    builder.Add(item);
+                }
+
+                try
+                {
+                    incident = builder.Build(CancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
             }
             else
             {
@@ -152,31 +181,6 @@ namespace FluxForensics.Commands
             }
 
             return SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
-        }
-    }
-
-    /// <summary>Turns pipeline input into typed Core objects and findings into one incident.</summary>
-    internal static class ReportIncident
-    {
-        public static bool TryConvert(PSObject input, out object? value, out string? error)
-        {
-            value = input.BaseObject;
-            error = null;
-            if (value is FluxFinding)
-            {
-                return true;
-            }
-
-            error = $"Not a FluxForensics finding or incident: {input.TypeNames.FirstOrDefault() ?? value?.GetType().FullName ?? "null"}.";
-            value = null;
-            return false;
-        }
-
-        public static FluxIncident Join(IReadOnlyList<FluxFinding> findings, IFluxReporter reporter, System.Threading.CancellationToken cancellation)
-        {
-            _ = reporter;
-            _ = cancellation;
-            return ReportWriter.Unjoined(findings);
         }
     }
 }
