@@ -477,8 +477,26 @@ namespace FluxForensics.Export
                 if (relays.Count > 0)
                 {
                     n++;
+                    var did = new List<string>();
+                    if (_proxies.Any(p => p.IsRelay || relays.Contains(p.Address, StringComparer.OrdinalIgnoreCase)))
+                    {
+                        did.Add("answered DNS for the bots");
+                    }
+
+                    foreach (var protocol in _sessions.Select(x => x.Protocol).Distinct(StringComparer.OrdinalIgnoreCase).OrderBy(x => x, StringComparer.Ordinal))
+                    {
+                        did.Add("relayed " + protocol.ToUpperInvariant());
+                    }
+
+                    if (_downloads.Any(d => !string.IsNullOrEmpty(d.Relay)))
+                    {
+                        did.Add("passed executables to the bots");
+                    }
+
                     _sb.Append("<li id=\"rec-relay\"><strong>Take the relay").Append(relays.Count == 1 ? " " : "s ").Append(E(Shorten(relays)))
-                       .Append(" off the network until cleaned.</strong> It answered DNS for the flux names and carried the bots' mail, FTP and downloads; block outbound SMTP (25) and FTP (21) from it at the border.</li>\n");
+                       .Append(" off the network until cleaned.</strong> ")
+                       .Append(did.Count == 0 ? string.Empty : E((relays.Count == 1 ? "It " : "They ") + string.Join(", ", did) + "; "))
+                       .Append("block outbound SMTP (25) and FTP (21) from ").Append(relays.Count == 1 ? "it" : "them").Append(" at the border.</li>\n");
                 }
 
                 if (RankedDomains().Count > 0)
@@ -540,17 +558,23 @@ namespace FluxForensics.Export
                 var list = new List<Cleanup>();
                 foreach (var g in _listeners.GroupBy(l => l.ComputerName, StringComparer.OrdinalIgnoreCase).OrderBy(g => g.Key, StringComparer.OrdinalIgnoreCase))
                 {
-                    int min = g.Min(l => l.RiskScore);
-                    list.Add(new Cleanup(g.Key, $"{g.Key}: {Plural(g.Count(), "suspicious listener")} ({string.Join(", ", g.Select(l => l.ProcessName ?? l.Path).Where(x => !string.IsNullOrEmpty(x)).Distinct().Take(4))})",
-                        OnComputer(g.Key, $"Get-FluxListener -MinimumRiskScore {min.ToString(CultureInfo.InvariantCulture)} | Remove-FluxInfection")));
+                    var act = g.Where(Actionable).ToList();
+                    if (act.Count > 0)
+                    {
+                        list.Add(new Cleanup(g.Key, $"{g.Key}: {Plural(act.Count, "suspicious listener")} ({Names(act.Select(l => l.ProcessName ?? l.Path))}){Left(g.Count() - act.Count)}",
+                            OnComputer(g.Key, $"Get-FluxListener -MinimumRiskScore {Threshold(act)} | Remove-FluxInfection")));
+                    }
                 }
 
                 foreach (var g in _autoruns.GroupBy(a => (a.ComputerName, a.Root)).OrderBy(g => g.Key.ComputerName, StringComparer.OrdinalIgnoreCase))
                 {
-                    int min = g.Min(a => a.RiskScore);
-                    string root = string.IsNullOrEmpty(g.Key.Root) ? string.Empty : " -Root " + Quote(g.Key.Root!);
-                    list.Add(new Cleanup(g.Key.ComputerName, $"{g.Key.ComputerName}: {Plural(g.Count(), "autorun")} ({string.Join(", ", g.Select(a => a.Name).Where(x => !string.IsNullOrEmpty(x)).Distinct().Take(4))})",
-                        OnComputer(g.Key.ComputerName, $"Get-SuspiciousAutorun{root} -MinimumRiskScore {min.ToString(CultureInfo.InvariantCulture)} | Remove-FluxInfection")));
+                    var act = g.Where(Actionable).ToList();
+                    if (act.Count > 0)
+                    {
+                        string root = string.IsNullOrEmpty(g.Key.Root) ? string.Empty : " -Root " + Quote(g.Key.Root!);
+                        list.Add(new Cleanup(g.Key.ComputerName, $"{g.Key.ComputerName}: {Plural(act.Count, "autorun")} ({Names(act.Select(a => a.Name))}){Left(g.Count() - act.Count)}",
+                            OnComputer(g.Key.ComputerName, $"Get-SuspiciousAutorun{root} -MinimumRiskScore {Threshold(act)} | Remove-FluxInfection")));
+                    }
                 }
 
                 foreach (var g in _traps.GroupBy(t => (t.ComputerName, t.DriveRoot)).OrderBy(g => g.Key.ComputerName, StringComparer.OrdinalIgnoreCase).ThenBy(g => g.Key.DriveRoot, StringComparer.OrdinalIgnoreCase))
@@ -562,6 +586,16 @@ namespace FluxForensics.Export
 
                 return list;
             }
+
+            /// <summary>Only findings scored Medium or above are removed by a recommended command; the rest are for review.</summary>
+            private static bool Actionable(FluxFinding f) => f.RiskScore >= Scoring.MinimumScoreOf(Severity.Medium);
+
+            /// <summary>The lowest score among the findings to remove, so the command finds again exactly those.</summary>
+            private static string Threshold(IEnumerable<FluxFinding> findings) => findings.Min(f => f.RiskScore).ToString(CultureInfo.InvariantCulture);
+
+            private static string Names(IEnumerable<string?> names) => string.Join(", ", names.Where(x => !string.IsNullOrEmpty(x)).Distinct().Take(4));
+
+            private static string Left(int lower) => lower <= 0 ? string.Empty : $"; {Plural(lower, "lower-scored entry", "lower-scored entries")} left for review";
 
             private static string OnComputer(string computer, string command) =>
                 LocalComputer.IsThis(computer) ? command : $"Invoke-Command -ComputerName {Quote(computer)} {{ {command} }}";

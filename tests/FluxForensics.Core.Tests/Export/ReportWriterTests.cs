@@ -64,6 +64,20 @@ namespace FluxForensics.Tests.Export
         }
 
         [Fact]
+        public void CleanupCommandsLeaveLowScoredEntriesForReview()
+        {
+            var incident = ReportSamples.Incident();
+            var low = new SuspiciousAutorun { ComputerName = "pc17", Name = "OneDriveSetup", Location = "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run", Command = "OneDriveSetup.exe" };
+            low.SetScore(new ScoreCard().Add("unsigned", 15));
+            incident.Findings = incident.Findings.Concat(new FluxFinding[] { low }).ToArray();
+            var doc = Parse(ReportWriter.Render(incident, Pinned));
+            var items = ById(doc, "rec-hosts")!.Descendants("li").Select(li => li.Value).ToList();
+            Assert.Contains(items, i => i.Contains("1 autorun (CrashReportSaver); 1 lower-scored entry left for review")
+                && i.Contains("Get-SuspiciousAutorun -MinimumRiskScore 70 | Remove-FluxInfection"));
+            Assert.Contains("It answered DNS for the bots, relayed FTP, relayed SMTP, passed executables to the bots", ById(doc, "rec-relay")!.Value);
+        }
+
+        [Fact]
         public void CommandArgumentsAreQuotedForPowerShellWhenNeeded()
         {
             var incident = ReportSamples.Incident();
