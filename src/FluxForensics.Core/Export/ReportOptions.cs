@@ -15,7 +15,7 @@ namespace FluxForensics.Export
         public int VisibleRows { get; set; } = 25;
 
         /// <summary>Rows a table holds at most; beyond that a line says how many were left out, so the file stays small.</summary>
-        public int MaxRows { get; set; } = 2000;
+        public int MaxRows { get; set; } = 1000;
 
         /// <summary>The time printed as "generated"; now when null (tests pin it).</summary>
         public DateTime? GeneratedAt { get; set; }
