@@ -27,6 +27,7 @@ namespace FluxForensics.Export
         private const int GroupGap = 18;
         private const int ColumnGap = 150;
         private const int TitleHeight = 26;
+        private const int CrowdedEdges = 40;
 
         private sealed class Box
         {
@@ -192,6 +193,12 @@ namespace FluxForensics.Export
                   .Append("\" stroke=\"").Append(kind.Color).Append("\" stroke-width=\"").Append(N(stroke)).Append("\" stroke-opacity=\"0.75\" marker-end=\"url(#fg-arrow-").Append(kind.Name).Append(")\">");
                 sb.Append("<title>");
                 ReportMarkup.Append(sb, FirstLine(from.Node.Label) + " \u2192 " + FirstLine(to.Node.Label) + ": " + e.Label).Append("</title></path>\n");
+
+                // A crowded picture keeps its lines but drops the "1 …" labels; the line's tooltip still says it.
+                if (edges.Count > CrowdedEdges && count <= 1)
+                {
+                    continue;
+                }
 
                 int fromDegree = degree[e.From], toDegree = degree[e.To];
                 double at = fromDegree > toDegree ? 0.72 : fromDegree < toDegree ? 0.28 : 0.5;

@@ -69,6 +69,22 @@ namespace FluxForensics.Tests.Export
         }
 
         [Fact]
+        public void ACrowdedPictureDropsTheSingleCountLabelsButKeepsTheLines()
+        {
+            var g = new FluxGraph();
+            for (int d = 0; d < 10; d++)
+            {
+                g.AddFluxDomain($"flux{d}.example", Enumerable.Range(1, 6).Select(i => $"203.0.113.{i}"));
+            }
+
+            var doc = Parse(g.ToSvg());
+            var paths = doc.Descendants(Svg + "path").Where(p => (string?)p.Attribute("class") == "fg-edge").ToList();
+            Assert.True(paths.Count > 40, paths.Count.ToString(CultureInfo.InvariantCulture));
+            Assert.All(paths, p => Assert.EndsWith(": 1 A", p.Element(Svg + "title")!.Value, StringComparison.Ordinal));
+            Assert.DoesNotContain(doc.Descendants(Svg + "text"), t => (string?)t.Attribute("class") == "fg-edge-label" && t.Value == "1 A");
+        }
+
+        [Fact]
         public void EscapesLabelsAndDropsCharactersXmlCannotCarry()
         {
             var g = Sample();
