@@ -30,6 +30,7 @@ $ErrorActionPreference = 'Stop'
 $root = Split-Path -Parent $PSScriptRoot
 $fixtures = Join-Path $root "tests/Fixtures/bin/$Configuration/net10.0/FluxForensics.Fixtures.dll"
 if (-not $ModulePath) { $ModulePath = Join-Path $root 'out/FluxForensics/0.1.0' }
+$ModulePath = (Resolve-Path -LiteralPath $ModulePath).Path
 $disk = Join-Path $root 'out/samples/autorun-windows'
 if (-not (Test-Path -LiteralPath $disk)) { throw "Generate the samples first (./build.ps1 Samples): $disk is missing." }
 New-Item -ItemType Directory -Force -Path $WorkDirectory | Out-Null
@@ -60,7 +61,7 @@ $name = [Environment]::MachineName
 $swept = [System.Collections.Generic.List[object]]::new()
 for ($i = 0; $i -lt $Computers; $i++) {
     $text = $xml.Replace("<S N=`"ComputerName`">$name</S>", "<S N=`"ComputerName`">pc$($i.ToString('00000'))</S>")
-    foreach ($o in [System.Management.Automation.PSSerializer]::DeserializeAsList($text)) { $swept.Add($o) }
+    foreach ($o in [System.Management.Automation.PSSerializer]::Deserialize($text)) { $swept.Add($o) }
 }
 $all = [object[]]($net + $swept)
 [GC]::Collect()
@@ -80,7 +81,7 @@ $p = [System.Diagnostics.Process]::GetCurrentProcess()
 '@
 
 $pwsh = (Get-Process -Id $PID).Path
-$prefix = if ([System.IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { @(Join-Path $PSHOME 'pwsh.dll') } else { @() }
+[string[]] $prefix = if ([System.IO.Path]::GetFileNameWithoutExtension($pwsh) -eq 'dotnet') { @(Join-Path $PSHOME 'pwsh.dll') } else { @() }
 $results = @{ N = @(); '2N' = @() }
 for ($r = 1; $r -le $Runs; $r++) {
     foreach ($s in $sizes) {

@@ -117,6 +117,10 @@ namespace FluxForensics.Host
                 Launchers = parsed.Launchers,
                 LastWritten = entry.LastWriteTime ?? facts?.LastWriteTimeUtc,
                 CorrelatedWith = correlation,
+                RecoveredFromLog = entry.RecoveredFromLog,
+                Detail = entry.Detail,
+                IsBound = entry.IsBound,
+                IsInlineScript = entry.EntryType == AutorunEntryType.WmiEventConsumer && entry.EntryText is not null && entry.ResolvedTarget is not null,
                 Now = now,
             };
 
@@ -148,6 +152,8 @@ namespace FluxForensics.Host
                 FileDescription = facts?.FileDescription,
                 SignatureStatus = facts?.SignatureStatus ?? (isUrl ? null : SignatureStatuses.Missing),
                 CorrelatedWith = correlation,
+                RecoveredFromLog = entry.RecoveredFromLog,
+                Detail = entry.Detail,
             };
             finding.SetScore(AutorunRules.Score(ruleFacts));
             return finding;

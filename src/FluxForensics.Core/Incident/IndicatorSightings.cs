@@ -101,7 +101,7 @@ namespace FluxForensics.Incident
                         $"download {source} {client}", index, d.Url ?? $"{d.Server}:{d.ServerPort}", d.Time, name);
                     if (Address(d.Server) is { } server)
                     {
-                        into.Add(new Sighting(IndicatorType.Address, server, "malware host", $"malware host {source} {d.Url ?? d.FileName}", index,
+                        into.Add(new Sighting(IndicatorType.Address, server, "malware host", WebContext(source, server, d.Url ?? d.FileName), index,
                             $"{server}:{d.ServerPort}", d.Time, name, HostRole.MalwareHost));
                     }
 
@@ -120,7 +120,7 @@ namespace FluxForensics.Incident
 
                     if (HostOf(d.Url) is { } host)
                     {
-                        into.Add(new Sighting(IndicatorType.Domain, host, "download host", $"download {source} {d.Url}", index, d.Url, d.Time));
+                        into.Add(new Sighting(IndicatorType.Domain, host, "download host", HostContext(source, host), index, d.Url, d.Time));
                     }
 
                     AddAccount(into, d.Account, d.Protocol, d.Server, source, index, d.Time);
@@ -132,6 +132,7 @@ namespace FluxForensics.Incident
                     string source = r.Source;
                     var serverRole = RoleOfServer(r.Protocol);
                     string serverWords = serverRole is { } known ? Words(known.ToString()) : "relayed web server";
+                    bool web = serverRole is null;
                     if (Address(r.Relay) is { } relay)
                     {
                         into.Add(new Sighting(IndicatorType.Address, relay, "relay", $"relay {source}", index, relay, r.Start, hostRole: HostRole.Relay));
@@ -144,13 +145,14 @@ namespace FluxForensics.Incident
 
                     if (Address(r.Server) is { } server)
                     {
-                        into.Add(new Sighting(IndicatorType.Address, server, serverWords, $"{serverWords} {source}", index,
+                        // A relayed web request and the download it carried are one piece of evidence of the server.
+                        into.Add(new Sighting(IndicatorType.Address, server, serverWords, web ? WebContext(source, server, r.Urls.Length > 0 ? r.Urls[0] : null) : $"{serverWords} {source}", index,
                             $"{server}:{r.ServerPort}", r.Start, hostRole: serverRole));
                     }
 
                     if (Domain(r.ServerName) is { } serverName)
                     {
-                        into.Add(new Sighting(IndicatorType.Domain, serverName, "relayed server name", $"relay {source} {serverName}", index, r.ServerName, r.Start));
+                        into.Add(new Sighting(IndicatorType.Domain, serverName, "relayed server name", HostContext(source, serverName), index, r.ServerName, r.Start));
                     }
 
                     foreach (string url in r.Urls)
@@ -159,7 +161,8 @@ namespace FluxForensics.Incident
                             $"{r.Protocol} {source} {r.Server}", index, $"{r.Server}:{r.ServerPort}", r.Start));
                         if (HostOf(url) is { } host)
                         {
-                            into.Add(new Sighting(IndicatorType.Domain, host, "host of a relayed URL", $"{r.Protocol} {source} {r.Server}", index, url, r.Start));
+                            into.Add(new Sighting(IndicatorType.Domain, host, web ? "relayed server name" : "host of a URL in relayed mail",
+                                web ? HostContext(source, host) : $"{r.Protocol} {source} {r.Server}", index, url, r.Start));
                         }
                     }
 
@@ -202,6 +205,12 @@ namespace FluxForensics.Incident
         public static void Read(FluxQuarantineItem item, int index, List<Sighting> into) =>
             AddFile(into, item.Sha256, null, "quarantined file", $"quarantine {item.ComputerName} {item.OriginalPath}", index,
                 item.OriginalPath, item.QuarantinedAt, item.OriginalPath);
+
+        /// <summary>A web server as one request saw it: the relay session and the download it carried share it.</summary>
+        private static string WebContext(string source, string server, string? url) => $"web {source} {server} {url}";
+
+        /// <summary>A host name as one capture's HTTP saw it (Host header, download URL).</summary>
+        private static string HostContext(string source, string host) => $"http host {source} {host}";
 
         private static void AddFile(List<Sighting> into, string? sha256, string? md5, string role, string context, int index, string? location, DateTime? time, string? path)
         {

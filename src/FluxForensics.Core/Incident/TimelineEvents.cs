@@ -35,9 +35,11 @@ namespace FluxForensics.Incident
                     Add(l.ProcessStartTime, $"{l.ProcessName ?? "process " + l.ProcessId} started{(l.IsListening ? $", listens on {l.Protocol} {l.LocalPort}" : string.Empty)}", l.Path);
                     break;
                 case SuspiciousAutorun a:
-                    Add(a.LastWriteTime, a.EntryType == "RegistryValue"
-                        ? $"Run value {a.Name} written"
-                        : $"{IndicatorSightings.Words(a.EntryType.Length == 0 ? "Autorun" : a.EntryType)} {a.Name} written", a.EntryPath ?? a.Location);
+                    bool run = a.Location.EndsWith("\\Run", StringComparison.OrdinalIgnoreCase) || a.Location.EndsWith("\\RunOnce", StringComparison.OrdinalIgnoreCase);
+                    Add(a.LastWriteTime, (a.EntryType == "RegistryValue"
+                        ? $"{(run ? "Run" : "registry")} value {a.Name} written"
+                        : $"{IndicatorSightings.Words(a.EntryType.Length == 0 ? "Autorun" : a.EntryType)} {a.Name} written")
+                        + (a.RecoveredFromLog is null ? string.Empty : $" (only in the transaction log {a.RecoveredFromLog})"), a.EntryPath ?? a.Location);
                     break;
                 case UsbLnkTrap u:
                     Add(u.PayloadLastWriteTime, $"{IndicatorSightings.LeafName(u.PayloadPath) ?? "payload"} written to the stick", u.PayloadPath);

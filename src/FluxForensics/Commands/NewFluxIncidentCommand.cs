@@ -101,6 +101,20 @@ namespace FluxForensics.Commands
 
         private void Take(PSObject input, string origin)
         {
+            // A collection that arrived as one object (a deserialized ArrayList, `,$findings | ...`) is its items.
+            if (input.BaseObject is IEnumerable items && !(input.BaseObject is string) && !(input.BaseObject is IDictionary))
+            {
+                foreach (object? item in items)
+                {
+                    if (item is not null)
+                    {
+                        Take(item as PSObject ?? PSObject.AsPSObject(item), origin);
+                    }
+                }
+
+                return;
+            }
+
             if (!FindingInput.TryConvert(input, out object? value, out string? error))
             {
                 _ignored++;

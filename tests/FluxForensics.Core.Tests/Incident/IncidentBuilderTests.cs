@@ -233,6 +233,27 @@ namespace FluxForensics.Tests.Incident
         }
 
         [Fact]
+        public void ARelayedWebRequestAndTheDownloadItCarriedAreOnePieceOfEvidence()
+        {
+            var session = Scored(new RelaySession
+            {
+                ComputerName = "analyst",
+                Source = "incident.pcapng",
+                Protocol = "Http",
+                Client = "89.110.251.188",
+                Relay = "140.127.1.77",
+                Server = "91.213.8.20",
+                ServerPort = 80,
+                ServerName = "dl0.upd-cdn.example",
+                Urls = new[] { "http://dl0.upd-cdn.example/mobile7.exe" },
+                Start = T0.AddMinutes(10),
+            }, 70);
+            var incident = Build(null, session, Download(Malware, host: "dl0.upd-cdn.example"));
+            Assert.DoesNotContain(incident.Correlations, c => c.IndicatorType == IndicatorType.Domain || c.IndicatorType == IndicatorType.Address);
+            Assert.Contains(incident.Hosts, h => h.Name == "91.213.8.20" && h.Roles.SequenceEqual(new[] { HostRole.MalwareHost }));
+        }
+
+        [Fact]
         public void AnAccountOnTwoServersAndAUrlInTwoMailsCorrelate()
         {
             const string url = "http://apple-id.unlock-service.example/verify?u=1";
