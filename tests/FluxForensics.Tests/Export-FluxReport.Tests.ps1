@@ -334,6 +334,18 @@ Describe 'Export-FluxReport rendered in Chromium' {
         $text | Should -Match ([regex]::Escape("&lt;img src=`"$canaryUrl/img.png`"&gt;"))
     }
 
+    It 'prints to PDF with each later section on a page of its own' {
+        if ($noBrowser) { Set-ItResult -Skipped -Because 'Chromium (Debian package chromium) is not installed'; return }
+        $pdf = Join-Path $work 'report.pdf'
+        $null = Invoke-Chromium -File $report -Mode @('--no-pdf-header-footer', "--print-to-pdf=$pdf")
+        $bytes = [IO.File]::ReadAllBytes($pdf)
+        [Text.Encoding]::ASCII.GetString($bytes, 0, 5) | Should -Be '%PDF-'
+        $pages = [regex]::Matches([Text.Encoding]::Latin1.GetString($bytes), '/Type\s*/Page(?!s)').Count
+        # Summary and picture share the first pages; hosts, host evidence, network evidence, correlations, timeline,
+        # indicators and recommendations each start a new one (@media print).
+        $pages | Should -BeGreaterOrEqual 8
+    }
+
     It 'attempts no network request (and a control page shows the probe would see one)' {
         if ($noBrowser) { Set-ItResult -Skipped -Because 'Chromium (Debian package chromium) is not installed'; return }
         $null = Get-CanaryHits
