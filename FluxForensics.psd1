@@ -38,6 +38,7 @@
         'New-FluxIncident'
         'Get-FluxReputation'
         'Export-FluxIndicator'
+        'Export-FluxReport'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
