@@ -102,6 +102,18 @@ try {
         Show-Step '$incident.Correlations[0].Evidence' { $incident.Correlations[0].Evidence | Format-Table Kind, ComputerName, Role, Location -AutoSize }
         Show-Step '$incident.Timeline | Where-Object Kind -ne FluxDomain | Select-Object -First 10' { $incident.Timeline | Where-Object Kind -ne 'FluxDomain' | Select-Object -First 10 }
         Show-Step '$incident.Hosts | Select-Object -First 5' { $incident.Hosts | Select-Object -First 5 }
+        $outFolder = Split-Path -Parent $SamplePath
+        $report = Join-Path $outFolder 'report.html'
+        $stix = Join-Path $outFolder 'iocs.stix.json'
+        Show-Step '$incident | Export-FluxReport -Path out/report.html -Force -PassThru' {
+            $incident | Export-FluxReport -Path $report -Title 'FluxForensics demo: a fast-flux relay and its host' -Force -PassThru | Format-Table Name, Length, LastWriteTime -AutoSize
+        }
+        Show-Step '$incident | Export-FluxIndicator -Format Stix -Path out/iocs.stix.json -Force -PassThru' {
+            $incident | Export-FluxIndicator -Format Stix -Path $stix -Producer 'FluxForensics demo' -Force -PassThru | Format-Table Name, Length, LastWriteTime -AutoSize
+        }
+        Write-Host ''
+        Write-Host "The report: $report (open it in a browser; print it to PDF from there)"
+        Write-Host "The indicators: $stix (a STIX 2.1 bundle, TLP:AMBER)"
     }
 }
 finally {
