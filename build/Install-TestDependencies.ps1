@@ -19,6 +19,7 @@ $needed = [ordered]@{
     'procps'         = 'process tools'
     'tcpdump'        = 'benchmark baseline (libpcap read limit)'
     'tshark'         = 'benchmark baseline (what analysts use today)'
+    'mono-devel'     = 'the net472 lane: the Core suite under Mono (mono-runtime alone lacks the netstandard facade)'
 }
 
 $missing = foreach ($name in $needed.Keys) {
