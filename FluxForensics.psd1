@@ -36,6 +36,8 @@
         'Get-FluxQuarantine'
         'ConvertTo-FluxGraph'
     )
+    # Get-Help -Online opens each cmdlet's page (HelpUri); this is where the help of the whole module is published.
+    HelpInfoURI          = 'https://github.com/fluxforensics/FluxForensics/tree/main/docs'
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()

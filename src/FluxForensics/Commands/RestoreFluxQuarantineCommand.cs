@@ -7,7 +7,7 @@ using FluxForensics.Remediation;
 namespace FluxForensics.Commands
 {
     /// <summary>Puts quarantined items back exactly: files with their bytes, mode, owner, attributes and timestamps, lines, links, registry values.</summary>
-    [Cmdlet(VerbsData.Restore, "FluxQuarantine", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = IdSet)]
+    [Cmdlet(VerbsData.Restore, "FluxQuarantine", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = IdSet, HelpUri = HelpRoot + "Restore-FluxQuarantine.md")]
     [OutputType(typeof(FluxRemediation))]
     public sealed class RestoreFluxQuarantineCommand : FluxCmdlet
     {
@@ -24,9 +24,11 @@ namespace FluxForensics.Commands
         [AllowNull]
         [AllowEmptyString]
         [AllowEmptyCollection]
+        [ArgumentCompleter(typeof(QuarantineCompleter))]
         public string[]? Id { get; set; }
 
         [Parameter(ParameterSetName = RunSet, Mandatory = true)]
+        [ArgumentCompleter(typeof(QuarantineCompleter))]
         public string? RunId { get; set; }
 
         [Parameter]
