@@ -389,4 +389,15 @@ Describe 'The -PassThru stream of Remove-FluxInfection, saved and re-imported, r
         @($verbose | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -match 'without a QuarantineId' }).Count | Should -BeGreaterThan 0
         Get-TreeSnapshot $stick -Ntfs | Should -Be $before
     }
+
+    It 'writes the journal and manifest with times as ISO 8601 UTC and states by name' {
+        $files = @(Get-ChildItem -LiteralPath (Join-Path $store 'runs') -Recurse -File -Include 'journal.log', 'manifest.tsv')
+        $files.Count | Should -BeGreaterThan 1
+        $text = ($files | ForEach-Object { Get-Content -Raw -LiteralPath $_.FullName }) -join "`n"
+        $at = @([regex]::Matches($text, '(?<=\tAt=)[^\t\r\n]*').Value)
+        $at.Count | Should -BeGreaterThan 0
+        foreach ($value in $at) { $value | Should -Match '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$' }
+        foreach ($value in @([regex]::Matches($text, '(?<=\tState=)[^\t\r\n]*').Value)) { $value | Should -Match '^[A-Z][A-Za-z]+$' }
+        @(Get-FluxQuarantine -QuarantinePath $store -All)[0].QuarantinedAt.Kind | Should -Be 'Utc'
+    }
 }
