@@ -8,7 +8,7 @@
 
         dotnet tool restore
         dotnet pwsh ./build.ps1 Demo     # build, generate the sample data, run every cmdlet on it
-        dotnet pwsh ./build.ps1 Test     # xunit + Pester (+ the Wine and Mono lanes on Linux); last line: Tests: N passed, M failed, K skipped
+        dotnet pwsh ./build.ps1 Test     # xunit + Pester (+ the Wine, Mono and PowerShell 7.4 lanes on Linux); last line: Tests: N passed, M failed, K skipped
 
     Tasks: Setup, Build, Samples, Test, Demo, Package, Bench, Fuzz, Clean.
 
@@ -174,6 +174,12 @@ task Test Setup, Build, Samples, Package, {
     if ($IsLinuxHost) {
         & (Join-Path $Root 'build/Invoke-MonoTests.ps1') -OutputDirectory $TestResults -Configuration $Configuration
         $suites.Add((& (Join-Path $Root 'build/Read-TestCounts.ps1') -Json (Join-Path $TestResults 'mono-summary.json') -Suite 'xunit net472 (Mono)'))
+    }
+
+    # PowerShell 7.4 on .NET 8: the oldest PowerShell 7 the module supports, with the framework versions it really has.
+    if ($IsLinuxHost) {
+        & (Join-Path $Root 'build/Invoke-Pwsh74Tests.ps1') -OutputDirectory $TestResults -ModulePath $ModuleOut -SamplePath $Samples -Configuration $Configuration
+        $suites.Add((& (Join-Path $Root 'build/Read-TestCounts.ps1') -Json (Join-Path $TestResults 'pwsh74-summary.json') -Suite 'PowerShell 7.4 (.NET 8)'))
     }
 
     $passed = ($suites | Measure-Object Passed -Sum).Sum
