@@ -25,6 +25,7 @@
         'Formats/CaptureSummary.format.ps1xml'
         'Formats/FluxRemediation.format.ps1xml'
         'Formats/FluxQuarantineItem.format.ps1xml'
+        'Formats/FluxIncident.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-FluxListener'
@@ -35,6 +36,7 @@
         'Restore-FluxQuarantine'
         'Get-FluxQuarantine'
         'ConvertTo-FluxGraph'
+        'New-FluxIncident'
     )
     # Get-Help -Online opens each cmdlet's page (HelpUri); this is where the help of the whole module is published.
     HelpInfoURI          = 'https://github.com/fluxforensics/FluxForensics/tree/main/docs'

@@ -19,6 +19,7 @@ $needed = [ordered]@{
     'procps'         = 'process tools'
     'tcpdump'        = 'benchmark baseline (libpcap read limit)'
     'tshark'         = 'benchmark baseline (what analysts use today)'
+    'xz-utils'       = 'regipy corpus hives are kept xz-compressed (transaction-log recovery tests)'
     'mono-devel'     = 'the net472 lane: the Core suite under Mono (mono-runtime alone lacks the netstandard facade)'
 }
 

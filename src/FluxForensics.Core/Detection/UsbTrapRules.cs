@@ -24,6 +24,9 @@ namespace FluxForensics.Detection
         public long? Size { get; set; }
         public bool LooksLikeExecutable { get; set; }
 
+        /// <summary>When the file or folder was last written (UTC), for the incident's timeline.</summary>
+        public DateTime? LastWriteTime { get; set; }
+
         /// <summary>Why a fact is missing (read error), if it is.</summary>
         public string? Error { get; set; }
     }
@@ -52,6 +55,9 @@ namespace FluxForensics.Detection
         public UsbEntryFacts? Payload { get; set; }
         public string? PayloadReference { get; set; }
         public string? AutorunInfPath { get; set; }
+
+        /// <summary>When the shortcut file was last written (UTC).</summary>
+        public DateTime? ShortcutLastWriteTime { get; set; }
     }
 
     /// <summary>What the arguments of a launcher shortcut do, read from text alone.</summary>
@@ -331,6 +337,8 @@ namespace FluxForensics.Detection
                 PayloadSha256 = payload is { Exists: true } ? payload.Sha256 : null,
                 PayloadSize = payload is { Exists: true } ? payload.Size : null,
                 PayloadAttributes = payload is { Exists: true } ? payload.RawAttributes : null,
+                PayloadLastWriteTime = payload is { Exists: true } ? payload.LastWriteTime : null,
+                ShortcutLastWriteTime = facts.ShortcutLastWriteTime,
                 AutorunInfPath = facts.AutorunInfPath,
                 ShortcutIssues = link.Issues.Select(i => i.ToString()).ToArray(),
             };

@@ -145,11 +145,11 @@ namespace FluxForensics.Host
                 {
                     content = ReadAll(stream);
                     facts.Length = content.Length;
-                    facts.Sha256 = Hex(sha.ComputeHash(content));
+                    facts.Sha256 = FluxForensics.Hex.Lower(sha.ComputeHash(content));
                 }
                 else
                 {
-                    facts.Sha256 = Hex(sha.ComputeHash(new BufferedStream(stream, 1 << 20)));
+                    facts.Sha256 = FluxForensics.Hex.Lower(sha.ComputeHash(new BufferedStream(stream, 1 << 20)));
                     issues.Add(new ParseIssue(path, -1, $"file larger than {MaxParsedLength / (1024 * 1024)} MiB: hashed, version info not read", "file"));
                 }
             }
@@ -281,19 +281,6 @@ namespace FluxForensics.Host
             }
 
             return copy.ToArray();
-        }
-
-        internal static string Hex(byte[] hash)
-        {
-            var c = new char[hash.Length * 2];
-            const string digits = "0123456789ABCDEF";
-            for (int i = 0; i < hash.Length; i++)
-            {
-                c[2 * i] = digits[hash[i] >> 4];
-                c[2 * i + 1] = digits[hash[i] & 0xF];
-            }
-
-            return new string(c);
         }
 
         private static void ReadHidden(string path, FileFacts facts)

@@ -135,7 +135,7 @@ namespace FluxForensics.Tests.Listener
             Assert.Equal("The Pidgin developer community", facts.CompanyName);
             Assert.Equal(SignatureStatuses.EmbeddedSignaturePresent, facts.SignatureStatus);
             Assert.Contains("only its presence was checked", facts.SignatureDetail);
-            Assert.Equal(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)).Select(b => b.ToString("X2")).Aggregate(string.Concat), facts.Sha256);
+            Assert.Equal(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)).Select(b => b.ToString("x2")).Aggregate(string.Concat), facts.Sha256);
 
             var winml = FileFactsReader.Read(Corpus.Winml);
             Assert.Equal(SignatureStatuses.NoEmbeddedSignature, winml.SignatureStatus);
