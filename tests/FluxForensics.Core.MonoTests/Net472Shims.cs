@@ -172,6 +172,16 @@ namespace FluxForensics.Net472
             public bool Contains(char c) => s.IndexOf(c) >= 0;
         }
 
+        extension<TKey, TValue>(KeyValuePair<TKey, TValue> pair)
+        {
+            /// <summary>.NET Core 2.0+ deconstructs dictionary entries; .NET Framework does not.</summary>
+            public void Deconstruct(out TKey key, out TValue value)
+            {
+                key = pair.Key;
+                value = pair.Value;
+            }
+        }
+
         extension(string)
         {
             public static string Join(char separator, IEnumerable<string> values) => string.Join(separator.ToString(), values);
