@@ -6,8 +6,10 @@
     Author               = 'FluxForensics engineers'
     CompanyName          = 'FluxForensics'
     Copyright            = '(c) 2026 FluxForensics engineers. MIT licence.'
-    Description          = 'Find and clean a fast-flux botnet relay infection (mobile7.exe / CrashReportSaver / USB shortcut worm): listening sockets, autoruns, USB shortcut traps, capture analysis of DNS flux and SMTP/FTP/HTTP relaying, and reversible cleanup.'
+    Description          = 'Find and clean a fast-flux botnet relay infection (mobile7.exe / CrashReportSaver / USB shortcut worm): listening sockets, autoruns, USB shortcut traps, capture analysis of DNS flux and SMTP/FTP/HTTP relaying, and reversible cleanup. Runs on Windows PowerShell 5.1 and PowerShell 7.4 or later (not 7.0-7.3).'
     CompatiblePSEditions = @('Desktop', 'Core')
+    # Supported: Windows PowerShell 5.1 (Desktop, net472 build) and PowerShell 7.4 or later (Core, net8.0 build).
+    # The manifest can state only one minimum for both editions; the loader refuses PowerShell 7.0-7.3 with a clear message.
     PowerShellVersion    = '5.1'
     DotNetFrameworkVersion = '4.7.2'
     TypesToProcess       = @('FluxForensics.types.ps1xml')
@@ -40,6 +42,8 @@
         'Export-FluxIndicator'
         'Export-FluxReport'
     )
+    # Get-Help -Online opens each cmdlet's page (HelpUri); this is where the help of the whole module is published.
+    HelpInfoURI          = 'https://github.com/fluxforensics/FluxForensics/tree/main/docs'
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()

@@ -8,7 +8,7 @@
 
         dotnet tool restore
         dotnet pwsh ./build.ps1 Demo     # build, generate the sample data, run every cmdlet on it
-        dotnet pwsh ./build.ps1 Test     # xunit + Pester (+ the Wine lane on Linux); last line: Tests: N passed, M failed, K skipped
+        dotnet pwsh ./build.ps1 Test     # xunit + Pester (+ the Wine, Mono and PowerShell 7.4 lanes on Linux); last line: Tests: N passed, M failed, K skipped
 
     Tasks: Setup, Build, Samples, Test, Demo, Package, Bench, Fuzz, Clean.
 
@@ -141,7 +141,7 @@ task Package Build, {
     Write-Build Green "Package: $((Get-ChildItem -LiteralPath $packageDir -Filter *.nupkg).FullName)"
 }
 
-# Synopsis: Run xunit and Pester (and the Wine lane when available); print one line "Tests: N passed, M failed, K skipped".
+# Synopsis: Run xunit and Pester (and the Wine and Mono lanes when available); print one line "Tests: N passed, M failed, K skipped".
 task Test Setup, Build, Samples, Package, {
     if (Test-Path -LiteralPath $TestResults) { Remove-Item -LiteralPath $TestResults -Recurse -Force }
     New-Item -ItemType Directory -Force -Path $TestResults | Out-Null
@@ -172,6 +172,18 @@ task Test Setup, Build, Samples, Package, {
     if ($IsLinuxHost -and (Test-Path -LiteralPath $wine)) {
         & $wine -OutputDirectory $TestResults -Configuration $Configuration
         $suites.Add((& (Join-Path $Root 'build/Read-TestCounts.ps1') -WineSummary (Join-Path $TestResults 'wine-summary.json') -Suite 'Wine (Windows code paths)'))
+    }
+
+    # Mono: the Core suite against the net472 build (the one Windows PowerShell 5.1 loads), on Linux.
+    if ($IsLinuxHost) {
+        & (Join-Path $Root 'build/Invoke-MonoTests.ps1') -OutputDirectory $TestResults -Configuration $Configuration
+        $suites.Add((& (Join-Path $Root 'build/Read-TestCounts.ps1') -Json (Join-Path $TestResults 'mono-summary.json') -Suite 'xunit net472 (Mono)'))
+    }
+
+    # PowerShell 7.4 on .NET 8: the oldest PowerShell 7 the module supports, with the framework versions it really has.
+    if ($IsLinuxHost) {
+        & (Join-Path $Root 'build/Invoke-Pwsh74Tests.ps1') -OutputDirectory $TestResults -ModulePath $ModuleOut -SamplePath $Samples -Configuration $Configuration
+        $suites.Add((& (Join-Path $Root 'build/Read-TestCounts.ps1') -Json (Join-Path $TestResults 'pwsh74-summary.json') -Suite 'PowerShell 7.4 (.NET 8)'))
     }
 
     $passed = ($suites | Measure-Object Passed -Sum).Sum

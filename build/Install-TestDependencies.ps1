@@ -22,6 +22,7 @@ $needed = [ordered]@{
     'xz-utils'       = 'regipy corpus hives are kept xz-compressed (transaction-log recovery tests)'
     'bind9-utils'    = 'named-checkzone loads the response policy zone Export-FluxIndicator writes'
     'chromium'       = 'rendering the Export-FluxReport HTML report headless (screenshot, DOM, net-log)'
+    'mono-devel'     = 'the net472 lane: the Core suite under Mono (mono-runtime alone lacks the netstandard facade)'
 }
 
 $missing = foreach ($name in $needed.Keys) {

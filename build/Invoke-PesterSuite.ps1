@@ -14,7 +14,10 @@ if ($PSVersionTable.PSVersion.Major -ge 7) { $PSStyle.OutputRendering = 'PlainTe
 $env:NO_COLOR = '1'
 $root = Split-Path -Parent $PSScriptRoot
 $packages = if ($env:NUGET_PACKAGES) { $env:NUGET_PACKAGES } else { Join-Path ([Environment]::GetFolderPath('UserProfile')) '.nuget/packages' }
-Import-Module (Join-Path $packages 'pester/5.7.1/tools/Pester.psd1') -Force
+# The Pester version is the one build/tools.proj downloads (the only place it is written).
+[xml] $tools = Get-Content -Raw -LiteralPath (Join-Path $root 'build/tools.proj')
+$pesterVersion = $tools.SelectSingleNode("//PackageDownload[@Include='Pester']").GetAttribute('Version').Trim('[', ']')
+Import-Module (Join-Path $packages "pester/$pesterVersion/tools/Pester.psd1") -Force
 
 # The tests find the built module and the fixtures through these.
 $env:FLUXFORENSICS_MODULE = (Resolve-Path -LiteralPath $ModulePath).Path

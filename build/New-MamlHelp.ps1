@@ -5,7 +5,8 @@
 .DESCRIPTION
     Markdown sections: "## SYNOPSIS", "## DESCRIPTION", "## PARAMETERS" with "### -Name" entries, "## EXAMPLES" with
     "### Example N: title" entries (a fenced code block then remarks), "## INPUTS", "## OUTPUTS" ("### Type" entries),
-    "## NOTES". Parameter types, positions, pipeline input and parameter sets come from the compiled cmdlets
+    "## NOTES". A parameter's text may end with a line "Default value: ..." for a parameter whose unset value means
+    something; other defaults are the compiled initial values. Parameter types, positions, pipeline input and parameter sets come from the compiled cmdlets
     (Get-Command on the built module), so the help cannot drift from the code. A cmdlet without a page, or a parameter
     without text, fails the build.
 #>
@@ -23,7 +24,7 @@ $module = Import-Module (Join-Path $ModulePath 'FluxForensics.psd1') -PassThru -
 $commonParameters = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
 
 function ConvertFrom-HelpMarkdown([string] $Path) {
-    $doc = @{ Synopsis = ''; Description = ''; Parameters = @{}; Examples = [System.Collections.Generic.List[object]]::new(); Inputs = @(); Outputs = @(); Notes = '' }
+    $doc = @{ Synopsis = ''; Description = ''; Parameters = @{}; Defaults = @{}; Examples = [System.Collections.Generic.List[object]]::new(); Inputs = @(); Outputs = @(); Notes = '' }
     $section = ''; $sub = $null; $buffer = [System.Text.StringBuilder]::new(); $inFence = $false
     $flush = {
         $text = $buffer.ToString().Trim()
@@ -32,7 +33,16 @@ function ConvertFrom-HelpMarkdown([string] $Path) {
             'SYNOPSIS' { $doc.Synopsis = $text }
             'DESCRIPTION' { $doc.Description = $text }
             'NOTES' { $doc.Notes = $text }
-            'PARAMETERS' { if ($sub) { $doc.Parameters[$sub.TrimStart('-')] = $text } }
+            'PARAMETERS' {
+                if ($sub) {
+                    $name = $sub.TrimStart('-')
+                    if ($text -match '(?m)^Default value:\s*(.+?)\s*$') {
+                        $doc.Defaults[$name] = $Matches[1]
+                        $text = ($text -replace '(?m)^Default value:.*$', '').Trim()
+                    }
+                    $doc.Parameters[$name] = $text
+                }
+            }
             'EXAMPLES' {
                 if ($sub) {
                     $code = ''; $remarks = $text
@@ -53,6 +63,18 @@ function ConvertFrom-HelpMarkdown([string] $Path) {
     }
     & $flush
     $doc
+}
+
+# The default shown by Get-Help: a "Default value: ..." line of the parameter's text when the page has one (for a
+# parameter whose unset value means something, such as the platform's store), else the compiled initial value,
+# else None.
+function Get-DefaultValueText($command, $instance, $parameter, $doc) {
+    if ($doc.Defaults.ContainsKey($parameter.Name)) { return $doc.Defaults[$parameter.Name] }
+    if ($parameter.ParameterType -eq [System.Management.Automation.SwitchParameter]) { return 'False' }
+    $value = $instance.($parameter.Name)
+    if ($null -eq $value) { return 'None' }
+    if ($value -is [array]) { return $(if ($value.Count) { $value -join ', ' } else { 'None' }) }
+    [string]$value
 }
 
 function Add-Paragraphs([System.Xml.XmlWriter] $w, [string] $text) {
@@ -119,6 +141,8 @@ foreach ($name in ($module.ExportedCmdlets.Keys | Sort-Object)) {
     $w.WriteEndElement()
 
     $w.WriteStartElement('command', 'parameters', $commandNs)
+    # A fresh cmdlet object holds the parameters' initial values: the defaults the help shows.
+    $instance = [Activator]::CreateInstance($command.ImplementingType)
     foreach ($p in $parameters) {
         $attributes = @($p.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] })
         $pipeline = @()
@@ -137,7 +161,7 @@ foreach ($name in ($module.ExportedCmdlets.Keys | Sort-Object)) {
             $w.WriteElementString('command', 'parameterValue', $commandNs, $p.ParameterType.Name)
         }
         $w.WriteStartElement('dev', 'type', $devNs); $w.WriteElementString('maml', 'name', $mamlNs, $p.ParameterType.FullName); $w.WriteEndElement()
-        $w.WriteElementString('dev', 'defaultValue', $devNs, 'None')
+        $w.WriteElementString('dev', 'defaultValue', $devNs, (Get-DefaultValueText $command $instance $p $doc))
         $w.WriteEndElement()
     }
     $w.WriteEndElement()
@@ -172,6 +196,13 @@ foreach ($name in ($module.ExportedCmdlets.Keys | Sort-Object)) {
     }
     $w.WriteEndElement()
     $w.WriteStartElement('command', 'relatedLinks', $commandNs)
+    if ($command.HelpUri) {
+        # Get-Help -Online takes the first link with a URI: the cmdlet's HelpUri.
+        $w.WriteStartElement('maml', 'navigationLink', $mamlNs)
+        $w.WriteElementString('maml', 'linkText', $mamlNs, 'Online Version:')
+        $w.WriteElementString('maml', 'uri', $mamlNs, $command.HelpUri)
+        $w.WriteEndElement()
+    }
     $w.WriteStartElement('maml', 'navigationLink', $mamlNs); $w.WriteElementString('maml', 'linkText', $mamlNs, 'about_FluxForensics'); $w.WriteEndElement()
     $w.WriteEndElement()
     $w.WriteEndElement()

@@ -47,3 +47,10 @@ foreach ($topic in Get-ChildItem -LiteralPath (Join-Path $Root 'docs') -Filter '
     $text = (Get-Content -Raw -LiteralPath $topic.FullName) -replace '(?m)^#+\s*', ''
     Set-Content -LiteralPath (Join-Path $about ($topic.BaseName + '.help.txt')) -Value $text -Encoding utf8
 }
+
+# PowerShell 7.4 runs on .NET 8: nothing in the net8.0 build may be newer than .NET 8's own assemblies.
+# SharpPcap's net8.0 build references System.Text.Encoding.CodePages 9.0.0.0; the loader answers that with .NET's own.
+& (Join-Path $PSScriptRoot 'Test-FrameworkAssemblyVersions.ps1') -Path (Join-Path $Destination 'net8.0') -ResolvedByLoader 'System.Text.Encoding.CodePages'
+
+# Licences of the libraries that ship, from what is in the folders now (the package includes this file).
+& (Join-Path $PSScriptRoot 'New-ThirdPartyNotices.ps1') -Root $Root -Destination $Destination

@@ -51,6 +51,9 @@ foreach ($name in $Check) {
 }
 
 $threshold = [int][FluxForensics.Model.Severity]::$FailOn
+# Severity "High", not 3: PowerShell 7 names enums on request; Windows PowerShell 5.1's ConvertTo-Json cannot.
+$json = @{ Depth = 5 }
+if ($PSVersionTable.PSVersion.Major -ge 7) { $json.EnumsAsStrings = $true }
 $hits = @($findings | Where-Object { $_.PSObject.Properties['Severity'] -and [int]$_.Severity -ge $threshold })
 [pscustomobject]@{
     ComputerName = [Environment]::MachineName
@@ -58,7 +61,7 @@ $hits = @($findings | Where-Object { $_.PSObject.Properties['Severity'] -and [in
     FailOn       = $FailOn
     Findings     = @($findings)
     Errors       = @($errors)
-} | ConvertTo-Json -Depth 5 | Set-Content -LiteralPath $OutputPath -Encoding utf8
+} | ConvertTo-Json @json | Set-Content -LiteralPath $OutputPath -Encoding utf8
 
 if ($errors.Count) { exit 2 }
 if ($hits.Count) { exit 1 }

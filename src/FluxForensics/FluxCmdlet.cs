@@ -12,6 +12,9 @@ namespace FluxForensics.Commands
     /// </summary>
     public abstract class FluxCmdlet : PSCmdlet
     {
+        /// <summary>Where each cmdlet's page is read online (Get-Help -Online): docs/&lt;Cmdlet&gt;.md of the repository.</summary>
+        internal const string HelpRoot = "https://github.com/fluxforensics/FluxForensics/blob/main/docs/";
+
         private CancellationTokenSource? _cancellation;
         private CmdletReporter? _reporter;
 

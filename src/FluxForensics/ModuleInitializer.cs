@@ -7,7 +7,10 @@ namespace FluxForensics.Commands
 {
     /// <summary>
     /// Windows PowerShell 5.1 applies no binding redirects, so the System.Memory family (and the module's other
-    /// dependencies) are resolved from the module's own folder. PowerShell 7 loads them normally.
+    /// dependencies) are resolved from the module's own folder. PowerShell 7 loads them normally, except that
+    /// SharpPcap's net8.0 build references System.Text.Encoding.CodePages 9.0.0.0 while .NET 8 (PowerShell 7.4) has
+    /// 8.0.0.0 built in: a framework assembly asked for in a newer version than the runtime's is answered with the
+    /// runtime's own, since a second copy cannot load beside it (the module ships none; the build checks that).
     /// </summary>
     public sealed class ModuleInitializer : IModuleAssemblyInitializer, IModuleAssemblyCleanup
     {
@@ -31,6 +34,14 @@ namespace FluxForensics.Commands
                 return null;
             }
 
+#if NET
+            if (IsFrameworkAssembly(name.Name))
+            {
+                // A versionless load binds the runtime's copy; reached only when the versioned request failed.
+                return Assembly.Load(new AssemblyName(name.Name));
+            }
+#endif
+
             string candidate = Path.Combine(ModuleFolder, name.Name + ".dll");
             if (!File.Exists(candidate))
             {
@@ -41,5 +52,26 @@ namespace FluxForensics.Commands
             var found = AssemblyName.GetAssemblyName(candidate);
             return name.Version is null || found.Version >= name.Version ? Assembly.LoadFrom(candidate) : null;
         }
+
+#if NET
+        private static bool IsFrameworkAssembly(string simpleName)
+        {
+            // The runtime's trusted platform assemblies: the shared framework and the host's own (pwsh) assemblies.
+            if (AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") is not string tpa)
+            {
+                return false;
+            }
+
+            foreach (string path in tpa.Split(Path.PathSeparator))
+            {
+                if (string.Equals(Path.GetFileNameWithoutExtension(path), simpleName, StringComparison.OrdinalIgnoreCase))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
+#endif
     }
 }

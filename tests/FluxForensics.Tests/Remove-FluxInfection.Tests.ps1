@@ -360,3 +360,44 @@ Describe 'A cleanup killed at each journal step is completed by the next run' {
         Get-TreeSnapshot $stick -Ntfs | Should -Be $before
     }
 }
+
+Describe 'The -PassThru stream of Remove-FluxInfection, saved and re-imported, restores everything' {
+    BeforeAll {
+        $script:skip = $ntfsSkip
+        if (-not $skip -and -not (Test-FluxFixtureCommand 'usb-trap')) { $script:skip = 'the usb-trap fixture is not built' }
+        if (-not $skip) {
+            $script:stick = New-NtfsStick 'passthru'
+            Invoke-FluxFixture -Name 'usb-trap' -Arguments @($stick) | Out-Null
+            $script:traps = @(Find-UsbLnkTrap -Path $stick -WarningAction SilentlyContinue)
+            $script:before = Get-TreeSnapshot $stick -Ntfs
+            $script:store = Join-Path $temp 'store-passthru'
+        }
+    }
+
+    BeforeEach { if ($skip) { Set-ItResult -Skipped -Because $skip } }
+
+    It 'binds the whole stream: records without a QuarantineId (Verify) are passed over, not a binding error' {
+        $xml = Join-Path $temp 'passthru-results.clixml'
+        $traps | Remove-FluxInfection -QuarantinePath $store -Confirm:$false -PassThru -ErrorAction Stop | Export-Clixml -LiteralPath $xml
+        $back = @(Import-Clixml -LiteralPath $xml)
+        # The stream really holds records without an id: otherwise this test would not be testing anything.
+        @($back | Where-Object { -not $_.QuarantineId }).Count | Should -BeGreaterThan 0
+        @($back | Where-Object QuarantineId).Count | Should -BeGreaterThan 0
+
+        $verbose = Import-Clixml -LiteralPath $xml | Restore-FluxQuarantine -QuarantinePath $store -Confirm:$false -ErrorVariable errs -Verbose 4>&1
+        $errs.Count | Should -Be 0 -Because ($errs | Out-String)
+        @($verbose | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] -and $_.Message -match 'without a QuarantineId' }).Count | Should -BeGreaterThan 0
+        Get-TreeSnapshot $stick -Ntfs | Should -Be $before
+    }
+
+    It 'writes the journal and manifest with times as ISO 8601 UTC and states by name' {
+        $files = @(Get-ChildItem -LiteralPath (Join-Path $store 'runs') -Recurse -File -Include 'journal.log', 'manifest.tsv')
+        $files.Count | Should -BeGreaterThan 1
+        $text = ($files | ForEach-Object { Get-Content -Raw -LiteralPath $_.FullName }) -join "`n"
+        $at = @([regex]::Matches($text, '(?<=\tAt=)[^\t\r\n]*').Value)
+        $at.Count | Should -BeGreaterThan 0
+        foreach ($value in $at) { $value | Should -Match '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z$' }
+        foreach ($value in @([regex]::Matches($text, '(?<=\tState=)[^\t\r\n]*').Value)) { $value | Should -Match '^[A-Z][A-Za-z]+$' }
+        @(Get-FluxQuarantine -QuarantinePath $store -All)[0].QuarantinedAt.Kind | Should -Be 'Utc'
+    }
+}

@@ -31,6 +31,9 @@ Describe 'Invoke-FluxSweep.ps1 under pwsh -NonInteractive' {
         $run.ExitCode | Should -Be 1 -Because $run.Output
         @($run.Report.Findings | Where-Object Kind -eq 'FluxDomain').Count | Should -BeGreaterThan 0
         @($run.Report.Findings | Where-Object Kind -eq 'CaptureSummary').Count | Should -Be 1
+        # The JSON names enums: Severity "High", not 3.
+        @($run.Report.Findings.Severity | Sort-Object -Unique) | Should -Not -BeNullOrEmpty
+        foreach ($s in $run.Report.Findings.Severity) { $s | Should -BeIn @('Info', 'Low', 'Medium', 'High', 'Critical') }
     }
 
     It 'exits 0 on a clean USB tree and writes an empty finding list' {

@@ -189,7 +189,7 @@ namespace FluxForensics.Remediation
                 .Set("Finding", action.Finding)
                 .Set("RunId", run.RunId)
                 .Set("By", RunBy)
-                .Set("At", DateTime.UtcNow.Ticks);
+                .Set("At", DateTime.UtcNow);
 
         /// <summary>Everything needed to do, check and undo the action, captured before it is journaled. A null intent
         /// with <paramref name="early"/> set means nothing is to be done (already gone, refused).</summary>
@@ -342,7 +342,7 @@ namespace FluxForensics.Remediation
             }
 
             var tree = Tree(p);
-            return intent.Set("Pid", p.ProcessId).Set("Start", p.StartTimeUtc?.Ticks).Set("Image", p.ImagePath).Set("Name", p.Name)
+            return intent.Set("Pid", p.ProcessId).Set("Start", p.StartTimeUtc).Set("Image", p.ImagePath).Set("Name", p.Name)
                 .Set("Tree", string.Join(",", tree.Select(t => t.ProcessId.ToString(CultureInfo.InvariantCulture) + ":" + (t.StartTimeUtc?.Ticks ?? 0).ToString(CultureInfo.InvariantCulture))));
         }
 
@@ -773,7 +773,7 @@ namespace FluxForensics.Remediation
                 case ItemKinds.Process:
                     int pid = (int)(r.Long("Pid") ?? 0);
                     var p = _processes.Get(pid);
-                    long start = r.Long("Start") ?? 0;
+                    long start = r.Utc("Start")?.Ticks ?? 0;
                     bool alive = p is not null && !p.IsZombie && (p.StartTimeUtc is null || start == 0 || Math.Abs(p.StartTimeUtc.Value.Ticks - start) < TimeSpan.TicksPerSecond);
                     return alive ? ItemStates.NotDone : ItemStates.Done;
 
@@ -1189,7 +1189,7 @@ namespace FluxForensics.Remediation
                 OriginalPath = item.Target,
                 Size = r.Long("Size") ?? 0,
                 Sha256 = r["Sha256"] ?? r["OriginalSha256"],
-                QuarantinedAt = new DateTime(r.Long("At") ?? 0, DateTimeKind.Utc),
+                QuarantinedAt = r.Utc("At") ?? new DateTime(0, DateTimeKind.Utc),
                 QuarantinedBy = r["By"],
                 State = item.InDoubt ? "InDoubt" : item.State,
                 StorePath = r["Data"] ?? r["Original"],

@@ -32,7 +32,7 @@ namespace FluxForensics.Remediation
         {
             r.Set("Size", Size).Set("Mode", Mode).Set("Uid", Uid).Set("Gid", Gid)
              .Set("ATime", AccessSeconds).Set("ATimeNs", AccessNanoseconds).Set("MTime", WriteSeconds).Set("MTimeNs", WriteNanoseconds)
-             .Set("CreationUtc", CreationUtc?.Ticks).Set("Attributes", RawAttributes).Set("AttributeMechanism", AttributeMechanism);
+             .Set("CreationUtc", CreationUtc).Set("Attributes", RawAttributes).Set("AttributeMechanism", AttributeMechanism);
         }
 
         public static FileMetadata ReadFrom(RemediationRecord r) => new FileMetadata
@@ -45,7 +45,7 @@ namespace FluxForensics.Remediation
             AccessNanoseconds = (uint)(r.Long("ATimeNs") ?? 0),
             WriteSeconds = r.Long("MTime") ?? 0,
             WriteNanoseconds = (uint)(r.Long("MTimeNs") ?? 0),
-            CreationUtc = r.Long("CreationUtc") is long t ? new DateTime(t, DateTimeKind.Utc) : null,
+            CreationUtc = r.Utc("CreationUtc"),
             RawAttributes = (uint?)r.Long("Attributes"),
             AttributeMechanism = r["AttributeMechanism"],
         };

@@ -39,6 +39,29 @@ namespace FluxForensics.Remediation
 
         public RemediationRecord Set(string key, long? value) => Set(key, value?.ToString(CultureInfo.InvariantCulture));
 
+        /// <summary>A time as ISO 8601 UTC with all seven fraction digits, so the tick count comes back exactly.</summary>
+        public RemediationRecord Set(string key, DateTime? utc) =>
+            Set(key, utc?.ToUniversalTime().ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture));
+
+        /// <summary>A time written by <see cref="Set(string, DateTime?)"/>, or by earlier versions as a bare tick count.</summary>
+        public DateTime? Utc(string key)
+        {
+            string? text = this[key];
+            if (text is null)
+            {
+                return null;
+            }
+
+            if (DateTime.TryParseExact(text, "yyyy-MM-dd'T'HH:mm:ss.FFFFFFF'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out DateTime parsed))
+            {
+                return DateTime.SpecifyKind(parsed, DateTimeKind.Utc);
+            }
+
+            return long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long ticks) && ticks >= DateTime.MinValue.Ticks && ticks <= DateTime.MaxValue.Ticks
+                ? new DateTime(ticks, DateTimeKind.Utc)
+                : null;
+        }
+
         public long? Long(string key) =>
             this[key] is string s && long.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out long v) ? v : null;
 

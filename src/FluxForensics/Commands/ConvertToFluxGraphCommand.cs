@@ -9,7 +9,7 @@ using FluxForensics.Capture;
 namespace FluxForensics.Commands
 {
     /// <summary>Draws who talked to whom from capture findings, as Graphviz DOT, Mermaid or SVG drawn by the module itself.</summary>
-    [Cmdlet(VerbsData.ConvertTo, "FluxGraph")]
+    [Cmdlet(VerbsData.ConvertTo, "FluxGraph", HelpUri = HelpRoot + "ConvertTo-FluxGraph.md")]
     [OutputType(typeof(string))]
     public sealed class ConvertToFluxGraphCommand : FluxCmdlet
     {

@@ -13,7 +13,7 @@ namespace FluxForensics.Commands
     /// Writes the incident's indicators for the teams that block and watch: STIX 2.1 for other CERTs, a Zeek intel file,
     /// CSV, a DNS response policy zone, plain lists, and the exposed accounts for mail and FTP admins.
     /// </summary>
-    [Cmdlet(VerbsData.Export, "FluxIndicator", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+    [Cmdlet(VerbsData.Export, "FluxIndicator", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, HelpUri = HelpRoot + "Export-FluxIndicator.md")]
     [OutputType(typeof(FileInfo))]
     public sealed class ExportFluxIndicatorCommand : FluxCmdlet
     {

@@ -13,7 +13,7 @@ namespace FluxForensics.Commands
     /// Writes the incident as one self-contained HTML report (inline CSS and SVG, no script, nothing from the network).
     /// Takes a FluxIncident, or findings that it joins into one first; live or deserialized.
     /// </summary>
-    [Cmdlet(VerbsData.Export, "FluxReport", SupportsShouldProcess = true, DefaultParameterSetName = PathSet)]
+    [Cmdlet(VerbsData.Export, "FluxReport", SupportsShouldProcess = true, DefaultParameterSetName = PathSet, HelpUri = HelpRoot + "Export-FluxReport.md")]
     [OutputType(typeof(FileInfo))]
     public sealed class ExportFluxReportCommand : FluxCmdlet
     {

@@ -9,7 +9,7 @@ using FluxForensics.Model;
 namespace FluxForensics.Commands
 {
     /// <summary>Shortcut-virus traps on removable drives (issue 7).</summary>
-    [Cmdlet(VerbsCommon.Find, "UsbLnkTrap", DefaultParameterSetName = RemovableSet)]
+    [Cmdlet(VerbsCommon.Find, "UsbLnkTrap", DefaultParameterSetName = RemovableSet, HelpUri = HelpRoot + "Find-UsbLnkTrap.md")]
     [OutputType(typeof(UsbLnkTrap))]
     public sealed class FindUsbLnkTrapCommand : FluxCmdlet
     {

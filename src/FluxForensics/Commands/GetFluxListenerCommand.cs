@@ -8,13 +8,14 @@ using FluxForensics.Model;
 namespace FluxForensics.Commands
 {
     /// <summary>Every listening socket with its owning process, scored (issue 5).</summary>
-    [Cmdlet(VerbsCommon.Get, "FluxListener")]
+    [Cmdlet(VerbsCommon.Get, "FluxListener", HelpUri = HelpRoot + "Get-FluxListener.md")]
     [OutputType(typeof(FluxListener))]
     public sealed class GetFluxListenerCommand : FluxCmdlet
     {
         /// <summary>Process names, service names or image paths that are expected to listen (e.g. a real web or DNS server).</summary>
         [Parameter]
         [ValidateNotNull]
+        [SupportsWildcards]
         public string[]? ExpectedListener { get; set; }
 
         /// <summary>Also report processes with heavy outbound fan-out that listen on nothing.</summary>

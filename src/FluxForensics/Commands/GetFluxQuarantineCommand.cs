@@ -7,15 +7,18 @@ using FluxForensics.Remediation;
 namespace FluxForensics.Commands
 {
     /// <summary>Lists what the quarantine store holds (read only: interrupted runs show their items as InDoubt).</summary>
-    [Cmdlet(VerbsCommon.Get, "FluxQuarantine")]
+    [Cmdlet(VerbsCommon.Get, "FluxQuarantine", HelpUri = HelpRoot + "Get-FluxQuarantine.md")]
     [OutputType(typeof(FluxQuarantineItem))]
     public sealed class GetFluxQuarantineCommand : FluxCmdlet
     {
         [Parameter(Position = 0, ValueFromPipelineByPropertyName = true)]
         [Alias("QuarantineId")]
+        [SupportsWildcards]
+        [ArgumentCompleter(typeof(QuarantineCompleter))]
         public string[]? Id { get; set; }
 
         [Parameter]
+        [ArgumentCompleter(typeof(QuarantineCompleter))]
         public string? RunId { get; set; }
 
         [Parameter]

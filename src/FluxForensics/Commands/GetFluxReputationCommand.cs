@@ -14,7 +14,7 @@ namespace FluxForensics.Commands
     /// What hash lists and VirusTotal say of the files and domains of findings: one FluxReputation per source that
     /// knows an indicator. The key is read from -ApiKey or $env:VT_API_KEY and never written anywhere.
     /// </summary>
-    [Cmdlet(VerbsCommon.Get, "FluxReputation")]
+    [Cmdlet(VerbsCommon.Get, "FluxReputation", HelpUri = HelpRoot + "Get-FluxReputation.md")]
     [OutputType(typeof(FluxReputation))]
     public sealed class GetFluxReputationCommand : FluxCmdlet
     {

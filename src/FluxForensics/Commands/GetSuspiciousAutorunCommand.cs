@@ -9,7 +9,7 @@ using FluxForensics.Model;
 namespace FluxForensics.Commands
 {
     /// <summary>Persistence entries on this machine or an offline root, scored (issue 6).</summary>
-    [Cmdlet(VerbsCommon.Get, "SuspiciousAutorun")]
+    [Cmdlet(VerbsCommon.Get, "SuspiciousAutorun", HelpUri = HelpRoot + "Get-SuspiciousAutorun.md")]
     [OutputType(typeof(SuspiciousAutorun))]
     public sealed class GetSuspiciousAutorunCommand : FluxCmdlet
     {
@@ -18,6 +18,7 @@ namespace FluxForensics.Commands
         /// <summary>A mounted Windows volume or a Linux root to analyse offline.</summary>
         [Parameter(Position = 0)]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(MountedVolumeCompleter))]
         public string? Root { get; set; }
 
         /// <summary>Every entry, not only those at or above Low.</summary>

@@ -9,7 +9,7 @@ using FluxForensics.Model;
 namespace FluxForensics.Commands
 {
     /// <summary>Reads captures (or a live interface) and reports the DNS proxy, flux domains and relay (issues 3, 4).</summary>
-    [Cmdlet(VerbsLifecycle.Invoke, "PcapFluxAnalysis", DefaultParameterSetName = PathSet)]
+    [Cmdlet(VerbsLifecycle.Invoke, "PcapFluxAnalysis", DefaultParameterSetName = PathSet, HelpUri = HelpRoot + "Invoke-PcapFluxAnalysis.md")]
     [OutputType(typeof(DnsProxy), typeof(FluxDomain), typeof(RelaySession), typeof(FluxDownload), typeof(ExposedCredential), typeof(CaptureSummary))]
     public sealed class InvokePcapFluxAnalysisCommand : FluxCmdlet
     {
@@ -26,6 +26,7 @@ namespace FluxForensics.Commands
         public string[]? LiteralPath { get; set; }
 
         [Parameter(ParameterSetName = LiveSet, Mandatory = true)]
+        [ArgumentCompleter(typeof(CaptureInterfaceCompleter))]
         public string? InterfaceName { get; set; }
 
         [Parameter(ParameterSetName = LiveSet)]

@@ -14,7 +14,7 @@ namespace FluxForensics.Commands
     /// Joins findings from the pipeline and from files written earlier (CliXml, JSON, JSON Lines), from any number of
     /// computers, into one incident: correlations by file hash, domain, address and account; a timeline; hosts and roles.
     /// </summary>
-    [Cmdlet(VerbsCommon.New, "FluxIncident", DefaultParameterSetName = PipelineSet)]
+    [Cmdlet(VerbsCommon.New, "FluxIncident", DefaultParameterSetName = PipelineSet, HelpUri = HelpRoot + "New-FluxIncident.md")]
     [OutputType(typeof(FluxIncident))]
     public sealed class NewFluxIncidentCommand : FluxCmdlet
     {

@@ -8,7 +8,7 @@ using FluxForensics.Remediation;
 namespace FluxForensics.Commands
 {
     /// <summary>Cleans up from findings, reversibly: stop → remove persistence → quarantine images → clean drives → verify.</summary>
-    [Cmdlet(VerbsCommon.Remove, "FluxInfection", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    [Cmdlet(VerbsCommon.Remove, "FluxInfection", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, HelpUri = HelpRoot + "Remove-FluxInfection.md")]
     [OutputType(typeof(FluxRemediation))]
     public sealed class RemoveFluxInfectionCommand : FluxCmdlet
     {

@@ -7,7 +7,7 @@ using FluxForensics.Remediation;
 namespace FluxForensics.Commands
 {
     /// <summary>Puts quarantined items back exactly: files with their bytes, mode, owner, attributes and timestamps, lines, links, registry values.</summary>
-    [Cmdlet(VerbsData.Restore, "FluxQuarantine", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = IdSet)]
+    [Cmdlet(VerbsData.Restore, "FluxQuarantine", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = IdSet, HelpUri = HelpRoot + "Restore-FluxQuarantine.md")]
     [OutputType(typeof(FluxRemediation))]
     public sealed class RestoreFluxQuarantineCommand : FluxCmdlet
     {
@@ -15,11 +15,20 @@ namespace FluxForensics.Commands
         private const string RunSet = "Run";
         private readonly List<string> _ids = new List<string>();
 
+        /// <summary>
+        /// Null and empty are allowed so the whole -PassThru stream of Remove-FluxInfection binds: its Verify and
+        /// process records carry no QuarantineId and are passed over (with a verbose line), not a binding error.
+        /// </summary>
         [Parameter(ParameterSetName = IdSet, Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true)]
         [Alias("QuarantineId")]
+        [AllowNull]
+        [AllowEmptyString]
+        [AllowEmptyCollection]
+        [ArgumentCompleter(typeof(QuarantineCompleter))]
         public string[]? Id { get; set; }
 
         [Parameter(ParameterSetName = RunSet, Mandatory = true)]
+        [ArgumentCompleter(typeof(QuarantineCompleter))]
         public string? RunId { get; set; }
 
         [Parameter]
@@ -33,10 +42,14 @@ namespace FluxForensics.Commands
 
         protected override void ProcessRecord()
         {
-            if (Id is not null)
+            var ids = (Id ?? System.Array.Empty<string>()).Where(i => !string.IsNullOrEmpty(i)).ToList();
+            if (ids.Count == 0)
             {
-                _ids.AddRange(Id.Where(i => !string.IsNullOrEmpty(i)));
+                WriteVerbose("A record without a QuarantineId was passed over: nothing of it is in the quarantine (a Verify or stopped-process record of Remove-FluxInfection -PassThru).");
+                return;
             }
+
+            _ids.AddRange(ids);
         }
 
         protected override void EndProcessing()

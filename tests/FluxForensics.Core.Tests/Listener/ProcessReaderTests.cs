@@ -24,8 +24,9 @@ namespace FluxForensics.Tests.Listener
             using var process = Process.Start(new ProcessStartInfo(image, "30") { UseShellExecute = false })!;
             try
             {
-                // Wait until the kernel shows the new image (exec done), then delete it.
-                for (int i = 0; i < 100 && !(File.Exists($"/proc/{process.Id}/exe") && new LinuxProcessReader("/proc").Read(process.Id).ImagePath == image); i++)
+                // Wait until the kernel shows the new image (exec done), then delete it. Up to 10 s: under Mono on a loaded
+                // machine the fork-and-exec of Process.Start took longer than the 2 s this waited before.
+                for (int i = 0; i < 500 && !(File.Exists($"/proc/{process.Id}/exe") && new LinuxProcessReader("/proc").Read(process.Id).ImagePath == image); i++)
                 {
                     System.Threading.Thread.Sleep(20);
                 }
