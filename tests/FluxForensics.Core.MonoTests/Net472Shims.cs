@@ -205,6 +205,27 @@ namespace FluxForensics.Net472
                 byte[] copy = bytes.ToArray();
                 stream.Write(copy, 0, copy.Length);
             }
+
+            public System.Threading.Tasks.Task WriteAsync(byte[] bytes) => stream.WriteAsync(bytes, 0, bytes.Length);
+        }
+
+        extension(System.Net.Sockets.TcpListener listener)
+        {
+            /// <summary>.NET Framework's accept takes no token: the token stops the listener, which ends the pending accept.</summary>
+            public async System.Threading.Tasks.Task<System.Net.Sockets.TcpClient> AcceptTcpClientAsync(System.Threading.CancellationToken cancellation)
+            {
+                using (cancellation.Register(listener.Stop))
+                {
+                    try
+                    {
+                        return await listener.AcceptTcpClientAsync().ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (cancellation.IsCancellationRequested && (e is ObjectDisposedException || e is System.Net.Sockets.SocketException || e is InvalidOperationException))
+                    {
+                        throw new OperationCanceledException(cancellation);
+                    }
+                }
+            }
         }
 
         extension(ProcessStartInfo start)
