@@ -23,6 +23,8 @@
         'Formats/CaptureSummary.format.ps1xml'
         'Formats/FluxRemediation.format.ps1xml'
         'Formats/FluxQuarantineItem.format.ps1xml'
+        'Formats/FluxSweepResult.format.ps1xml'
+        'Formats/FluxSweepSchedule.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-FluxListener'
@@ -33,6 +35,9 @@
         'Restore-FluxQuarantine'
         'Get-FluxQuarantine'
         'ConvertTo-FluxGraph'
+        'Invoke-FluxSweep'
+        'Register-FluxSweep'
+        'Unregister-FluxSweep'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
