@@ -20,12 +20,12 @@ namespace FluxForensics.Sweep
         }
 
         /// <summary>The summary, then one line per reason with its points.</summary>
-        public static string WithReasons(FindingRecord record, string newLine = "\n")
+        public static string WithReasons(FindingRecord record, string newLine = "\n", string indent = "  ")
         {
             var text = new StringBuilder(Of(record));
             foreach (var reason in record.Reasons)
             {
-                text.Append(newLine).Append("  ");
+                text.Append(newLine).Append(indent);
                 text.Append(reason.Points >= 0 ? "+" : string.Empty).Append(reason.Points.ToString(CultureInfo.InvariantCulture)).Append(' ');
                 text.Append(reason.Reason);
             }

@@ -60,7 +60,7 @@ namespace FluxForensics.Sweep
             text.Append("] ");
 
             // One line: syslog readers split on newlines, so the reasons follow the summary separated by "; ".
-            string message = FindingSummary.WithReasons(record, "; ").Replace("\r", " ").Replace("\n", " ");
+            string message = FindingSummary.WithReasons(record, "; ", string.Empty).Replace("\r", " ").Replace("\n", " ");
             text.Append(message);
             return Truncate(text.ToString());
         }

@@ -97,7 +97,9 @@ Invoke-Command @InvokeParameters -ScriptBlock ([scriptblock]::Create($RemoteScri
             _outstanding = targets.Count;
             _sweepParameters = sweepParameters;
             _throttleLimit = Math.Max(1, Math.Min(throttleLimit, Math.Max(1, targets.Count)));
-            _pool = RunspaceFactory.CreateRunspacePool(1, _throttleLimit, InitialSessionState.CreateDefault2(), null);
+            _pool = RunspaceFactory.CreateRunspacePool(InitialSessionState.CreateDefault2());
+            _pool.SetMinRunspaces(1);
+            _pool.SetMaxRunspaces(_throttleLimit);
             _pool.Open();
         }
 
