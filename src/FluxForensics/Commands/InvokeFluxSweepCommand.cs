@@ -562,7 +562,8 @@ namespace FluxForensics.Commands
                 }
             }
 
-            return error.FullyQualifiedErrorId.IndexOf("PSSessionStateBroken", StringComparison.OrdinalIgnoreCase) >= 0 ||
+            return error.FullyQualifiedErrorId == SshProbe.ErrorId ||
+                error.FullyQualifiedErrorId.IndexOf("PSSessionStateBroken", StringComparison.OrdinalIgnoreCase) >= 0 ||
                 error.FullyQualifiedErrorId.IndexOf("PSSessionOpenFailed", StringComparison.OrdinalIgnoreCase) >= 0;
         }
 

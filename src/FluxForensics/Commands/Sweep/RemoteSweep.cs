@@ -28,6 +28,82 @@ namespace FluxForensics.Commands.Sweep
         public IDictionary InvokeParameters { get; }
     }
 
+    /// <summary>Can the SSH port of a target be reached at all? A TCP connect, closed at once.</summary>
+    internal static class SshProbe
+    {
+        public const string ErrorId = "SshPortUnreachable";
+
+        /// <summary>Null when the port answers; otherwise the error record saying why not.</summary>
+        public static ErrorRecord? Check(SweepTarget target)
+        {
+            string spec = target.Name;
+            int at = spec.LastIndexOf('@');
+            string hostPort = at >= 0 ? spec.Substring(at + 1) : spec;
+            int port = target.InvokeParameters["Port"] is int p && p > 0 ? p : 22;
+            string host = hostPort;
+            if (hostPort.StartsWith("[", StringComparison.Ordinal) && hostPort.IndexOf(']') is int close && close > 0)
+            {
+                host = hostPort.Substring(1, close - 1);
+                if (close + 2 < hostPort.Length && hostPort[close + 1] == ':' && int.TryParse(hostPort.Substring(close + 2), out int bracketPort))
+                {
+                    port = bracketPort;
+                }
+            }
+            else if (hostPort.IndexOf(':') is int colon && colon > 0 && hostPort.IndexOf(':', colon + 1) < 0)
+            {
+                host = hostPort.Substring(0, colon);
+                if (int.TryParse(hostPort.Substring(colon + 1), out int explicitPort))
+                {
+                    port = explicitPort;
+                }
+            }
+
+            int timeout = 10000;
+            if (target.InvokeParameters["Options"] is IDictionary options)
+            {
+                foreach (DictionaryEntry option in options)
+                {
+                    if (string.Equals(option.Key?.ToString(), "ConnectTimeout", StringComparison.OrdinalIgnoreCase) && int.TryParse(option.Value?.ToString(), out int seconds) && seconds > 0)
+                    {
+                        timeout = seconds * 1000;
+                    }
+                }
+            }
+
+            try
+            {
+                var addresses = System.Net.Dns.GetHostAddresses(host);
+                Exception? last = null;
+                foreach (var address in addresses)
+                {
+                    using var client = new System.Net.Sockets.TcpClient(address.AddressFamily);
+                    try
+                    {
+                        if (client.ConnectAsync(address, port).Wait(timeout))
+                        {
+                            return null;
+                        }
+
+                        last = new TimeoutException($"no answer from {host} ({address}) port {port} within {timeout / 1000} s");
+                    }
+                    catch (AggregateException e) when (e.InnerException is System.Net.Sockets.SocketException inner)
+                    {
+                        last = inner;
+                    }
+                }
+
+                return Unreachable(target, last ?? new System.Net.Sockets.SocketException((int)System.Net.Sockets.SocketError.HostNotFound));
+            }
+            catch (Exception e) when (e is System.Net.Sockets.SocketException or ArgumentException or NotSupportedException)
+            {
+                return Unreachable(target, e);
+            }
+        }
+
+        private static ErrorRecord Unreachable(SweepTarget target, Exception cause) =>
+            new ErrorRecord(new InvalidOperationException($"SSH to {target.Name}: {cause.Message}", cause), ErrorId, ErrorCategory.ConnectionError, target.Name);
+    }
+
     internal enum SweepEventKind
     {
         Output,
@@ -160,6 +236,35 @@ Invoke-Command @InvokeParameters -ScriptBlock ([scriptblock]::Create($RemoteScri
 
                 _running.Add(target, shell);
                 Started?.Invoke(target);
+                if (target.Transport == "SSH")
+                {
+                    // PowerShell's SSH transport can take the whole process down (an unhandled broken pipe on its error
+                    // thread) when ssh exits at once because the host does not answer while other connections run. A
+                    // host whose SSH port cannot be reached is therefore found out here, without starting ssh at all.
+                    System.Threading.Tasks.Task.Run(() =>
+                    {
+                        var unreachable = SshProbe.Check(target);
+                        if (unreachable is null)
+                        {
+                            Begin(target, shell, output);
+                        }
+                        else
+                        {
+                            _events.Add(new SweepEvent(target, SweepEventKind.Error, unreachable));
+                            _events.Add(new SweepEvent(target, SweepEventKind.Done, null));
+                        }
+                    });
+                }
+                else
+                {
+                    Begin(target, shell, output);
+                }
+            }
+        }
+
+        private void Begin(SweepTarget target, PowerShell shell, PSDataCollection<PSObject> output)
+        {
+            {
                 try
                 {
                     shell.BeginInvoke<PSObject, PSObject>(null, output, null, result =>
@@ -178,7 +283,7 @@ Invoke-Command @InvokeParameters -ScriptBlock ([scriptblock]::Create($RemoteScri
                         _events.Add(new SweepEvent(target, SweepEventKind.Done, failure));
                     }, null);
                 }
-                catch (Exception e) when (e is InvalidOperationException or InvalidRunspacePoolStateException)
+                catch (Exception e) when (e is InvalidOperationException or InvalidRunspacePoolStateException or ObjectDisposedException)
                 {
                     _events.Add(new SweepEvent(target, SweepEventKind.Done, e));
                 }
