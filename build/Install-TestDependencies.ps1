@@ -19,6 +19,7 @@ $needed = [ordered]@{
     'procps'         = 'process tools'
     'tcpdump'        = 'benchmark baseline (libpcap read limit)'
     'tshark'         = 'benchmark baseline (what analysts use today)'
+    'rsyslog'        = 'Invoke-FluxSweep -Syslog/-SyslogServer tests (a private rsyslogd receives the messages)'
 }
 
 $missing = foreach ($name in $needed.Keys) {
