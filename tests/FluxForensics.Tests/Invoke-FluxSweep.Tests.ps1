@@ -70,21 +70,21 @@ Describe 'Invoke-FluxSweep over SSH' {
         $summary.Count | Should -Be 4
         $byName = @{}; foreach ($r in $summary) { $byName[$r.ComputerName] = $r }
         foreach ($name in 'flux-host-a', 'flux-host-b') {
-            "$($byName[$name].Status)" | Should -Be 'Completed' -Because (@($byName[$name].Errors) -join '; ')
+            $byName[$name].Status.ToString() | Should -Be 'Completed' -Because (@($byName[$name].Errors) -join '; ')
             $byName[$name].ReportedName | Should -Be $name -Because 'each host has its own UTS namespace'
             $byName[$name].Transport | Should -Be 'SSH'
             $mine = @($results | Where-Object { $_.PSObject.Properties['RiskScore'] -and $_.ComputerName -eq $name })
             $byName[$name].FindingCount | Should -Be $mine.Count
             $byName[$name].CriticalCount | Should -Be @($mine | Where-Object RiskScore -ge 80).Count
-            "$($byName[$name].MaxSeverity)" | Should -Be 'Critical'
+            $byName[$name].MaxSeverity.ToString() | Should -Be 'Critical'
             @($mine | Where-Object Kind -eq 'UsbLnkTrap').Count | Should -Be 3
             # The remote Get-FluxListener ran in that host's network namespace: it sees its own sshd on its own address.
             $address = ($net.Hosts | Where-Object Name -eq $name).Address
             @($mine | Where-Object { $_.Kind -eq 'FluxListener' -and $_.LocalAddress -eq $address -and $_.LocalPort -eq 22 }).Count | Should -Be 1
             $byName[$name].Duration | Should -BeGreaterThan ([timespan]::Zero)
         }
-        "$($byName['flux-host-bare'].Status)" | Should -Be 'ModuleMissing'
-        "$($byName['flux-host-dead'].Status)" | Should -Be 'Unreachable'
+        $byName['flux-host-bare'].Status.ToString() | Should -Be 'ModuleMissing'
+        $byName['flux-host-dead'].Status.ToString() | Should -Be 'Unreachable'
         $byName['flux-host-dead'].ReportedName | Should -BeNullOrEmpty
         $errors = @(Get-Content -LiteralPath $errorsFile)
         @($errors | Where-Object { $_ -like 'ComputerUnreachable*|flux-host-dead' }).Count | Should -Be 1 -Because ($errors -join '; ')
@@ -132,12 +132,14 @@ Remove-PSSession `$s
 `$output = [System.Management.Automation.PSDataCollection[psobject]]::new()
 `$async = `$ps.BeginInvoke([System.Management.Automation.PSDataCollection[psobject]]::new(), `$output)
 `$deadline = [DateTime]::UtcNow.AddSeconds(180)
-while (-not @(`$output | Where-Object { `$_ -is [FluxForensics.Model.FluxSweepResult] }).Count -and [DateTime]::UtcNow -lt `$deadline -and -not `$async.IsCompleted) { Start-Sleep -Milliseconds 50 }
+# Indexed reads: enumerating an open PSDataCollection waits for it to close.
+function Test-FirstResult { for (`$i = 0; `$i -lt `$output.Count; `$i++) { if (`$output[`$i].PSObject.TypeNames -contains 'FluxForensics.Model.FluxSweepResult') { return `$true } }; `$false }
+while (-not (Test-FirstResult) -and [DateTime]::UtcNow -lt `$deadline -and -not `$async.IsCompleted) { Start-Sleep -Milliseconds 50 }
 `$clock = [Diagnostics.Stopwatch]::StartNew()
 `$ps.Stop()
 "STOPPED_MS=`$(`$clock.ElapsedMilliseconds)"
 "STATE=`$(`$ps.InvocationStateInfo.State)"
-"RESULTS=`$(@(`$output | Where-Object { `$_ -is [FluxForensics.Model.FluxSweepResult] } | ForEach-Object ComputerName) -join ',')"
+"RESULTS=`$(@(`$output | Where-Object { `$_.PSObject.TypeNames -contains 'FluxForensics.Model.FluxSweepResult' } | ForEach-Object ComputerName) -join ',')"
 "FINDINGS=`$(@(`$output | Where-Object Kind -eq 'UsbLnkTrap').Count)"
 "@
         $run.Output | Should -Match 'STATE=Stopped' -Because "$($run.Output) $($run.Error)"
@@ -193,7 +195,7 @@ Describe 'Invoke-FluxSweep on this computer' {
         $back = Import-Clixml -LiteralPath $file
         $back.PSObject.TypeNames[0] | Should -Be 'Deserialized.FluxForensics.Model.FluxSweepResult'
         $back.CriticalCount | Should -Be 3
-        "$($back.MaxSeverity)" | Should -Be 'Critical'
+        $back.MaxSeverity.ToString() | Should -Be 'Critical'
         ($back | Format-Table | Out-String) | Should -Match 'Critical\s+High\s+Medium'
     }
 }
@@ -217,7 +219,7 @@ module(load="imudp")
 input(type="imudp" address="127.0.0.1" port="$udpPort")
 module(load="imtcp")
 input(type="imtcp" address="127.0.0.1" port="$tcpPort")
-template(name="flux" type="string" string="%inputname%|%pri%|%hostname%|%app-name%|%msgid%|%structured-data%|%msg%\n")
+template(name="flux" type="string" string="%inputname%|%syslogfacility-text%.%syslogseverity-text%|%hostname%|%app-name%|%msgid%|%structured-data%|%msg%\n")
 action(type="omfile" file="$rs/received.log" template="flux")
 "@
             $script:daemon = Start-Process -FilePath $rsyslogd -ArgumentList @('-n', '-f', "$rs/rsyslog.conf", '-i', "$rs/rsyslogd.pid") -PassThru -RedirectStandardError "$rs/stderr.txt"
@@ -226,10 +228,10 @@ action(type="omfile" file="$rs/received.log" template="flux")
             if (-not (Test-Path -LiteralPath "$rs/log.sock")) { $script:syslogSkip = "rsyslogd did not start: $(Get-Content -Raw "$rs/stderr.txt" -ErrorAction SilentlyContinue)" }
         }
 
-        function Wait-Received([string] $Input, [int] $Count) {
+        function Wait-Received([string] $InputName, [int] $Count) {
             $deadline = [DateTime]::UtcNow.AddSeconds(20)
             do {
-                $lines = @(Get-Content -LiteralPath "$rs/received.log" -ErrorAction SilentlyContinue | Where-Object { $_ -like "$Input|*" })
+                $lines = @(Get-Content -LiteralPath "$rs/received.log" -ErrorAction SilentlyContinue | Where-Object { $_.StartsWith("$InputName|") })
                 if ($lines.Count -ge $Count) { break }
                 Start-Sleep -Milliseconds 200
             } while ([DateTime]::UtcNow -lt $deadline)
@@ -252,9 +254,9 @@ Invoke-FluxSweep -Check Usb -UsbPath '$usb' -SyslogServer tcp://127.0.0.1:$tcpPo
 "@
         $r.ExitCode | Should -Be 0 -Because "$($r.Output) $($r.Error)"
         $machine = ($r.Output -split "`n" | Where-Object { $_.Trim() } | Select-Object -Last 1).Trim()
-        foreach ($input in 'imuxsock', 'imudp', 'imtcp') {
-            $lines = @(Wait-Received $input 3)
-            $lines.Count | Should -Be 3 -Because "three traps reach rsyslog through $input"
+        foreach ($module in 'imuxsock', 'imudp', 'imtcp') {
+            $lines = @(Wait-Received $module 3)
+            $lines.Count | Should -Be 3 -Because "three traps reach rsyslog through $module"
             foreach ($line in $lines) {
                 $f = $line -split '\|', 7
                 $f[1] | Should -Be 'user.crit' -Because 'Critical findings are facility user, severity crit'
