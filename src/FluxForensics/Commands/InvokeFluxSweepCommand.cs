@@ -431,6 +431,7 @@ namespace FluxForensics.Commands
             var remoteResults = new Dictionary<SweepTarget, PSObject>();
             var missing = new Dictionary<SweepTarget, string>();
             var connectionErrors = new Dictionary<SweepTarget, ErrorRecord>();
+            var pending = new Dictionary<SweepTarget, List<string>>();
 
             using var sweep = new RemoteSweep(_targets, CheckParameters(), ThrottleLimit);
             sweep.Started += target =>
@@ -476,21 +477,23 @@ namespace FluxForensics.Commands
                         {
                             connectionErrors[e.Target] = error;
                         }
-                        else if (!remoteResults.ContainsKey(e.Target))
-                        {
-                            // The remote sweep reports its own errors in its result; these are its records, shown as they come.
-                            WriteError(error);
-                            tally.AddError(error.Exception.Message);
-                        }
                         else
                         {
+                            // Shown as they come. The remote sweep's result lists its own errors; these count only when
+                            // no result arrives (the remote side failed before making one).
                             WriteError(error);
+                            if (!pending.TryGetValue(e.Target, out var list))
+                            {
+                                pending[e.Target] = list = new List<string>();
+                            }
+
+                            list.Add(error.Exception.Message);
                         }
 
                         break;
                     case SweepEventKind.Done:
                         done++;
-                        var result = Finish(e.Target, tally, remoteResults, missing, connectionErrors, e.Payload as Exception);
+                        var result = Finish(e.Target, tally, remoteResults, missing, connectionErrors, pending, e.Payload as Exception);
                         _outcome!.AddResult(result);
                         WriteProgress(new ProgressRecord(0x5eeb, "Invoke-FluxSweep", $"{done} of {_targets.Count} computers done (last: {e.Target.Name}, {result.Status})")
                         {
@@ -505,8 +508,16 @@ namespace FluxForensics.Commands
         }
 
         private FluxSweepResult Finish(SweepTarget target, SweepTally tally, Dictionary<SweepTarget, PSObject> remoteResults,
-            Dictionary<SweepTarget, string> missing, Dictionary<SweepTarget, ErrorRecord> connectionErrors, Exception? failure)
+            Dictionary<SweepTarget, string> missing, Dictionary<SweepTarget, ErrorRecord> connectionErrors, Dictionary<SweepTarget, List<string>> pending, Exception? failure)
         {
+            if (!remoteResults.ContainsKey(target) && pending.TryGetValue(target, out var unreported))
+            {
+                foreach (var message in unreported)
+                {
+                    tally.AddError(message);
+                }
+            }
+
             if (connectionErrors.TryGetValue(target, out var unreachable))
             {
                 tally.Status = SweepStatus.Unreachable;

@@ -27,7 +27,6 @@ namespace FluxForensics.WindowsTests.Module
             using var temp = new TempDirectory();
             string stick = Path.Combine(temp.Path, "stick");
             UsbTrapLayout.Create(stick);
-            var started = DateTime.Now.AddSeconds(-2);
 
             var (output, errors) = ModuleHost.Run(manifest, $"Invoke-FluxSweep -Check Usb -UsbPath '{stick}' -EventLog");
 
@@ -45,6 +44,24 @@ namespace FluxForensics.WindowsTests.Module
                 Assert.NotNull(key);
                 Assert.Equal(7, (int)key!.GetValue("TypesSupported")!);
             }
+
+        }
+
+        [Fact]
+        public void SweepEntriesReadBackFromTheApplicationLogWithTheSeverityEventId()
+        {
+            string manifest = ModuleHost.RequireBuiltModule();
+            TestHost.RequireDisposableMachine();
+            using var temp = new TempDirectory();
+            string stick = Path.Combine(temp.Path, "stick");
+            UsbTrapLayout.Create(stick);
+            var started = DateTime.Now.AddSeconds(-2);
+
+            var (output, errors) = ModuleHost.Run(manifest, $"Invoke-FluxSweep -Check Usb -UsbPath '{stick}' -EventLog");
+
+            Assert.Empty(errors);
+            var traps = output.Select(o => o.BaseObject).OfType<UsbLnkTrap>().ToList();
+            Assert.NotEmpty(traps);
 
             // Read the entries back where the platform keeps them; Wine's event log only traces ReportEvent's strings.
             EventLogEntry[] entries;
