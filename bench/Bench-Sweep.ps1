@@ -20,7 +20,7 @@ $ErrorActionPreference = 'Stop'
 $root = Split-Path -Parent $PSScriptRoot
 Import-Module (Join-Path $root 'tests/FluxForensics.Tests/TestSupport.psm1') -Force
 $usb = Join-Path $root 'out/samples/usb'
-if (-not (Test-Path -LiteralPath $usb)) { throw "No sample USB tree at $usb: run build.ps1 Samples." }
+if (-not (Test-Path -LiteralPath $usb)) { throw "No sample USB tree at ${usb}: run build.ps1 Samples." }
 
 $names = 1..$HostCount | ForEach-Object { 'flux-bench-{0:D2}' -f $_ }
 $net = New-FluxTestNetwork -HostName $names
@@ -89,9 +89,9 @@ the checks + the results coming back. Sum / wall is how many hosts were in fligh
 |---:|---:|---:|---:|
 $(($rows | ForEach-Object { '| {0} | {1:N1} s | {2:N1} s | {3:N2} |' -f $_.Throttle, $_.Wall, $_.Sum, $_.Ratio }) -join "`n")
 
--ThrottleLimit 8 finished the fleet $('{0:N2}' -f $speedup)× faster than -ThrottleLimit 1. Each host's time is dominated by starting a
-remote pwsh (CPU-bound), so on $([Environment]::ProcessorCount) cores the per-host times grow when hosts run together: the
-fan-out overlaps the waiting (connection, process start) but cannot add cores.
+-ThrottleLimit 8 finished the fleet $('{0:N2}' -f $speedup)× faster than -ThrottleLimit 1. A host took $('{0:N1}' -f ($rows[0].Sum / $HostCount)) s on
+average alone and $('{0:N1}' -f ($rows[1].Sum / $HostCount)) s with all $HostCount in flight: on $([Environment]::ProcessorCount) cores (and a loaded machine) the hosts' remote
+pwsh processes and ssh sessions compete for CPU, so per-host times grow while the wall time still drops.
 
 Every run:
 
