@@ -22,6 +22,10 @@ Import-Module (Join-Path $root 'tests/FluxForensics.Tests/TestSupport.psm1') -Fo
 $usb = Join-Path $root 'out/samples/usb'
 if (-not (Test-Path -LiteralPath $usb)) { throw "No sample USB tree at ${usb}: run build.ps1 Samples." }
 
+if (-not (Get-ChildItem -LiteralPath (Join-Path $root 'out/package') -Filter 'FluxForensics.*.nupkg' -ErrorAction SilentlyContinue)) {
+    Write-Warning 'Bench-Sweep skipped: no package in out/package (build.ps1 Package makes it; the hosts install the module from it).'
+    return
+}
 $names = 1..$HostCount | ForEach-Object { 'flux-bench-{0:D2}' -f $_ }
 $net = New-FluxTestNetwork -HostName $names
 if ($net.Skip) { Write-Warning "Bench-Sweep skipped: $($net.Skip)"; return }
