@@ -147,6 +147,13 @@ namespace FluxForensics.Commands
         {
             base.BeginProcessing();
             _outcome = new SweepOutcome(FailOn);
+#if NETFRAMEWORK
+            // This build runs in Windows PowerShell 5.1, whose Invoke-Command has no SSH transport.
+            if (ParameterSetName == HostSet)
+            {
+                ThrowTerminating("SshRemotingNeedsPowerShell7", ErrorCategory.NotImplemented, null, "-HostName (PowerShell remoting over SSH) needs PowerShell 7; Windows PowerShell 5.1 has only WinRM (-ComputerName).");
+            }
+#endif
             if (CaptureSeconds > 0 && CaptureInterface is null && Environment.OSVersion.Platform == PlatformID.Win32NT && ParameterSetName == LocalSet)
             {
                 ThrowTerminating("CaptureInterfaceRequired", ErrorCategory.InvalidArgument, null, "-CaptureSeconds on Windows needs -CaptureInterface (see Get-NetAdapter or Npcap's device names).");
