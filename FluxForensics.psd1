@@ -23,6 +23,8 @@
         'Formats/CaptureSummary.format.ps1xml'
         'Formats/FluxRemediation.format.ps1xml'
         'Formats/FluxQuarantineItem.format.ps1xml'
+        'Formats/FluxIncident.format.ps1xml'
+        'Formats/FluxReputation.format.ps1xml'
         'Formats/FluxSweepResult.format.ps1xml'
         'Formats/FluxSweepSchedule.format.ps1xml'
     )
@@ -35,6 +37,8 @@
         'Restore-FluxQuarantine'
         'Get-FluxQuarantine'
         'ConvertTo-FluxGraph'
+        'New-FluxIncident'
+        'Get-FluxReputation'
         'Invoke-FluxSweep'
         'Register-FluxSweep'
         'Unregister-FluxSweep'

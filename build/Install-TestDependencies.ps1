@@ -19,6 +19,7 @@ $needed = [ordered]@{
     'procps'         = 'process tools'
     'tcpdump'        = 'benchmark baseline (libpcap read limit)'
     'tshark'         = 'benchmark baseline (what analysts use today)'
+    'xz-utils'       = 'regipy corpus hives are kept xz-compressed (transaction-log recovery tests)'
     'rsyslog'        = 'Invoke-FluxSweep -Syslog/-SyslogServer tests (a private rsyslogd receives the messages)'
 }
 

@@ -160,6 +160,7 @@ function Start-FluxSshServer {
     param(
         [string] $NetNamespace,
         [string] $ListenAddress = '127.0.0.1',
+        # Run sshd in a UTS namespace of its own with this host name, so the remote session is another computer by name.
         [string] $UtsHostName,
         [string] $ModulePath,
         $ClientKeyFrom
@@ -221,6 +222,13 @@ Subsystem powershell $subsystem
         foreach ($a in @('netns', 'exec', $NetNamespace, 'unshare', '--uts', 'sh', '-c', $inner)) { $psi.ArgumentList.Add($a) }
         $psi.UseShellExecute = $false
         $process = [System.Diagnostics.Process]::Start($psi)
+    }
+    elseif ($UtsHostName) {
+        if (-not (Get-Command unshare -ErrorAction SilentlyContinue)) { return [pscustomobject]@{ Skip = 'unshare (util-linux) is not installed' } }
+        $launcher = Join-Path $dir 'sshd-uts.sh'
+        Set-Content -LiteralPath $launcher -Value "#!/bin/sh`nhostname '$UtsHostName' || exit 1`nexec '$sshd' `"`$@`"`n" -NoNewline
+        & chmod 755 $launcher
+        $process = Start-Process -FilePath 'unshare' -ArgumentList (@('--uts', $launcher) + $sshdArguments) -PassThru
     }
     else {
         $process = Start-Process -FilePath $sshd -ArgumentList $sshdArguments -PassThru

@@ -191,6 +191,7 @@ namespace FluxForensics.Host
                 {
                     SameNameFolder = sameNameFolder is null ? null : ReadEntry(sameNameFolder, hash: false),
                     AutorunInfPath = autorun,
+                    ShortcutLastWriteTime = file.LastWriteTimeUtc,
                 };
 
                 var arguments = UsbTrapRules.AnalyzeArguments(link.Arguments);
@@ -311,6 +312,14 @@ namespace FluxForensics.Host
             facts.RawAttributes = info.RawAttributes;
             facts.IsHidden = info.AttributesKnown || info.IsHidden ? info.IsHidden : null;
             facts.IsSystem = info.AttributesKnown ? info.IsSystem : null;
+            try
+            {
+                facts.LastWriteTime = Directory.Exists(path) ? Directory.GetLastWriteTimeUtc(path) : File.GetLastWriteTimeUtc(path);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                facts.Error ??= $"last write time: {e.Message}";
+            }
             if (hash && File.Exists(path))
             {
                 try
@@ -323,7 +332,7 @@ namespace FluxForensics.Host
                     {
                         stream.Position = 0;
                         using var sha = SHA256.Create();
-                        facts.Sha256 = string.Concat(sha.ComputeHash(stream).Select(b => b.ToString("X2")));
+                        facts.Sha256 = FluxForensics.Hex.Lower(sha.ComputeHash(stream));
                     }
                     else
                     {
@@ -333,6 +342,13 @@ namespace FluxForensics.Host
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
                     facts.Error = e.Message;
+                }
+
+                if (facts.LooksLikeExecutable && facts.Sha256 is not null)
+                {
+                    var file = FileFactsReader.Read(path);
+                    facts.SignatureStatus = file.SignatureStatus;
+                    facts.Signer = file.SignerSubject;
                 }
             }
 
