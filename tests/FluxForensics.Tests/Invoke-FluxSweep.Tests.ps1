@@ -111,6 +111,12 @@ Describe 'Invoke-FluxSweep over SSH' {
         $trap = $lines | Where-Object Kind -eq 'UsbLnkTrap' | Select-Object -First 1
         $trap.ShortcutPath | Should -BeLike "$usb*"
         $trap.Severity | Should -Be 'Critical'
+
+        # The file is what New-FluxIncident reads back: the same payload on both hosts is one correlation.
+        Import-Module $manifest -Force
+        $incident = New-FluxIncident -LiteralPath $jsonl
+        $spread = @($incident.Correlations | Where-Object { "$($_.IndicatorType)" -eq 'Sha256' -and $_.ComputerNames -contains 'flux-host-a' -and $_.ComputerNames -contains 'flux-host-b' })
+        $spread.Count | Should -BeGreaterThan 0 -Because 'click.exe sits on both hosts'
     }
 
     It 'sweeps through an open PSSession' {
