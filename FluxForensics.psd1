@@ -27,6 +27,8 @@
         'Formats/FluxQuarantineItem.format.ps1xml'
         'Formats/FluxIncident.format.ps1xml'
         'Formats/FluxReputation.format.ps1xml'
+        'Formats/FluxSweepResult.format.ps1xml'
+        'Formats/FluxSweepSchedule.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-FluxListener'
@@ -41,6 +43,9 @@
         'Get-FluxReputation'
         'Export-FluxIndicator'
         'Export-FluxReport'
+        'Invoke-FluxSweep'
+        'Register-FluxSweep'
+        'Unregister-FluxSweep'
     )
     # Get-Help -Online opens each cmdlet's page (HelpUri); this is where the help of the whole module is published.
     HelpInfoURI          = 'https://github.com/fluxforensics/FluxForensics/tree/main/docs'

@@ -23,6 +23,7 @@ $needed = [ordered]@{
     'bind9-utils'    = 'named-checkzone loads the response policy zone Export-FluxIndicator writes'
     'chromium'       = 'rendering the Export-FluxReport HTML report headless (screenshot, DOM, net-log)'
     'mono-devel'     = 'the net472 lane: the Core suite under Mono (mono-runtime alone lacks the netstandard facade)'
+    'rsyslog'        = 'Invoke-FluxSweep -Syslog/-SyslogServer tests (a private rsyslogd receives the messages)'
 }
 
 $missing = foreach ($name in $needed.Keys) {
