@@ -303,6 +303,11 @@ Describe 'Find-UsbLnkTrap on the <Family> worm family (NTFS)' -ForEach @(
             }
         }
         @($traps.Reasons.Reason) | Should -Contain $Reason
+        if ($Family -eq 'gamarue') {
+            # Linux tells no label for an ntfs-3g image: it is read from the volume's own $Volume record.
+            $traps[0].VolumeLabel | Should -Be 'STICK'
+            @($traps.Reasons.Reason) | Should -Contain 'shortcut is named after the volume label ''STICK'', so it looks like the whole drive'
+        }
     }
 
     It 'keeps the look-alikes at Info or Low' {

@@ -524,6 +524,7 @@ namespace FluxForensics.Detection
                 Source = facts.DriveRoot,
                 DriveRoot = facts.DriveRoot,
                 ShortcutPath = facts.ShortcutPath,
+                VolumeLabel = facts.VolumeLabel,
                 Family = args.ScriptHost switch
                 {
                     "rundll32" or "regsvr32" => FamilyGamarue,

@@ -42,6 +42,7 @@ namespace FluxForensics.Host
             // On Linux an unmounted stick leaves its (empty) mount point behind: remember whether the root was a
             // mount point, so that its disappearance from the mount table counts as the drive being removed.
             _rootWasMountPoint = IsMountPoint(root);
+            _volumeLabel = null;
             var pending = new Queue<string>();
             pending.Enqueue(root);
             while (pending.Count > 0)
@@ -86,6 +87,9 @@ namespace FluxForensics.Host
         }
 
         private bool _rootWasMountPoint;
+
+        /// <summary>The label of the root being scanned, read once ("" when unknown).</summary>
+        private string? _volumeLabel;
 
         private static bool IsMountPoint(string path)
         {
@@ -172,7 +176,8 @@ namespace FluxForensics.Host
                 }
             }
 
-            string? label = atRoot ? VolumeLabelOf(root) : null;
+            string? label = atRoot ? _volumeLabel ??= VolumeLabelOf(root) ?? string.Empty : null;
+            label = string.IsNullOrEmpty(label) ? null : label;
             foreach (var entry in entries)
             {
                 if (entry is not FileInfo file || !file.Name.EndsWith(".lnk", StringComparison.OrdinalIgnoreCase))
@@ -382,12 +387,13 @@ namespace FluxForensics.Host
             string.Equals(Path.GetFullPath(a).TrimEnd('/', '\\'), Path.GetFullPath(b).TrimEnd('/', '\\'),
                 System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Windows) ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
 
-        /// <summary>The volume label where the platform tells it for a drive root (Windows); null elsewhere.</summary>
-        private static string? VolumeLabelOf(string root)
+        /// <summary>The volume label of a drive root: from Windows, or on Linux read from the mounted device or image itself
+        /// (FAT or NTFS); null for a folder that is not a mount point, or when the volume cannot be read.</summary>
+        private string? VolumeLabelOf(string root)
         {
             if (!System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Windows))
             {
-                return null;
+                return _rootWasMountPoint ? LinuxVolumeLabel(root) : null;
             }
 
             try
@@ -405,6 +411,80 @@ namespace FluxForensics.Host
             {
                 return null;
             }
+        }
+
+        private string? LinuxVolumeLabel(string root)
+        {
+            string? source = null;
+            try
+            {
+                string full = Path.GetFullPath(root).TrimEnd('/');
+                foreach (var mount in RemovableDrives.ParseMountInfo(File.ReadAllText("/proc/self/mountinfo")))
+                {
+                    if (string.Equals(mount.MountPoint.TrimEnd('/'), full, StringComparison.Ordinal))
+                    {
+                        source = mount.Source;
+                    }
+                }
+
+                if (source is null || !source.StartsWith("/", StringComparison.Ordinal) || !File.Exists(source))
+                {
+                    return null;
+                }
+
+                using var stream = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 4096);
+                var boot = ReadAt(stream, 0, VolumeLabelReader.BootSectorSize);
+                if (boot is null)
+                {
+                    return null;
+                }
+
+                if (!VolumeLabelReader.IsNtfs(boot))
+                {
+                    return VolumeLabelReader.FatLabel(boot);
+                }
+
+                var issues = new List<ParseIssue>();
+                var geometry = VolumeLabelReader.ParseNtfsBootSector(boot, source, issues);
+                byte[]? record = geometry is NtfsGeometry g ? ReadAt(stream, g.RecordOffset(VolumeLabelReader.VolumeRecord), g.RecordSize) : null;
+                string? label = record is null ? null : VolumeLabelReader.NtfsVolumeName(record, source, geometry!.Value.RecordOffset(VolumeLabelReader.VolumeRecord), issues);
+                foreach (var issue in issues)
+                {
+                    _reporter.Issue(issue);
+                }
+
+                return label;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+            {
+                // Unprivileged, the device is not readable: the label is simply not known.
+                _reporter.Verbose($"volume label of '{root}' not read from '{source}': {e.Message}");
+                return null;
+            }
+        }
+
+        private static byte[]? ReadAt(Stream stream, long offset, int count)
+        {
+            if (offset < 0 || (stream.CanSeek && stream.Length > 0 && offset + count > stream.Length))
+            {
+                return null;
+            }
+
+            stream.Position = offset;
+            var buffer = new byte[count];
+            int total = 0;
+            while (total < count)
+            {
+                int read = stream.Read(buffer, total, count - total);
+                if (read == 0)
+                {
+                    return null;
+                }
+
+                total += read;
+            }
+
+            return buffer;
         }
 
         private byte[]? ReadCapped(string path, int cap, string errorId)

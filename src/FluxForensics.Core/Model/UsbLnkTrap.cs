@@ -19,6 +19,9 @@ namespace FluxForensics.Model
         /// a hidden <c>Docs</c>) or Autorun (autorun.inf).</summary>
         public string Family { get; internal set; } = "ShortcutLauncher";
 
+        /// <summary>The label of the scanned volume when it could be read (Gamarue names its shortcut after it).</summary>
+        public string? VolumeLabel { get; internal set; }
+
         /// <summary>FolderProgram: the other folder-named programs on the drive with exactly the same bytes.</summary>
         public string[] SameBytesAs { get; internal set; } = Array.Empty<string>();
 

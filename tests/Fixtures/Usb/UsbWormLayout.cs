@@ -30,6 +30,7 @@ namespace FluxForensics.Fixtures.Usb
 
         public string Family { get; private set; } = string.Empty;
         public string Root { get; private set; } = string.Empty;
+        public string Label { get; private set; } = VolumeLabel;
 
         /// <summary>The files Find-UsbLnkTrap reports (ShortcutPath): .lnk, folder-named .exe or autorun.inf.</summary>
         public List<string> Traps { get; } = new List<string>();
@@ -73,9 +74,10 @@ namespace FluxForensics.Fixtures.Usb
                 TargetSize = 0,
             });
 
-        public static UsbWormLayout Create(string root, string family)
+        /// <param name="volumeLabel">The label the stick's file system was made with: Gamarue's shortcut is named after it.</param>
+        public static UsbWormLayout Create(string root, string family, string volumeLabel = VolumeLabel)
         {
-            var layout = new UsbWormLayout { Root = root, Family = family };
+            var layout = new UsbWormLayout { Root = root, Family = family, Label = volumeLabel };
             Directory.CreateDirectory(root);
             switch (family)
             {
@@ -148,7 +150,7 @@ namespace FluxForensics.Fixtures.Usb
             Directory.CreateDirectory(Path.Combine(blank, "Documents"));
             File.WriteAllText(Path.Combine(blank, "Documents", "thesis.docx"), "not really a document\n");
             File_(GamaruePayload, ProgramBytes(0xA11D0E5u), hidden: true, Payloads);
-            File_(VolumeLabel + ".lnk", Shortcut(@"C:\Windows\system32\rundll32.exe", $"{GamaruePayload},{GamarueEntryPoint}", @"%SystemRoot%\system32\SHELL32.dll", 7), hidden: false, Traps);
+            File_(Label + ".lnk", Shortcut(@"C:\Windows\system32\rundll32.exe", $"{GamaruePayload},{GamarueEntryPoint}", @"%SystemRoot%\system32\SHELL32.dll", 7), hidden: false, Traps);
         }
 
         /// <summary>Jenxcus/Dunihi: <c>cmd /c start wscript.exe /e:VBScript.Encode &lt;script&gt; &amp; start explorer &lt;folder&gt;</c>, and a
@@ -247,11 +249,13 @@ namespace FluxForensics.Fixtures.Usb
     public sealed class UsbWormCommand : IFixtureCommand
     {
         public string Name => "usb-worm";
-        public string Usage => "usb-worm FAMILY ROOT [--no-attributes] (FAMILY: " + string.Join(", ", UsbWormLayout.Families) + ")";
+        public string Usage => "usb-worm FAMILY ROOT [--label STICK] [--no-attributes] (FAMILY: " + string.Join(", ", UsbWormLayout.Families) + ")";
 
         public int Run(string[] args)
         {
-            var positional = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToList();
+            int labelAt = Array.IndexOf(args, "--label");
+            string label = labelAt >= 0 && labelAt + 1 < args.Length ? args[labelAt + 1] : UsbWormLayout.VolumeLabel;
+            var positional = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && !(labelAt >= 0 && i == labelAt + 1)).ToList();
             bool noAttributes = args.Contains("--no-attributes");
             if (positional.Count != 2 || !UsbWormLayout.Families.Contains(positional[0]))
             {
@@ -259,7 +263,7 @@ namespace FluxForensics.Fixtures.Usb
                 return 64;
             }
 
-            var layout = UsbWormLayout.Create(Path.GetFullPath(positional[1]), positional[0]);
+            var layout = UsbWormLayout.Create(Path.GetFullPath(positional[1]), positional[0], label);
             if (!noAttributes && !layout.TrySetAttributes(out string? error))
             {
                 Console.Error.WriteLine($"usb-worm: cannot set Hidden/System ({error}). On a file system without DOS attributes use --no-attributes.");

@@ -140,7 +140,7 @@ namespace FluxForensics.Tests.Usb
             string? why = ScratchMount.WhyNot("ntfs");
             Skip.If(why is not null, why);
             using var mount = ScratchMount.Ntfs();
-            var layout = UsbWormLayout.Create(mount.MountPoint, family);
+            var layout = UsbWormLayout.Create(mount.MountPoint, family, "FLUXUSB");
             Assert.True(layout.TrySetAttributes(out string? error), error);
 
             var reporter = new RecordingReporter();
@@ -185,6 +185,9 @@ namespace FluxForensics.Tests.Usb
                     Assert.Contains("arguments start a program from the drive (~$WTrace.ini) as a DLL through rundll32 (entry point _ShowFile@4)", reasons);
                     Assert.Contains("payload '~$WTrace.ini' is an executable behind a harmless-looking extension", reasons);
                     Assert.Equal(Path.Combine(mount.MountPoint, UsbWormLayout.BlankFolderName), Assert.Single(traps).HiddenFolderPath);
+                    // The label is read from the NTFS volume itself ($Volume's $VOLUME_NAME), as Linux does not tell it for an ntfs-3g image.
+                    Assert.Contains("shortcut is named after the volume label 'FLUXUSB', so it looks like the whole drive", reasons);
+                    Assert.Equal("FLUXUSB", traps[0].VolumeLabel);
                     break;
                 case "script":
                     Assert.Contains("the script is encoded (/e:VBScript.Encode), so its text cannot be read as it is", reasons);
@@ -244,6 +247,94 @@ namespace FluxForensics.Tests.Usb
             var svi = new UsbFolderProgramFacts("/m", new UsbEntryFacts("/m/System Volume Information.exe") { Exists = true },
                 new UsbEntryFacts("/m/System Volume Information") { Exists = true, IsHidden = true });
             Assert.Null(UsbTrapRules.JudgeFolderProgram(svi));
+        }
+
+        [SkippableTheory]
+        [InlineData("mkntfs", "-F -Q -q -L FLUXUSB")]
+        [InlineData("mkfs.vfat", "-n FLUXUSB")]
+        public void VolumeLabelsAreReadFromRealImages(string tool, string options)
+        {
+            string? path = new[] { "/usr/sbin/", "/sbin/", "/usr/bin/" }.Select(d => d + tool).FirstOrDefault(File.Exists);
+            Skip.If(!OperatingSystem.IsLinux() || path is null, $"{tool} is needed to make the image (apt ntfs-3g, dosfstools)");
+            string image = Path.Combine(Path.GetTempPath(), "flux-label-" + Guid.NewGuid().ToString("N") + ".img");
+            try
+            {
+                using (var f = File.Create(image))
+                {
+                    f.SetLength(16 * 1024 * 1024);
+                }
+
+                var start = new System.Diagnostics.ProcessStartInfo(path!) { RedirectStandardOutput = true, RedirectStandardError = true };
+                foreach (var o in options.Split(' '))
+                {
+                    start.ArgumentList.Add(o);
+                }
+
+                start.ArgumentList.Add(image);
+                using (var p = System.Diagnostics.Process.Start(start)!)
+                {
+                    p.StandardOutput.ReadToEnd();
+                    p.StandardError.ReadToEnd();
+                    p.WaitForExit();
+                    Assert.Equal(0, p.ExitCode);
+                }
+
+                CheckLabel(image, tool == "mkntfs" ? "ntfs" : "vfat");
+            }
+            finally
+            {
+                File.Delete(image);
+            }
+        }
+
+        private static void CheckLabel(string image, string kind)
+        {
+            using var stream = new FileStream(image, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            var boot = new byte[512];
+            Assert.Equal(512, stream.Read(boot, 0, 512));
+            var issues = new List<ParseIssue>();
+            if (kind == "vfat")
+            {
+                Assert.Equal("FLUXUSB", VolumeLabelReader.FatLabel(boot));
+                return;
+            }
+
+            var geometry = VolumeLabelReader.ParseNtfsBootSector(boot, image, issues)!.Value;
+            var record = new byte[geometry.RecordSize];
+            stream.Position = geometry.RecordOffset(VolumeLabelReader.VolumeRecord);
+            Assert.Equal(record.Length, stream.Read(record, 0, record.Length));
+            Assert.Equal("FLUXUSB", VolumeLabelReader.NtfsVolumeName(record, image, 0, issues));
+            Assert.Empty(issues);
+
+            // A torn record (one stride's update sequence number overwritten) and every truncation are issues, never a throw.
+            var torn = (byte[])record.Clone();
+            torn[510] ^= 0xFF;
+            Assert.Null(VolumeLabelReader.NtfsVolumeName(torn, image, 0, issues));
+            Assert.Contains(issues, i => i.Message.Contains("torn"));
+            for (int n = 0; n < record.Length; n += 7)
+            {
+                VolumeLabelReader.NtfsVolumeName(record.AsSpan(0, n), image, 0, issues);
+                VolumeLabelReader.ParseNtfsBootSector(boot.AsSpan(0, Math.Min(n, 512)), image, issues);
+            }
+        }
+
+        [Fact]
+        public void ImplausibleNtfsBootSectorsAreIssues()
+        {
+            var boot = new byte[512];
+            System.Text.Encoding.ASCII.GetBytes("NTFS    ").CopyTo(boot, 3);
+            var issues = new List<ParseIssue>();
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(boot.AsSpan(0x0B), 513);
+            Assert.Null(VolumeLabelReader.ParseNtfsBootSector(boot, "b", issues));
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(boot.AsSpan(0x0B), 512);
+            boot[0x0D] = 8;
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(boot.AsSpan(0x30), long.MaxValue);
+            boot[0x40] = 0xF6;
+            Assert.Null(VolumeLabelReader.ParseNtfsBootSector(boot, "b", issues));
+            System.Buffers.Binary.BinaryPrimitives.WriteInt64LittleEndian(boot.AsSpan(0x30), 4);
+            var g = VolumeLabelReader.ParseNtfsBootSector(boot, "b", issues)!.Value;
+            Assert.Equal((4096L, 1024, 16384L + 3 * 1024), (g.ClusterSize, g.RecordSize, g.RecordOffset(3)));
+            Assert.Equal(2, issues.Count);
         }
     }
 }
