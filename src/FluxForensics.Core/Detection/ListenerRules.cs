@@ -514,9 +514,10 @@ namespace FluxForensics.Detection
             }
 
             var p = owner.Process;
-            if (p.ProcessId == 4 && string.Equals(p.Name, "System", StringComparison.Ordinal) && socket.Protocol == SocketProtocol.Tcp)
+            if (p.ProcessId == 4 && string.Equals(p.Name, "System", StringComparison.Ordinal))
             {
-                return "System (HTTP.sys)";
+                // The Windows kernel serves HTTP.sys's ports and SMB, NetBIOS and WinRM itself.
+                return service is null || service.Name is "HTTP" or "HTTPS" ? "System (HTTP.sys)" : $"System ({service.Name})";
             }
 
             if (service is null || TrustedServer(owner) is null)

@@ -288,6 +288,18 @@ namespace FluxForensics.Tests.Listener
         }
 
         [Fact]
+        public void TheWindowsKernelServesHttpSysAndSmbPortsItself()
+        {
+            var system = new SocketOwner(new ProcessFacts(4) { Name = "System" }, null, null);
+            var findings = Evaluate(new[] { Listen(SocketProtocol.Tcp, "0.0.0.0", 80, 4), Listen(SocketProtocol.Tcp, "0.0.0.0", 445, 4), Listen(SocketProtocol.Udp, "0.0.0.0", 137, 4) },
+                new[] { system });
+            Assert.Contains(findings.Single(f => f.LocalPort == 80).Reasons, r => r.Reason == "listens on TCP 80 as a known server for it (System (HTTP.sys))");
+            Assert.Contains(findings.Single(f => f.LocalPort == 445).Reasons, r => r.Reason == "listens on TCP 445 as a known server for it (System (SMB))");
+            Assert.Contains(findings.Single(f => f.LocalPort == 137).Reasons, r => r.Reason == "listens on UDP 137 as a known server for it (System (NetBIOS))");
+            Assert.All(findings, f => Assert.Equal(0, f.RiskScore));
+        }
+
+        [Fact]
         public void TheSameProcessOnSeveralServicePortsSaysSo()
         {
             var f = Evaluate(new[] { Listen(SocketProtocol.Tcp, "0.0.0.0", 25, 504), Listen(SocketProtocol.Tcp, "0.0.0.0", 1080, 504), Listen(SocketProtocol.Tcp, "0.0.0.0", 40000, 504) },
