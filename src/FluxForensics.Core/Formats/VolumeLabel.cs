@@ -52,10 +52,11 @@ namespace FluxForensics.Formats
 
             int bytesPerSector = BinaryPrimitives.ReadUInt16LittleEndian(boot.Slice(0x0B));
             byte sectorsField = boot[0x0D];
-            long sectorsPerCluster = sectorsField <= 0x80 ? sectorsField : 1L << (256 - sectorsField);
+            // Above 0x80 the field is a negative power of two (0xF4 = 2^12); a huge exponent would overflow the shift.
+            long sectorsPerCluster = sectorsField <= 0x80 ? sectorsField : 256 - sectorsField <= 16 ? 1L << (256 - sectorsField) : 0;
             long mftCluster = BinaryPrimitives.ReadInt64LittleEndian(boot.Slice(0x30));
             sbyte recordField = unchecked((sbyte)boot[0x40]);
-            if (bytesPerSector < 256 || bytesPerSector > 4096 || (bytesPerSector & (bytesPerSector - 1)) != 0 || sectorsPerCluster == 0 || sectorsPerCluster > 1 << 16)
+            if (bytesPerSector < 256 || bytesPerSector > 4096 || (bytesPerSector & (bytesPerSector - 1)) != 0 || sectorsPerCluster <= 0 || sectorsPerCluster > 1 << 16)
             {
                 issues.Add(new ParseIssue(source, 0x0B, $"implausible geometry ({bytesPerSector} bytes a sector, {sectorsPerCluster} sectors a cluster)", "NTFS boot sector"));
                 return null;

@@ -335,6 +335,11 @@ namespace FluxForensics.Tests.Usb
             var g = VolumeLabelReader.ParseNtfsBootSector(boot, "b", issues)!.Value;
             Assert.Equal((4096L, 1024, 16384L + 3 * 1024), (g.ClusterSize, g.RecordSize, g.RecordOffset(3)));
             Assert.Equal(2, issues.Count);
+            // Sectors a cluster above 0x80 is 2^(256 - n): 0x81 would be 2^127 (found by fuzzing: the shift overflowed).
+            boot[0x0D] = 0x81;
+            Assert.Null(VolumeLabelReader.ParseNtfsBootSector(boot, "b", issues));
+            boot[0x0D] = 0xF4;
+            Assert.Equal(4096L * 512, VolumeLabelReader.ParseNtfsBootSector(boot, "b", issues)!.Value.ClusterSize);
         }
     }
 }
