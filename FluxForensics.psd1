@@ -23,6 +23,8 @@
         'Formats/CaptureSummary.format.ps1xml'
         'Formats/FluxRemediation.format.ps1xml'
         'Formats/FluxQuarantineItem.format.ps1xml'
+        'Formats/FluxIncident.format.ps1xml'
+        'Formats/FluxReputation.format.ps1xml'
     )
     CmdletsToExport      = @(
         'Get-FluxListener'
@@ -33,6 +35,10 @@
         'Restore-FluxQuarantine'
         'Get-FluxQuarantine'
         'ConvertTo-FluxGraph'
+        'New-FluxIncident'
+        'Get-FluxReputation'
+        'Export-FluxIndicator'
+        'Export-FluxReport'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

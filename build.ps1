@@ -74,6 +74,9 @@ $PwshArgs = @()
 if ([System.IO.Path]::GetFileNameWithoutExtension($Pwsh) -eq 'dotnet') { $PwshArgs = @('pwsh') }
 $IsLinuxHost = $PSVersionTable.PSEdition -eq 'Core' -and $IsLinux
 $IsWindowsHost = $PSVersionTable.PSEdition -eq 'Desktop' -or $IsWindows
+# The fixtures' native apphost is the samples' one malware binary: the capture relays it, the stick and the disks carry
+# it, and the demo runs a copy of it as the listening relay, so New-FluxIncident joins them all.
+$FixturesApphost = Join-Path $Root "tests/Fixtures/bin/$Configuration/net10.0/FluxForensics.Fixtures$(if ($IsWindowsHost) { '.exe' })"
 
 function Get-NuGetPackageRoot {
     if ($env:NUGET_PACKAGES) { return $env:NUGET_PACKAGES }
@@ -117,13 +120,14 @@ task Samples {
         @{ Command = 'autorun-tree'; Output = (Join-Path $Samples 'autorun-windows'); Arguments = @('--windows') }
     )
     $available = (& dotnet $FixturesDll 2>&1 | Out-String)
+    $malware = if (Test-Path -LiteralPath $FixturesApphost) { @('--malware', $FixturesApphost) } else { @() }
     foreach ($sample in $wanted) {
         if ($available -notmatch "(?m)^\s+$([regex]::Escape($sample.Command))\s") {
             Write-Build Yellow "Sample $($sample.Output) skipped: the fixture command '$($sample.Command)' is not built yet."
             continue
         }
         if (Test-Path -LiteralPath $sample.Output) { Remove-Item -LiteralPath $sample.Output -Recurse -Force }
-        Invoke-Native dotnet (@($FixturesDll, $sample.Command, $sample.Output) + $sample.Arguments)
+        Invoke-Native dotnet (@($FixturesDll, $sample.Command, $sample.Output) + $sample.Arguments + $malware)
     }
 }
 
@@ -186,7 +190,7 @@ task Test Setup, Build, Samples, Package, {
 
 # Synopsis: Build, generate the samples and run every implemented cmdlet on them in a fresh pwsh.
 task Demo Setup, Build, Samples, {
-    $code = Invoke-FreshPwsh (Join-Path $Root 'samples/Demo.ps1') @('-ModulePath', $ModuleOut, '-SamplePath', $Samples)
+    $code = Invoke-FreshPwsh (Join-Path $Root 'samples/Demo.ps1') @('-ModulePath', $ModuleOut, '-SamplePath', $Samples, '-FixturesApphost', $FixturesApphost)
     if ($code) { throw "The demo failed ($code)." }
 }
 

@@ -19,6 +19,9 @@ $needed = [ordered]@{
     'procps'         = 'process tools'
     'tcpdump'        = 'benchmark baseline (libpcap read limit)'
     'tshark'         = 'benchmark baseline (what analysts use today)'
+    'xz-utils'       = 'regipy corpus hives are kept xz-compressed (transaction-log recovery tests)'
+    'bind9-utils'    = 'named-checkzone loads the response policy zone Export-FluxIndicator writes'
+    'chromium'       = 'rendering the Export-FluxReport HTML report headless (screenshot, DOM, net-log)'
 }
 
 $missing = foreach ($name in $needed.Keys) {

@@ -1,5 +1,5 @@
 #Requires -Version 5.1
-# ConvertTo-FluxGraph through the built module: live and deserialized findings, DOT rendered by Graphviz, Mermaid;
+# ConvertTo-FluxGraph through the built module: live and deserialized findings, DOT rendered by Graphviz, Mermaid, SVG;
 # and the relay findings of Invoke-PcapFluxAnalysis on the incident sample capture.
 
 BeforeAll {
@@ -70,6 +70,31 @@ Describe 'ConvertTo-FluxGraph' {
         $text | Should -Match 'subgraph MalwareHost\["Malware hosts"\]'
     }
 
+    It 'writes SVG drawn by the module itself: well-formed XML, layered by role, folded like DOT' {
+        $text = $findings | ConvertTo-FluxGraph -Format Svg -MaxNodesPerRole 5
+        $settings = [System.Xml.XmlReaderSettings]@{ DtdProcessing = 'Prohibit'; XmlResolver = $null }
+        $reader = [System.Xml.XmlReader]::Create([System.IO.StringReader]::new($text), $settings)
+        $doc = [System.Xml.XmlDocument]::new()
+        try { $doc.Load($reader) } finally { $reader.Dispose() }
+        $doc.DocumentElement.LocalName | Should -Be 'svg'
+        $doc.DocumentElement.NamespaceURI | Should -Be 'http://www.w3.org/2000/svg'
+        $ns = [System.Xml.XmlNamespaceManager]::new($doc.NameTable)
+        $ns.AddNamespace('s', 'http://www.w3.org/2000/svg')
+        $tspans = @($doc.SelectNodes('//s:tspan', $ns) | ForEach-Object InnerText)
+        $tspans | Should -Contain '+26 more mail servers'
+        $tspans | Should -Contain 'DNS proxy for 12 clients'
+        # Edge labels add up as in DOT: 30 bot->relay + 30 relay->server SMTP conversations, 9 EXE transfers.
+        $labels = @($doc.SelectNodes("//s:text[@class='fg-edge-label']", $ns) | ForEach-Object InnerText)
+        ($labels | Where-Object { $_ -match ' SMTP$' } | ForEach-Object { [int]($_ -split ' ')[0] } | Measure-Object -Sum).Sum | Should -Be 60
+        ($labels | Where-Object { $_ -match ' EXE$' } | ForEach-Object { [int]($_ -split ' ')[0] } | Measure-Object -Sum).Sum | Should -Be 9
+        # Layers: the relay right of the bots, the mail servers right of the relay, flux names left of the bots.
+        $x = { param($role) [double]($doc.SelectSingleNode("//s:g[@class='fg-node fg-$role']/s:rect", $ns).GetAttribute('x')) }
+        (& $x FluxDomain) | Should -BeLessThan (& $x Bot)
+        (& $x Bot) | Should -BeLessThan (& $x Relay)
+        (& $x Relay) | Should -BeLessThan (& $x MailServer)
+        ($findings | ConvertTo-FluxGraph -Format Svg -MaxNodesPerRole 5) | Should -Be $text   # deterministic
+    }
+
     It 'draws deserialized findings (Export-Clixml / Import-Clixml) the same as live ones' {
         $file = Join-Path ([IO.Path]::GetTempPath()) ("fluxgraph-" + [guid]::NewGuid().ToString('n') + '.xml')
         try {
@@ -77,6 +102,7 @@ Describe 'ConvertTo-FluxGraph' {
             $back = Import-Clixml -LiteralPath $file
             $back[0].PSObject.TypeNames[0] | Should -Be 'Deserialized.FluxForensics.Model.RelaySession'
             ($back | ConvertTo-FluxGraph) | Should -Be ($findings | ConvertTo-FluxGraph)
+            ($back | ConvertTo-FluxGraph -Format Svg) | Should -Be ($findings | ConvertTo-FluxGraph -Format Svg)
         }
         finally { if (Test-Path -LiteralPath $file) { Remove-Item -LiteralPath $file } }
     }

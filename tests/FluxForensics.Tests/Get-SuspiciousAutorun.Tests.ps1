@@ -256,3 +256,45 @@ Describe 'Get-SuspiciousAutorun on this machine' {
         @($help.Examples.Example).Count | Should -BeGreaterOrEqual 2
     }
 }
+
+Describe 'Get-SuspiciousAutorun on a dirty hive and a WMI subscription' {
+    BeforeAll {
+        $script:dirtyRoot = New-FluxTempDirectory 'flux-autorun-dirty'
+        $script:dirtyLayout = New-AutorunTree $dirtyRoot @('--windows', '--dirty', '--wmi', '--no-attributes')
+        $script:ntuser = Join-Path $dirtyRoot 'Users/alice/NTUSER.DAT'
+        $script:hashBefore = (Get-FileHash -LiteralPath $ntuser -Algorithm SHA256).Hash
+        $script:dirtyFound = @(Get-SuspiciousAutorun -Root $dirtyRoot -All -WarningAction SilentlyContinue)
+    }
+    AfterAll { Remove-FluxTempDirectory $dirtyRoot }
+
+    It 'sees the Run value that only NTUSER.DAT.LOG1 holds, says so, and leaves the hive file as it was' {
+        $run = $dirtyFound | Where-Object { $_.EntryType -eq 'RegistryValue' -and $_.Name -eq 'CrashReportSaver' }
+        $run | Should -Not -BeNullOrEmpty
+        $run.RecoveredFromLog | Should -Be 'NTUSER.DAT.LOG1'
+        @($run.Reasons.Reason) -join "`n" | Should -Match 'transaction log \(NTUSER\.DAT\.LOG1\)'
+        $run.ImagePath | Should -Be 'C:\Users\alice\AppData\Roaming\mobile7.exe'
+        (Get-FileHash -LiteralPath $ntuser -Algorithm SHA256).Hash | Should -Be $hashBefore
+    }
+
+    It 'reports the WMI consumer with its filter, and both survive Export-Clixml' {
+        $wmi = $dirtyFound | Where-Object EntryType -eq 'WmiEventConsumer'
+        $wmi.Name | Should -Be 'CrashReportSaver'
+        $wmi.ImagePath | Should -Be 'C:\Users\alice\AppData\Roaming\mobile7.exe'
+        $wmi.Detail | Should -Match "bound to filter 'CrashReportFilter'"
+        $wmi.Severity | Should -BeIn @('High', 'Critical')
+        $file = Join-Path $dirtyRoot 'found.clixml'
+        $dirtyFound | Export-Clixml -LiteralPath $file
+        $back = @(Import-Clixml -LiteralPath $file)
+        ($back | Where-Object EntryType -eq 'WmiEventConsumer').Detail | Should -Be $wmi.Detail
+        ($back | Where-Object Name -eq 'CrashReportSaver' | Where-Object EntryType -eq 'RegistryValue').RecoveredFromLog | Should -Be 'NTUSER.DAT.LOG1'
+    }
+
+    It 'refuses to remove a WMI consumer itself and says how' {
+        $wmi = $dirtyFound | Where-Object EntryType -eq 'WmiEventConsumer'
+        $null = @($wmi | Remove-FluxInfection -WhatIf -ErrorAction SilentlyContinue -ErrorVariable refusals -WarningAction SilentlyContinue)
+        $refusal = @($refusals | Where-Object FullyQualifiedErrorId -Match '^AutorunNotRemovable')
+        $refusal.Count | Should -Be 1
+        "$($refusal[0])" | Should -Match 'Remove-CimInstance'
+        (Test-Path -LiteralPath (Join-Path $dirtyRoot 'Windows/System32/wbem/Repository/OBJECTS.DATA')) | Should -BeTrue
+    }
+}

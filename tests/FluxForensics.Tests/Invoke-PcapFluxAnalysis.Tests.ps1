@@ -189,3 +189,28 @@ Describe 'Invoke-PcapFluxAnalysis live on loopback' {
         ($again | Where-Object { $_.Kind -eq 'DnsProxy' -and $_.Address -eq '127.0.0.77' }) | Should -Not -BeNullOrEmpty
     }
 }
+
+Describe 'Invoke-PcapFluxAnalysis with MaxMind databases' {
+    BeforeAll {
+        $script:geo = Join-Path (Get-FluxCorpusPath) 'geo/maxmind__MaxMind-DB/test-data'
+        $script:asnDb = Join-Path $geo 'GeoLite2-ASN-Test.mmdb'
+        $script:countryDb = Join-Path $geo 'GeoLite2-Country-Test.mmdb'
+    }
+
+    It 'counts autonomous systems for every flux name and gives relayed servers the new properties' {
+        if (-not (Test-Path -LiteralPath $asnDb)) { Set-ItResult -Skipped -Because "the corpus file $asnDb is absent"; return }
+        $out = @(Invoke-PcapFluxAnalysis -Path $sample -AsnDatabase $asnDb -CountryDatabase $countryDb -ErrorVariable errs -WarningAction SilentlyContinue)
+        $errs.Count | Should -Be 0
+        $flux = @($out | Where-Object Kind -eq 'FluxDomain')
+        @($result | Where-Object Kind -eq 'FluxDomain')[0].AsnCount | Should -BeNullOrEmpty
+        foreach ($d in $flux) { $d.AsnCount | Should -Not -BeNullOrEmpty }
+        $session = @($out | Where-Object Kind -eq 'RelaySession')[0]
+        $session.PSObject.Properties.Name | Should -Contain 'ServerAsn'
+        $session.PSObject.Properties.Name | Should -Contain 'ServerCountry'
+        @($out | Where-Object Kind -eq 'FluxDownload')[0].PSObject.Properties.Name | Should -Contain 'ServerAsOrganization'
+    }
+
+    It 'stops when the country database is missing' {
+        { Invoke-PcapFluxAnalysis -Path $sample -CountryDatabase (Join-Path $work 'no-such.mmdb') -ErrorAction Stop } | Should -Throw -ErrorId 'CountryDatabaseNotFound*'
+    }
+}

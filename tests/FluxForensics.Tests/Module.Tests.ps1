@@ -7,7 +7,7 @@ BeforeDiscovery {
     $script:cmdletCases = @($manifestData.CmdletsToExport | ForEach-Object { @{ Name = $_ } })
     $script:modelCases = @(
         'FluxListener', 'SuspiciousAutorun', 'UsbLnkTrap', 'DnsProxy', 'FluxDomain', 'RelaySession', 'FluxDownload',
-        'ExposedCredential', 'CaptureSummary', 'FluxRemediation', 'FluxQuarantineItem'
+        'ExposedCredential', 'CaptureSummary', 'FluxRemediation', 'FluxQuarantineItem', 'FluxIncident', 'FluxCorrelation', 'FluxReputation'
     ) | ForEach-Object { @{ Type = $_ } }
 }
 
@@ -101,7 +101,7 @@ Describe 'FluxForensics manifest' {
     }
 
     It 'has a default view for every output type, keyed on the live and the deserialized type name' {
-        foreach ($type in 'FluxListener', 'SuspiciousAutorun', 'UsbLnkTrap', 'DnsProxy', 'FluxDomain', 'RelaySession', 'FluxDownload', 'ExposedCredential', 'CaptureSummary', 'FluxRemediation', 'FluxQuarantineItem') {
+        foreach ($type in 'FluxListener', 'SuspiciousAutorun', 'UsbLnkTrap', 'DnsProxy', 'FluxDomain', 'RelaySession', 'FluxDownload', 'ExposedCredential', 'CaptureSummary', 'FluxRemediation', 'FluxQuarantineItem', 'FluxIncident', 'FluxCorrelation', 'FluxTimelineEvent', 'FluxIncidentHost', 'CorrelationEvidence', 'FluxReputation') {
             $format = Get-FormatData -TypeName "FluxForensics.Model.$type"
             $format | Should -Not -BeNullOrEmpty -Because "$type needs a view"
             Get-FormatData -TypeName "Deserialized.FluxForensics.Model.$type" | Should -Not -BeNullOrEmpty -Because "deserialized $type needs the same view"

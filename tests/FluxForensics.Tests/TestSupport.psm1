@@ -141,6 +141,10 @@ function Get-FluxFreeTcpPort {
 }
 
 function Start-FluxSshServer {
+    param(
+        # Run sshd in a UTS namespace of its own with this host name, so the remote session is another computer by name.
+        [string] $UtsHostName
+    )
     <#
     Starts an sshd on 127.0.0.1 with its own config, host key and client key in a temp dir, and a `powershell`
     subsystem that runs this PowerShell (for the dotnet tool: a two-line script that execs dotnet on pwsh.dll).
@@ -185,7 +189,17 @@ Subsystem powershell $subsystem
     Set-Content -LiteralPath (Join-Path $dir 'sshd_config') -Value $config
     New-Item -ItemType Directory -Force -Path '/run/sshd' | Out-Null
     $log = Join-Path $dir 'sshd.log'
-    $process = Start-Process -FilePath $sshd -ArgumentList @('-D', '-e', '-f', (Join-Path $dir 'sshd_config'), '-E', $log) -PassThru
+    $sshdArguments = @('-D', '-e', '-f', (Join-Path $dir 'sshd_config'), '-E', $log)
+    $process = if ($UtsHostName) {
+        if (-not (Get-Command unshare -ErrorAction SilentlyContinue)) { return [pscustomobject]@{ Skip = 'unshare (util-linux) is not installed' } }
+        $launcher = Join-Path $dir 'sshd-uts.sh'
+        Set-Content -LiteralPath $launcher -Value "#!/bin/sh`nhostname '$UtsHostName' || exit 1`nexec '$sshd' `"`$@`"`n" -NoNewline
+        & chmod 755 $launcher
+        Start-Process -FilePath 'unshare' -ArgumentList (@('--uts', $launcher) + $sshdArguments) -PassThru
+    }
+    else {
+        Start-Process -FilePath $sshd -ArgumentList $sshdArguments -PassThru
+    }
     $deadline = [DateTime]::UtcNow.AddSeconds(15)
     while ([DateTime]::UtcNow -lt $deadline) {
         try {

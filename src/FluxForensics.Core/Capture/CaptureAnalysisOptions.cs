@@ -15,6 +15,9 @@ namespace FluxForensics.Capture
         /// <summary>Optional MaxMind-format ASN database (GeoLite2-ASN.mmdb) for the Holz flux score.</summary>
         public string? AsnDatabasePath { get; set; }
 
+        /// <summary>Optional MaxMind-format country database (GeoLite2-Country.mmdb or -City) for the country of upstream hosts.</summary>
+        public string? CountryDatabasePath { get; set; }
+
         /// <summary>When set, carved executables are written here (with a manifest). Otherwise nothing is written.</summary>
         public string? ExtractPath { get; set; }
 

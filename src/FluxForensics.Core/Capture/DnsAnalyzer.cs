@@ -611,6 +611,7 @@ namespace FluxForensics.Capture
                 NameServerNetworkCount = nsNetworks.Count,
                 AnswerChangeCount = name.AnswerChangeCount,
                 ResponseCount = name.ResponseCount,
+                QueryCount = name.ResponseCount,
                 FluxScore = verdict.FluxScore,
                 IsFastFlux = verdict.IsFastFlux,
                 IsDoubleFlux = verdict.IsDoubleFlux,

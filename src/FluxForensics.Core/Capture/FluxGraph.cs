@@ -21,7 +21,7 @@ namespace FluxForensics.Capture
 
     /// <summary>
     /// The network picture of the incident (who talked to whom, with counts) built from findings, written as
-    /// Graphviz DOT or Mermaid. Roles with more hosts than <see cref="MaxNodesPerRole"/> keep their busiest hosts and
+    /// Graphviz DOT, Mermaid or SVG (drawn by <see cref="FluxForensics.Export.SvgGraphRenderer"/>, no Graphviz needed). Roles with more hosts than <see cref="MaxNodesPerRole"/> keep their busiest hosts and
     /// fold the rest into one "+N more" node, so 900 mail servers stay readable. Knows nothing of PowerShell: the
     /// cmdlet reads live or deserialized findings and calls the Add methods.
     /// </summary>
@@ -192,6 +192,47 @@ namespace FluxForensics.Capture
             return sb.ToString();
         }
 
+        /// <summary>SVG drawn by the module itself, layered by role (flux names, bots, relay, servers and malware hosts).</summary>
+        public string ToSvg(string? title = null) => ToSvg(title, null);
+
+        /// <summary>SVG whose label texts first pass <paramref name="filter"/> (the report masks secrets with it).</summary>
+        internal string ToSvg(string? title, Func<string, string>? filter)
+        {
+            var (nodes, edges) = Fold();
+            return FluxForensics.Export.SvgGraphRenderer.Render(nodes, edges, title, filter);
+        }
+
+        /// <summary>
+        /// Adds a typed finding the picture draws (RelaySession, FluxDownload, ExposedCredential, fast-flux FluxDomain,
+        /// a DnsProxy scored Medium or above); answers false for anything else.
+        /// </summary>
+        public bool Add(Model.FluxFinding finding)
+        {
+            switch (finding)
+            {
+                case Model.RelaySession s:
+                    AddRelaySession(Or(s.Protocol, "Tcp"), Or(s.Client, "?"), Or(s.Relay, "?"), Or(s.Server, "?"), s.ServerPort);
+                    return true;
+                case Model.FluxDownload d:
+                    AddDownload(Or(d.Client, "?"), string.IsNullOrEmpty(d.Relay) ? null : d.Relay, Or(d.Server, "?"), string.IsNullOrEmpty(d.FileName) ? null : d.FileName);
+                    return true;
+                case Model.ExposedCredential c:
+                    AddCredential(Or(c.Protocol, "Tcp"), Or(c.Server, "?"), string.IsNullOrEmpty(c.Account) ? null : c.Account, c.Accepted);
+                    return true;
+                case Model.FluxDomain f when f.IsFastFlux:
+                    AddFluxDomain(Or(f.Domain, "?"), f.Addresses);
+                    return true;
+                case Model.DnsProxy p when p.RiskScore >= Model.Scoring.MinimumScoreOf(Model.Severity.Medium):
+                    // A resolver answering its own few clients is ordinary; only a DNS proxy worth a Medium score is a relay.
+                    AddDnsProxy(Or(p.Address, "?"), p.ClientCount);
+                    return true;
+                default:
+                    return false;
+            }
+        }
+
+        private static string Or(string? value, string fallback) => string.IsNullOrEmpty(value) ? fallback : value!;
+
         private Node NodeFor(string name, FluxGraphRole role)
         {
             if (!_nodes.TryGetValue(name, out var node))
@@ -237,7 +278,7 @@ namespace FluxForensics.Capture
             to.Weight++;
         }
 
-        private readonly struct OutNode
+        internal readonly struct OutNode
         {
             public OutNode(string id, string label, FluxGraphRole role)
             {
@@ -251,7 +292,7 @@ namespace FluxForensics.Capture
             public FluxGraphRole Role { get; }
         }
 
-        private readonly struct OutEdge
+        internal readonly struct OutEdge
         {
             public OutEdge(string from, string to, string label)
             {
@@ -265,7 +306,7 @@ namespace FluxForensics.Capture
             public string Label { get; }
         }
 
-        private (List<OutNode> Nodes, List<OutEdge> Edges) Fold()
+        internal (List<OutNode> Nodes, List<OutEdge> Edges) Fold()
         {
             // Which node each host is drawn as: itself, or its role's "+N more" node.
             var drawnAs = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -314,7 +355,7 @@ namespace FluxForensics.Capture
             return (nodes, edges);
         }
 
-        private static string RoleTitle(FluxGraphRole role) => role switch
+        internal static string RoleTitle(FluxGraphRole role) => role switch
         {
             FluxGraphRole.Bot => "Bots",
             FluxGraphRole.Relay => "Relay",

@@ -410,12 +410,61 @@ namespace FluxForensics.Capture
             _unscoredSessions.Clear();
             _unscoredDownloads.Clear();
             SaveDownloads(_otherFindings.OfType<FluxDownload>().ToList());
+            AddGeo();
             var findings = new List<FluxFinding>(_sessions.Count + _otherFindings.Count);
             findings.AddRange(_sessions);
             findings.AddRange(_otherFindings);
             _sessions.Clear();
             _otherFindings.Clear();
             return findings;
+        }
+
+        /// <summary>ASN and country of every upstream/mail server, once per distinct address (GeoLookup caches).</summary>
+        private void AddGeo()
+        {
+            var options = _context.Options;
+            if (string.IsNullOrEmpty(options.AsnDatabasePath) && string.IsNullOrEmpty(options.CountryDatabasePath))
+            {
+                return;
+            }
+
+            GeoLookup geo;
+            try
+            {
+                geo = new GeoLookup(options.AsnDatabasePath, options.CountryDatabasePath);
+            }
+            catch (Exception e) when (e is System.IO.IOException or UnauthorizedAccessException or MaxMind.Db.InvalidDatabaseException or ArgumentException)
+            {
+                string path = options.CountryDatabasePath ?? options.AsnDatabasePath!;
+                _context.Reporter.Error(new FluxError("GeoDatabaseUnreadable", FluxErrorCategory.ReadError, path,
+                    $"The ASN or country database could not be read ({e.Message}); relay sessions and downloads carry no ASN or country.", e));
+                return;
+            }
+
+            using (geo)
+            {
+                foreach (var session in _sessions.OfType<RelaySession>().Concat(_otherFindings.OfType<RelaySession>()))
+                {
+                    if (geo.Lookup(session.Server) is { } info)
+                    {
+                        session.ServerAsn = info.Asn;
+                        session.ServerAsOrganization = info.AsOrganization;
+                        session.ServerCountry = info.CountryCode;
+                        session.ServerCountryName = info.CountryName;
+                    }
+                }
+
+                foreach (var download in _otherFindings.OfType<FluxDownload>())
+                {
+                    if (geo.Lookup(download.Server) is { } info)
+                    {
+                        download.ServerAsn = info.Asn;
+                        download.ServerAsOrganization = info.AsOrganization;
+                        download.ServerCountry = info.CountryCode;
+                        download.ServerCountryName = info.CountryName;
+                    }
+                }
+            }
         }
 
         private RelaySession SessionOf(RelayPair pair)

@@ -96,10 +96,10 @@ namespace FluxForensics.Capture
         public long TimeTicks { get; set; }
         public long Size { get; private set; }
         /// <summary>SHA-256 in hex; empty until the file is finished, and for an HTTP body that is not an executable.</summary>
-        public string Sha256 => _sha256Bytes is null ? string.Empty : _sha256Text ??= MimeMessage.Hex(_sha256Bytes);
+        public string Sha256 => _sha256Bytes is null ? string.Empty : _sha256Text ??= FluxForensics.Hex.Lower(_sha256Bytes);
 
         /// <summary>MD5 in hex; empty until the file is finished, and for an HTTP body that is not an executable.</summary>
-        public string Md5 => _md5Bytes is null ? string.Empty : _md5Text ??= MimeMessage.Hex(_md5Bytes);
+        public string Md5 => _md5Bytes is null ? string.Empty : _md5Text ??= FluxForensics.Hex.Lower(_md5Bytes);
         public bool Complete { get; private set; }
         public long MissingBytes { get; set; }
 

@@ -33,6 +33,10 @@ namespace FluxForensics.Detection
         public string? OriginalFilename { get; set; }
         public string? SignatureStatus { get; set; }
 
+        /// <summary>The embedded signature's signer subject, and whether it was checked here to chain to a Microsoft root.</summary>
+        public string? Signer { get; set; }
+        public bool ChainsToMicrosoftRoot { get; set; }
+
         /// <summary>The launchers passed through (cmd.exe, powershell.exe, rundll32.exe …), outermost first.</summary>
         public IReadOnlyList<string> Launchers { get; set; } = Array.Empty<string>();
 
@@ -41,6 +45,18 @@ namespace FluxForensics.Detection
 
         /// <summary>What else was seen running the same SHA-256 (a listener image, a USB payload), or null.</summary>
         public string? CorrelatedWith { get; set; }
+
+        /// <summary>The transaction log(s) the entry exists in while the hive file does not hold it yet, or null.</summary>
+        public string? RecoveredFromLog { get; set; }
+
+        /// <summary>What the entry's kind adds (the WMI filter, the machine registration a COM hijack shadows).</summary>
+        public string? Detail { get; set; }
+
+        /// <summary>For a WMI consumer: whether a binding connects it to a filter.</summary>
+        public bool? IsBound { get; set; }
+
+        /// <summary>For a WMI ActiveScriptEventConsumer: the script runs inline (no file on disk holds it).</summary>
+        public bool IsInlineScript { get; set; }
         public DateTime Now { get; set; } = DateTime.UtcNow;
     }
 
@@ -61,6 +77,15 @@ namespace FluxForensics.Detection
         public const int RecentPoints = 10;
         public const int LauncherPoints = 15;
         public const int CorrelatedPoints = 30;
+        public const int RecoveredFromLogPoints = 10;
+        public const int WmiConsumerPoints = 25;
+        public const int WmiUnboundPoints = 5;
+        public const int WmiInlineScriptPoints = 10;
+        public const int ComHijackPoints = 30;
+        public const int AppInitPoints = 20;
+        public const int ActiveSetupPoints = 5;
+        public const int BootExecutePoints = 30;
+        public const int WritableServicePoints = 15;
         public const int MicrosoftCap = 25;
         public static readonly TimeSpan RecentWindow = TimeSpan.FromDays(7);
 
@@ -77,6 +102,13 @@ namespace FluxForensics.Detection
                 card.AddIf(string.IsNullOrWhiteSpace(f.CompanyName) && string.IsNullOrWhiteSpace(f.FileDescription),
                     "no company or description in its version information", NoVersionInfoPoints);
                 card.AddIf(IsUnsigned(f), $"not signed ({f.SignatureStatus})", UnsignedPoints);
+                card.AddIf(f.SignatureStatus == "HashMismatch", "target was changed after signing (HashMismatch)", SignatureRules.HashMismatchPoints);
+            }
+
+            if (f.ImageExists && f.IsPe && f.ImagePath is not null &&
+                SignatureRules.FalseMicrosoftClaim(f.CompanyName, f.SignatureStatus, f.Signer, f.ChainsToMicrosoftRoot, InSystemDirectory(f.ImagePath)) is { } claim)
+            {
+                card.Add("target " + claim.Reason, claim.Points);
             }
 
             if (f.NameIsLabel && f.ImagePath is not null && !f.IsUrl && !InSystemDirectory(f.ImagePath) && !NameRelated(f.Name, f.ImagePath, f.CompanyName, f.FileDescription, f.OriginalFilename))
@@ -95,6 +127,9 @@ namespace FluxForensics.Detection
             }
 
             card.AddIf(f.CorrelatedWith is not null, $"same SHA-256 as {f.CorrelatedWith}", CorrelatedPoints);
+            KindReasons(f, card);
+            card.AddIf(f.RecoveredFromLog is not null,
+                $"recovered from the hive's transaction log ({f.RecoveredFromLog}): written shortly before the disk was imaged, not yet in the hive file", RecoveredFromLogPoints);
             card.AddIf(!f.Enabled, "entry is disabled", 0);
 
             if (IsMicrosoftSigned(f) && f.CorrelatedWith is null && card.Total > MicrosoftCap)
@@ -105,6 +140,52 @@ namespace FluxForensics.Detection
 
             return card;
         }
+
+        /// <summary>What each kind of persistence means by itself, beyond the file it runs.</summary>
+        private static void KindReasons(AutorunFacts f, ScoreCard card)
+        {
+            switch (f.EntryType)
+            {
+                case "WmiEventConsumer":
+                    if (IsWellKnownWmiConsumer(f))
+                    {
+                        card.Add($"well-known Windows consumer '{f.Name}' ({f.Detail})", 0);
+                    }
+                    else if (f.IsBound == true)
+                    {
+                        card.Add($"WMI event subscription runs it whenever its filter fires ({f.Detail})", WmiConsumerPoints);
+                    }
+                    else
+                    {
+                        card.Add($"WMI event consumer without a binding: it does not run until one is added ({f.Detail})", WmiUnboundPoints);
+                    }
+
+                    card.AddIf(f.IsInlineScript && !IsWellKnownWmiConsumer(f), "script text stored inside the WMI repository, run by scrcons.exe: no file on disk holds it", WmiInlineScriptPoints);
+                    break;
+                case "ComHijack":
+                    card.Add($"per-user COM registration {f.Detail}: every program that creates this object as the user loads it instead", ComHijackPoints);
+                    break;
+                case "AppInitDll":
+                    card.Add(f.Enabled
+                        ? "AppInit_DLLs loads it into every process that loads user32.dll"
+                        : "listed in AppInit_DLLs, but LoadAppInit_DLLs is 0", f.Enabled ? AppInitPoints : 0);
+                    break;
+                case "ActiveSetup":
+                    card.Add("Active Setup StubPath: runs once for each user at their next logon", ActiveSetupPoints);
+                    break;
+                case "BootExecute":
+                    card.Add("BootExecute runs it as a native program before Windows starts (the default is only autocheck autochk *)", BootExecutePoints);
+                    break;
+                case "Service":
+                    card.AddIf(f.UserWritableReason is not null, $"service runs under a system account from a place users can write ({f.UserWritableReason})", WritableServicePoints);
+                    break;
+            }
+        }
+
+        /// <summary>BVTConsumer (KernCap.vbs) ships with older Windows; it is not a reason for alarm by its own.</summary>
+        public static bool IsWellKnownWmiConsumer(AutorunFacts f) =>
+            string.Equals(f.Name, "BVTConsumer", StringComparison.OrdinalIgnoreCase) && f.ImagePath is not null &&
+            (f.ImagePath.EndsWith("KernCap.vbs", StringComparison.OrdinalIgnoreCase) || f.ImagePath.EndsWith("cscript.exe", StringComparison.OrdinalIgnoreCase));
 
         /// <summary>Program folders only administrators write to: there an unrelated label is how units and services are
         /// named anyway (getty-static → systemctl); elsewhere it is how malware hides (CrashReportSaver → mobile7.exe).</summary>
@@ -128,15 +209,14 @@ namespace FluxForensics.Detection
         }
 
         public static bool IsMicrosoftSigned(AutorunFacts f) =>
-            f.CompanyName is not null && f.CompanyName.IndexOf("Microsoft", StringComparison.OrdinalIgnoreCase) >= 0 &&
-            (f.SignatureStatus == "Signed" || f.SignatureStatus == "CatalogSigned" || f.SignatureStatus == "EmbeddedSignaturePresent");
+            SignatureRules.ClaimsMicrosoft(f.CompanyName) && SignatureRules.IsMicrosoftSigned(f.SignatureStatus, f.Signer, f.ChainsToMicrosoftRoot);
 
         private static bool IsUnsigned(AutorunFacts f) => f.SignatureStatus switch
         {
-            "Unsigned" or "Invalid" or "MalformedSignature" => true,
-            // Off Windows only the embedded blob is seen: genuine Windows files are catalog-signed and have none, so a
-            // Microsoft-branded file without one is not evidence (corpus winml.dll).
-            "NoEmbeddedSignature" => f.CompanyName is null || f.CompanyName.IndexOf("Microsoft", StringComparison.OrdinalIgnoreCase) < 0,
+            "Unsigned" or "Invalid" or "MalformedSignature" or "Untrusted" => true,
+            // Off Windows catalogs cannot be asked: genuine Windows files are catalog-signed and have no embedded signature,
+            // so a Microsoft-branded file without one is judged by SignatureRules.FalseMicrosoftClaim instead (corpus winml.dll).
+            "NotSigned" => !SignatureRules.ClaimsMicrosoft(f.CompanyName),
             _ => false,
         };
 
@@ -237,10 +317,6 @@ namespace FluxForensics.Detection
             return tokens;
         }
 
-        private static string FileName(string path)
-        {
-            int slash = Math.Max(path.LastIndexOf('\\'), path.LastIndexOf('/'));
-            return slash >= 0 ? path.Substring(slash + 1) : path;
-        }
+        private static string FileName(string path) => PathText.Leaf(path) ?? string.Empty;
     }
 }

@@ -179,6 +179,7 @@ namespace FluxForensics.Detection
                 FileVersion = image?.FileVersion,
                 SignatureStatus = image?.SignatureStatus,
                 SignatureDetail = image?.SignatureDetail,
+                Signer = image?.SignerSubject,
                 IsUserWritableLocation = image?.IsUserWritableLocation ?? false,
                 HostedProgramPath = owner?.HostedProgram?.Path,
                 OutboundConnectionCount = summary.Outbound,
@@ -433,12 +434,25 @@ namespace FluxForensics.Detection
                     case SignatureStatuses.MalformedSignature:
                         card.Add("image has a malformed signature directory", InvalidSignaturePoints);
                         break;
-                    case SignatureStatuses.NoEmbeddedSignature:
-                        card.Add("image carries no embedded Authenticode signature (only its presence was checked on this platform; catalog signatures were not)", NoEmbeddedSignaturePoints);
+                    case SignatureStatuses.HashMismatch:
+                        card.Add("image was changed after signing: " + image.SignatureDetail, SignatureRules.HashMismatchPoints);
                         break;
-                    case SignatureStatuses.EmbeddedSignaturePresent:
-                        card.Add("image carries an embedded Authenticode signature (presence only; not verified on this platform)", 0);
+                    case SignatureStatuses.Untrusted:
+                        card.Add("image signature's chain is not trusted: " + image.SignatureDetail, NoEmbeddedSignaturePoints);
                         break;
+                    case SignatureStatuses.NotSigned:
+                        card.Add("image carries no embedded Authenticode signature (catalog signatures cannot be checked on this platform)", NoEmbeddedSignaturePoints);
+                        break;
+                    case SignatureStatuses.Valid:
+                        card.Add($"image signature verified without WinVerifyTrust (signer '{image.SignerSubject}')", 0);
+                        break;
+                }
+
+                var claim = SignatureRules.FalseMicrosoftClaim(image.CompanyName, image.SignatureStatus, image.SignerSubject, image.ChainsToMicrosoftRoot,
+                    process.ImagePath is string imagePath && AutorunRules.InSystemDirectory(imagePath));
+                if (claim is { } c)
+                {
+                    card.Add("image " + c.Reason, c.Points);
                 }
             }
         }

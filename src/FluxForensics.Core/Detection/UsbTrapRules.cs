@@ -24,6 +24,12 @@ namespace FluxForensics.Detection
         public long? Size { get; set; }
         public bool LooksLikeExecutable { get; set; }
 
+        /// <summary>When the file or folder was last written (UTC), for the incident's timeline.</summary>
+        public DateTime? LastWriteTime { get; set; }
+        /// <summary>For an executable: its signature status and signer (<see cref="Host.FileFacts"/>), else null.</summary>
+        public string? SignatureStatus { get; set; }
+        public string? Signer { get; set; }
+
         /// <summary>Why a fact is missing (read error), if it is.</summary>
         public string? Error { get; set; }
     }
@@ -52,6 +58,9 @@ namespace FluxForensics.Detection
         public UsbEntryFacts? Payload { get; set; }
         public string? PayloadReference { get; set; }
         public string? AutorunInfPath { get; set; }
+
+        /// <summary>When the shortcut file was last written (UTC).</summary>
+        public DateTime? ShortcutLastWriteTime { get; set; }
 
         /// <summary>A hidden folder in the same directory whose name looks blank (U+00A0 …): where Gamarue moves the drive's content.</summary>
         public UsbEntryFacts? BlankFolder { get; set; }
@@ -549,12 +558,16 @@ namespace FluxForensics.Detection
                 PayloadSha256 = payload is { Exists: true } ? payload.Sha256 : null,
                 PayloadSize = payload is { Exists: true } ? payload.Size : null,
                 PayloadAttributes = payload is { Exists: true } ? payload.RawAttributes : null,
+                PayloadLastWriteTime = payload is { Exists: true } ? payload.LastWriteTime : null,
+                ShortcutLastWriteTime = facts.ShortcutLastWriteTime,
                 AutorunInfPath = facts.AutorunInfPath,
                 ShortcutIssues = link.Issues.Select(i => i.ToString()).ToArray(),
             };
             trap.Path = trap.PayloadPath;
             trap.Sha256 = trap.PayloadSha256;
             trap.IsHidden = payload?.IsHidden == true;
+            trap.SignatureStatus = payload is { Exists: true } ? payload.SignatureStatus : null;
+            trap.Signer = payload is { Exists: true } ? payload.Signer : null;
             trap.SetScore(card);
             return trap;
         }
@@ -613,11 +626,15 @@ namespace FluxForensics.Detection
                 PayloadSha256 = program.Sha256,
                 PayloadSize = program.Size,
                 PayloadAttributes = program.RawAttributes,
+                PayloadLastWriteTime = program.LastWriteTime,
+                ShortcutLastWriteTime = program.LastWriteTime,
                 SameBytesAs = facts.Twins.ToArray(),
             };
             trap.Path = trap.PayloadPath;
             trap.Sha256 = trap.PayloadSha256;
             trap.IsHidden = program.IsHidden == true;
+            trap.SignatureStatus = program.SignatureStatus;
+            trap.Signer = program.Signer;
             trap.SetScore(card);
             return trap;
         }
@@ -674,11 +691,15 @@ namespace FluxForensics.Detection
                 PayloadSha256 = payload is { Exists: true } ? payload.Sha256 : null,
                 PayloadSize = payload is { Exists: true } ? payload.Size : null,
                 PayloadAttributes = payload is { Exists: true } ? payload.RawAttributes : null,
+                PayloadLastWriteTime = payload is { Exists: true } ? payload.LastWriteTime : null,
+                ShortcutLastWriteTime = facts.AutorunFile?.LastWriteTime,
                 AttributeMechanism = payload?.Mechanism ?? facts.AutorunFile?.Mechanism,
             };
             trap.Path = trap.PayloadPath;
             trap.Sha256 = trap.PayloadSha256;
             trap.IsHidden = payload?.IsHidden == true;
+            trap.SignatureStatus = payload is { Exists: true } ? payload.SignatureStatus : null;
+            trap.Signer = payload is { Exists: true } ? payload.Signer : null;
             trap.SetScore(card);
             return trap;
         }

@@ -23,8 +23,8 @@ namespace FluxForensics.Formats
         public long Size => _decoded.Length;
 
         // Hashed when asked (no finding reports part hashes; relayed mail is hundreds of thousands of parts).
-        public string Md5 => _md5 ??= MimeMessage.Hex(MimeMessage.MD5Hash(_decoded));
-        public string Sha256 => _sha256 ??= MimeMessage.Hex(MimeMessage.Sha256Hash(_decoded));
+        public string Md5 => _md5 ??= FluxForensics.Hex.Lower(MimeMessage.MD5Hash(_decoded));
+        public string Sha256 => _sha256 ??= FluxForensics.Hex.Lower(MimeMessage.Sha256Hash(_decoded));
     }
 
     /// <summary>What a mail message says: headers the report needs, its parts with hashes, and every URL in its text.</summary>
@@ -495,17 +495,5 @@ namespace FluxForensics.Formats
 #endif
         }
 
-        internal static string Hex(byte[] bytes)
-        {
-            const string digits = "0123456789abcdef";
-            var chars = new char[bytes.Length * 2];
-            for (int i = 0; i < bytes.Length; i++)
-            {
-                chars[2 * i] = digits[bytes[i] >> 4];
-                chars[2 * i + 1] = digits[bytes[i] & 0xF];
-            }
-
-            return new string(chars);
-        }
     }
 }

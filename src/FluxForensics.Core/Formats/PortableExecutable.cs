@@ -118,6 +118,15 @@ namespace FluxForensics.Formats
         public uint SecurityDirectoryOffset { get; internal set; }
         public uint SecurityDirectorySize { get; internal set; }
 
+        /// <summary>File offset of the optional header's CheckSum field (left out of the Authenticode digest), or -1.</summary>
+        public int CheckSumFileOffset { get; internal set; } = -1;
+
+        /// <summary>File offset of the Certificate Table data-directory entry (left out of the Authenticode digest), or -1.</summary>
+        public int SecurityDirectoryEntryFileOffset { get; internal set; } = -1;
+
+        /// <summary>The optional header's SizeOfHeaders.</summary>
+        public uint SizeOfHeaders { get; internal set; }
+
         /// <summary>WIN_CERTIFICATE.wRevision and wCertificateType of the first certificate, when readable.</summary>
         public ushort? CertificateRevision { get; internal set; }
         public ushort? CertificateType { get; internal set; }
@@ -238,11 +247,23 @@ namespace FluxForensics.Formats
                     countAt = dirAt = int.MaxValue;
                 }
 
+                if (countAt != int.MaxValue && opt.Length >= 68)
+                {
+                    // Same place in PE32 and PE32+: SizeOfHeaders at 60, CheckSum at 64.
+                    image.SizeOfHeaders = BinaryPrimitives.ReadUInt32LittleEndian(opt.Slice(60));
+                    image.CheckSumFileOffset = optional + 64;
+                }
+
                 if (countAt <= opt.Length - 4)
                 {
                     uint declared = BinaryPrimitives.ReadUInt32LittleEndian(opt.Slice(countAt));
                     int fit = Math.Max(0, (opt.Length - dirAt) / 8);
                     int count = (int)Math.Min(Math.Min(declared, 16u), (uint)fit);
+                    if (count > SecurityDirectoryIndex)
+                    {
+                        image.SecurityDirectoryEntryFileOffset = optional + dirAt + SecurityDirectoryIndex * 8;
+                    }
+
                     for (int i = 0; i < count; i++)
                     {
                         var d = opt.Slice(dirAt + i * 8, 8);

@@ -2,6 +2,7 @@ using System;
 using System.Buffers.Binary;
 using System.Collections.Generic;
 using System.IO;
+using System.Linq;
 using System.Text;
 using FluxForensics.Model;
 
@@ -88,6 +89,92 @@ namespace FluxForensics.Formats
         public Action<ParseIssue>? IssueFound { get; set; }
 
         public static RegistryHive Load(string path) => Parse(File.ReadAllBytes(path), path);
+
+        /// <summary>The hive as the primary file alone has it, before its transaction logs were applied; null when no
+        /// log was applied.</summary>
+        public RegistryHive? Original { get; private set; }
+
+        /// <summary>What applying the transaction logs did (or why nothing was applied); null when the hive was clean
+        /// or logs were not asked for.</summary>
+        public RegistryHiveRecovery? Recovery { get; private set; }
+
+        /// <summary>Reads a hive file and, when it is dirty and <paramref name="applyLogs"/> is set, applies the
+        /// transaction logs beside it (.LOG1, .LOG2, .LOG) to a copy in memory the way Windows does on loading it. The
+        /// files are only read. Log damage is reported in <see cref="Issues"/>.</summary>
+        public static RegistryHive Load(string path, bool applyLogs)
+        {
+            byte[] bytes = File.ReadAllBytes(path);
+            RegistryHive original = Parse(bytes, path);
+            if (!applyLogs || !RegistryHiveRecovery.IsDirty(bytes))
+            {
+                return original;
+            }
+
+            var logs = new List<RegistryTransactionLog>();
+            foreach (string logPath in RegistryHiveRecovery.FindLogFiles(path))
+            {
+                byte[] logBytes;
+                try
+                {
+                    logBytes = File.ReadAllBytes(logPath);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    original.Report(-1, "transaction log", $"cannot read '{logPath}': {e.Message}");
+                    continue;
+                }
+
+                logs.Add(RegistryTransactionLog.Parse(logBytes, logPath));
+            }
+
+            return WithLogs(original, bytes, path, logs);
+        }
+
+        /// <summary>Applies already-read transaction logs to a primary file's bytes; see <see cref="Load(string, bool)"/>.</summary>
+        public static RegistryHive ParseWithLogs(ReadOnlyMemory<byte> primary, string source, IReadOnlyList<RegistryTransactionLog> logs) =>
+            WithLogs(Parse(primary, source), primary, source, logs);
+
+        private static RegistryHive WithLogs(RegistryHive original, ReadOnlyMemory<byte> primary, string source, IReadOnlyList<RegistryTransactionLog> logs)
+        {
+            RegistryHiveRecovery recovery = RegistryHiveRecovery.Recover(primary, source, logs);
+            RegistryHive hive = original;
+            if (recovery.Recovered)
+            {
+                hive = Parse(recovery.Data, source);
+                hive.Original = original;
+            }
+            else
+            {
+                original.Report(-1, "transaction log", $"the hive is dirty and no transaction log was applied: {recovery.Summary}");
+            }
+
+            hive.Recovery = recovery;
+            foreach (ParseIssue issue in recovery.Issues)
+            {
+                hive._issues.Add(issue);
+            }
+
+            return hive;
+        }
+
+        /// <summary>The logs a value came from: the file names of the applied logs when the primary file alone does not
+        /// have this value with this type and data (it was written shortly before the disk was imaged); otherwise null.</summary>
+        public string? LogSourceOf(RegistryKey key, RegistryValue value)
+        {
+            if (Original is null || Recovery is null)
+            {
+                return null;
+            }
+
+            RegistryKey? before = key.Parent is null ? Original.Root : Original.OpenKey(key.Path);
+            RegistryValue? old = before?.Value(value.Name);
+            if (old is not null && old.RawType == value.RawType && old.Data.AsSpan().SequenceEqual(value.Data))
+            {
+                return null;
+            }
+
+            return string.Join(", ", Recovery.AppliedLogs.Select(System.IO.Path.GetFileName));
+        }
 
         /// <summary>Reads a hive from its bytes. Never throws for bad content; see <see cref="Issues"/>.</summary>
         public static RegistryHive Parse(ReadOnlyMemory<byte> data, string source)
@@ -372,6 +459,9 @@ namespace FluxForensics.Formats
         }
 
         public uint CellOffset { get; }
+
+        /// <summary>The hive this key was read from.</summary>
+        public RegistryHive Hive => _hive;
         public RegistryKey? Parent { get; }
         public string Name { get; }
         public ushort Flags { get; }

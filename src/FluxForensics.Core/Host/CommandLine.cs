@@ -736,8 +736,7 @@ namespace FluxForensics.Host
         /// <summary>The file name without directory and extension, either separator.</summary>
         public static string BaseName(string path)
         {
-            int slash = Math.Max(path.LastIndexOf('\\'), path.LastIndexOf('/'));
-            string name = slash >= 0 ? path.Substring(slash + 1) : path;
+            string name = PathText.Leaf(path) ?? string.Empty;
             int dot = name.LastIndexOf('.');
             return dot > 0 ? name.Substring(0, dot) : name;
         }

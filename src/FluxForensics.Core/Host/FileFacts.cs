@@ -24,11 +24,19 @@ namespace FluxForensics.Host
         /// <summary>Windows: a signature is there but WinVerifyTrust rejected it (bad digest, untrusted root, distrusted).</summary>
         public const string Invalid = "Invalid";
 
-        /// <summary>Not Windows: the PE carries an embedded Authenticode (PKCS#7) blob. Nothing about it was verified.</summary>
-        public const string EmbeddedSignaturePresent = "EmbeddedSignaturePresent";
+        /// <summary>Without WinVerifyTrust (not Windows, or it could not run): the embedded Authenticode signature was checked
+        /// here (digest, PKCS#7 signature, chain to a trusted or pinned Microsoft root, revocation not checked) and holds.</summary>
+        public const string Valid = "Valid";
 
-        /// <summary>Not Windows: the PE carries no embedded signature. Catalog signatures cannot be checked here.</summary>
-        public const string NoEmbeddedSignature = "NoEmbeddedSignature";
+        /// <summary>Without WinVerifyTrust: the file's Authenticode digest differs from the signed one (changed after signing).</summary>
+        public const string HashMismatch = "HashMismatch";
+
+        /// <summary>Without WinVerifyTrust: no embedded signature. Catalog signatures (most Windows files) cannot be seen this way.</summary>
+        public const string NotSigned = "NotSigned";
+
+        /// <summary>Without WinVerifyTrust: digest and PKCS#7 signature hold, but the chain ends at no root this machine trusts
+        /// (or a certificate had expired and no verified timestamp says it was signed in time).</summary>
+        public const string Untrusted = "Untrusted";
 
         /// <summary>The security directory is set but is not a readable PKCS#7 blob.</summary>
         public const string MalformedSignature = "MalformedSignature";
@@ -84,6 +92,15 @@ namespace FluxForensics.Host
         /// <summary>What was checked to arrive at <see cref="SignatureStatus"/> (honest about the platform's limits).</summary>
         public string SignatureDetail { get; internal set; } = "not checked";
 
+        /// <summary>The subject of the embedded signature's signing certificate (even when the signature does not hold), or null.</summary>
+        public string? SignerSubject { get; internal set; }
+
+        /// <summary>The embedded signature was checked here and its chain ends at a pinned Microsoft root.</summary>
+        public bool ChainsToMicrosoftRoot { get; internal set; }
+
+        /// <summary>The result of checking the embedded signature without WinVerifyTrust, or null (not a PE, or unread).</summary>
+        public AuthenticodeResult? Authenticode { get; internal set; }
+
         /// <summary>The file lies in a temporary, per-user or otherwise user-writable location.</summary>
         public bool IsUserWritableLocation { get; internal set; }
 
@@ -97,7 +114,7 @@ namespace FluxForensics.Host
     /// <summary>
     /// Reads <see cref="FileFacts"/>: SHA-256, hidden state, location, PE version info (through <see cref="PeFile"/>, so it
     /// works on PE files seen from Linux) and signature status (WinVerifyTrust incl. catalogs on Windows; elsewhere only
-    /// whether an embedded Authenticode blob is present). Never throws for a file it cannot read: <see cref="FileFacts.ReadError"/>.
+    /// the embedded Authenticode signature checked by <see cref="AuthenticodeVerifier"/>). Never throws for a file it cannot read: <see cref="FileFacts.ReadError"/>.
     /// </summary>
     public static class FileFactsReader
     {
@@ -145,11 +162,11 @@ namespace FluxForensics.Host
                 {
                     content = ReadAll(stream);
                     facts.Length = content.Length;
-                    facts.Sha256 = Hex(sha.ComputeHash(content));
+                    facts.Sha256 = FluxForensics.Hex.Lower(sha.ComputeHash(content));
                 }
                 else
                 {
-                    facts.Sha256 = Hex(sha.ComputeHash(new BufferedStream(stream, 1 << 20)));
+                    facts.Sha256 = FluxForensics.Hex.Lower(sha.ComputeHash(new BufferedStream(stream, 1 << 20)));
                     issues.Add(new ParseIssue(path, -1, $"file larger than {MaxParsedLength / (1024 * 1024)} MiB: hashed, version info not read", "file"));
                 }
             }
@@ -200,23 +217,26 @@ namespace FluxForensics.Host
             facts.ProductName = v?.ProductName;
             facts.FileVersion = v?.FileVersion;
 
-            // The embedded-blob answer; on Windows ReadSignature replaces it with WinVerifyTrust's.
-            switch (image.Signature)
-            {
-                case PeSignaturePresence.Present:
-                    facts.SignatureStatus = SignatureStatuses.EmbeddedSignaturePresent;
-                    facts.SignatureDetail = "an embedded Authenticode (PKCS#7) blob is present; only its presence was checked, not its validity";
-                    break;
-                case PeSignaturePresence.Malformed:
-                    facts.SignatureStatus = SignatureStatuses.MalformedSignature;
-                    facts.SignatureDetail = "the security directory is set but holds no readable Authenticode blob";
-                    break;
-                default:
-                    facts.SignatureStatus = SignatureStatuses.NoEmbeddedSignature;
-                    facts.SignatureDetail = "no embedded Authenticode blob; only its presence was checked (catalog signatures cannot be checked on this platform)";
-                    break;
-            }
+            // Checked here on every platform: off Windows it is the answer; on Windows WinVerifyTrust's answer replaces the
+            // status, and this still names the signer.
+            var authenticode = AuthenticodeVerifier.Verify(content, image);
+            facts.Authenticode = authenticode;
+            facts.SignerSubject = authenticode.SignerSubject;
+            facts.ChainsToMicrosoftRoot = authenticode.Status == AuthenticodeStatus.Valid && authenticode.ChainsToMicrosoftRoot;
+            facts.SignatureStatus = StatusOf(authenticode.Status);
+            facts.SignatureDetail = authenticode.Detail;
         }
+
+        /// <summary>The <see cref="SignatureStatuses"/> value of an <see cref="AuthenticodeStatus"/>.</summary>
+        public static string StatusOf(AuthenticodeStatus status) => status switch
+        {
+            AuthenticodeStatus.Valid => SignatureStatuses.Valid,
+            AuthenticodeStatus.HashMismatch => SignatureStatuses.HashMismatch,
+            AuthenticodeStatus.Untrusted => SignatureStatuses.Untrusted,
+            AuthenticodeStatus.Invalid => SignatureStatuses.Invalid,
+            AuthenticodeStatus.Malformed => SignatureStatuses.MalformedSignature,
+            _ => SignatureStatuses.NotSigned,
+        };
 
         private static void ReadSignature(string path, string readFrom, FileFacts facts)
         {
@@ -234,6 +254,7 @@ namespace FluxForensics.Host
                 }
                 else if (facts.IsPe)
                 {
+                    // The status stays the one checked here without WinVerifyTrust.
                     facts.SignatureDetail = "WinVerifyTrust could not run (" + detail + "); " + facts.SignatureDetail;
                 }
 
@@ -281,19 +302,6 @@ namespace FluxForensics.Host
             }
 
             return copy.ToArray();
-        }
-
-        internal static string Hex(byte[] hash)
-        {
-            var c = new char[hash.Length * 2];
-            const string digits = "0123456789ABCDEF";
-            for (int i = 0; i < hash.Length; i++)
-            {
-                c[2 * i] = digits[hash[i] >> 4];
-                c[2 * i + 1] = digits[hash[i] & 0xF];
-            }
-
-            return new string(c);
         }
 
         private static void ReadHidden(string path, FileFacts facts)

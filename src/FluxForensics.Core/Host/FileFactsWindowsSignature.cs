@@ -225,7 +225,7 @@ namespace FluxForensics.Host
                     string catalogFile = new string(info.wszCatalogFile);
                     var tagBytes = new byte[size];
                     Marshal.Copy((IntPtr)hash, tagBytes, 0, (int)size);
-                    string tag = FileFactsReader.Hex(tagBytes);
+                    string tag = FluxForensics.Hex.Upper(tagBytes);
                     fixed (char* member = path)
                     fixed (char* cat = catalogFile)
                     fixed (char* tagChars = tag)

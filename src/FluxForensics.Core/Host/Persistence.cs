@@ -19,6 +19,21 @@ namespace FluxForensics.Host
         public const string ProfileLine = "ProfileLine";
         public const string RcScript = "RcScript";
         public const string LdPreload = "LdPreload";
+
+        /// <summary>A CommandLineEventConsumer or ActiveScriptEventConsumer in the WMI repository.</summary>
+        public const string WmiEventConsumer = "WmiEventConsumer";
+
+        /// <summary>A per-user CLSID InprocServer32/LocalServer32 that shadows the machine's registration.</summary>
+        public const string ComHijack = "ComHijack";
+
+        /// <summary>A DLL of AppInit_DLLs, loaded into every process that loads user32.dll.</summary>
+        public const string AppInitDll = "AppInitDll";
+
+        /// <summary>An Active Setup component's StubPath, run once for each user at logon.</summary>
+        public const string ActiveSetup = "ActiveSetup";
+
+        /// <summary>A native program of Session Manager's BootExecute beyond <c>autocheck autochk *</c>.</summary>
+        public const string BootExecute = "BootExecute";
     }
 
     /// <summary>One persistence entry as a source read it: where it is, what it runs, nothing judged.</summary>
@@ -58,6 +73,16 @@ namespace FluxForensics.Host
 
         /// <summary>The home directory of the entry's user, for ~ and $HOME (POSIX).</summary>
         public string? Home { get; set; }
+
+        /// <summary>The transaction log(s) the entry was recovered from when the hive file alone does not hold it.</summary>
+        public string? RecoveredFromLog { get; set; }
+
+        /// <summary>What the entry's kind adds: the WMI filter that triggers a consumer, the machine registration a COM
+        /// hijack shadows.</summary>
+        public string? Detail { get; set; }
+
+        /// <summary>For a WMI consumer: whether a binding connects it to a filter (it runs only then).</summary>
+        public bool? IsBound { get; set; }
 
         public override string ToString() => $"{Location} {Name}: {Command}";
     }

@@ -14,7 +14,7 @@ namespace FluxForensics.Host
     {
         private static readonly string[] PosixPath = { "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin" };
 
-        /// <summary>Scans and scores. <paramref name="correlated"/> maps upper-case SHA-256 to what it was seen as.</summary>
+        /// <summary>Scans and scores. <paramref name="correlated"/> maps lowercase SHA-256 to what it was seen as.</summary>
         public static IEnumerable<SuspiciousAutorun> Inspect(PersistenceScanOptions options, IReadOnlyDictionary<string, string>? correlated,
             IFluxReporter reporter, CancellationToken cancellation, DateTime? now = null)
         {
@@ -90,7 +90,7 @@ namespace FluxForensics.Host
 
             string? writable = stated is null || isUrl ? null : windows ? FileFactsReader.WindowsLocation(stated) : root is null ? facts?.LocationReason : PosixLocation(stated);
             string? correlation = null;
-            if (facts?.Sha256 is { } sha && correlated is not null && correlated.TryGetValue(sha.ToUpperInvariant(), out string? seenAs))
+            if (facts?.Sha256 is { } sha && correlated is not null && correlated.TryGetValue(sha, out string? seenAs))
             {
                 correlation = seenAs;
             }
@@ -114,9 +114,15 @@ namespace FluxForensics.Host
                 FileDescription = facts?.FileDescription,
                 OriginalFilename = facts?.OriginalFilename,
                 SignatureStatus = facts?.SignatureStatus,
+                Signer = facts?.SignerSubject,
+                ChainsToMicrosoftRoot = facts?.ChainsToMicrosoftRoot ?? false,
                 Launchers = parsed.Launchers,
                 LastWritten = entry.LastWriteTime ?? facts?.LastWriteTimeUtc,
                 CorrelatedWith = correlation,
+                RecoveredFromLog = entry.RecoveredFromLog,
+                Detail = entry.Detail,
+                IsBound = entry.IsBound,
+                IsInlineScript = entry.EntryType == AutorunEntryType.WmiEventConsumer && entry.EntryText is not null && entry.ResolvedTarget is not null,
                 Now = now,
             };
 
@@ -147,7 +153,10 @@ namespace FluxForensics.Host
                 CompanyName = facts?.CompanyName,
                 FileDescription = facts?.FileDescription,
                 SignatureStatus = facts?.SignatureStatus ?? (isUrl ? null : SignatureStatuses.Missing),
+                Signer = facts?.SignerSubject,
                 CorrelatedWith = correlation,
+                RecoveredFromLog = entry.RecoveredFromLog,
+                Detail = entry.Detail,
             };
             finding.SetScore(AutorunRules.Score(ruleFacts));
             return finding;

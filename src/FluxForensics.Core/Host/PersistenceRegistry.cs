@@ -26,6 +26,13 @@ namespace FluxForensics.Host
         public ulong? Number { get; }
 
         public bool IsString => Type is RegistryValueType.String or RegistryValueType.ExpandString or RegistryValueType.MultiString;
+
+        /// <summary>The transaction log(s) this value was recovered from when the hive file alone does not hold it (it
+        /// was written shortly before the disk was imaged); null otherwise and for the live registry.</summary>
+        public string? RecoveredFromLog { get; set; }
+
+        /// <summary>The strings of a REG_MULTI_SZ, one by one (<see cref="Text"/> joins them with spaces).</summary>
+        public string[]? Strings { get; set; }
     }
 
     /// <summary>One key of a registry, live or offline. The persistence sources read the registry only through this.</summary>
@@ -81,7 +88,7 @@ namespace FluxForensics.Host
             var list = new List<RegistryValueData>();
             foreach (RegistryValue v in _key.Values())
             {
-                list.Add(new RegistryValueData(v.Name, v.Type, v.Text, v.Data, v.Number));
+                list.Add(new RegistryValueData(v.Name, v.Type, v.Text, v.Data, v.Number) { RecoveredFromLog = _key.Hive.LogSourceOf(_key, v), Strings = v.MultiString });
             }
 
             return list;
@@ -187,7 +194,7 @@ namespace FluxForensics.Host
                             list.Add(new RegistryValueData(name, kind == Microsoft.Win32.RegistryValueKind.ExpandString ? RegistryValueType.ExpandString : RegistryValueType.String, s));
                             break;
                         case string[] m:
-                            list.Add(new RegistryValueData(name, RegistryValueType.MultiString, string.Join(" ", m)));
+                            list.Add(new RegistryValueData(name, RegistryValueType.MultiString, string.Join(" ", m)) { Strings = m });
                             break;
                         case byte[] b:
                             list.Add(new RegistryValueData(name, RegistryValueType.Binary, BitConverter.ToString(b), b));

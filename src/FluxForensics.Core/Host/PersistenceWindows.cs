@@ -14,6 +14,7 @@ namespace FluxForensics.Host
     {
         private const string CurrentVersion = @"Microsoft\Windows\CurrentVersion";
         private const int MaxIssuesPerHive = 25;
+        private const long MaxWmiRepository = 1L << 30;
 
         private static readonly string[] RunKeyNames = { "Run", "RunOnce", "RunOnceEx", @"Policies\Explorer\Run" };
 
@@ -86,6 +87,16 @@ namespace FluxForensics.Host
                 {
                     yield return e;
                 }
+
+                foreach (AutorunEntry e in BootExecute(system))
+                {
+                    yield return e;
+                }
+            }
+
+            foreach (AutorunEntry e in WmiConsumers())
+            {
+                yield return e;
             }
 
             foreach (AutorunEntry e in StartupFolder(_machineVariables["ProgramData"] + @"\Microsoft\Windows\Start Menu\Programs\Startup", "Machine", _machineVariables, machineApproved))
@@ -114,6 +125,11 @@ namespace FluxForensics.Host
                     {
                         yield return e;
                     }
+                }
+
+                foreach (AutorunEntry e in ComHijacks(user, software))
+                {
+                    yield return e;
                 }
 
                 foreach (AutorunEntry e in StartupFolder(user.ProfilePath + @"\AppData\Roaming\Microsoft\Windows\Start Menu\Programs\Startup", scope, user.Variables, approved))
@@ -147,12 +163,17 @@ namespace FluxForensics.Host
         {
             try
             {
-                RegistryHive hive = RegistryHive.Load(path);
+                RegistryHive hive = RegistryHive.Load(path, applyLogs: true);
                 if (hive.Root is null)
                 {
                     _reporter.Error(new FluxError("RegistryHiveUnreadable", FluxErrorCategory.InvalidData, path,
                         $"'{path}' is not a readable registry hive: {(hive.Issues.Count > 0 ? hive.Issues[0].Message : "no root key")}"));
                     return null;
+                }
+
+                if (hive.Recovery is { Recovered: true } recovery)
+                {
+                    _reporter.Verbose($"'{path}' was dirty: {recovery.Summary}.");
                 }
 
                 // The base-block issues are known now; the rest are reported as the walk meets them, a few per hive.
@@ -422,6 +443,7 @@ namespace FluxForensics.Host
                     EntryType = AutorunEntryType.RegistryValue,
                     EntryPath = root.Prefix + "\\" + path,
                     EntryText = v.Text,
+                    RecoveredFromLog = v.RecoveredFromLog,
                     HivePath = root.HivePath,
                     HiveKeyPath = path,
                     NameIsLabel = label,
@@ -459,6 +481,7 @@ namespace FluxForensics.Host
                         {
                             var copy = Clone(e);
                             copy.Command = dll;
+                            copy.EntryType = AutorunEntryType.AppInitDll;
                             copy.Enabled = win.Values().FirstOrDefault(x => x.Name.Equals("LoadAppInit_DLLs", StringComparison.OrdinalIgnoreCase))?.Number != 0;
                             yield return copy;
                         }
@@ -481,6 +504,8 @@ namespace FluxForensics.Host
                         var label = c.Values().FirstOrDefault(x => x.Name.Length == 0)?.Text;
                         e.Name = string.IsNullOrEmpty(label) ? component : label!;
                         e.Enabled = c.Values().FirstOrDefault(x => x.Name.Equals("IsInstalled", StringComparison.OrdinalIgnoreCase))?.Number != 0;
+                        e.EntryType = AutorunEntryType.ActiveSetup;
+                        e.NameIsLabel = false;
                         yield return e;
                     }
                 }
@@ -586,11 +611,236 @@ namespace FluxForensics.Host
                     EntryType = AutorunEntryType.Service,
                     EntryPath = keyPath,
                     EntryText = image?.Text ?? serviceDll,
+                    RecoveredFromLog = image?.RecoveredFromLog ?? values.FirstOrDefault(v => v.RecoveredFromLog is not null)?.RecoveredFromLog,
                     HivePath = system.HivePath,
                     HiveKeyPath = controlSet + @"\Services\" + name,
                     IsWindows = true,
                     Variables = _machineVariables,
                 };
+            }
+        }
+
+        /// <summary>Session Manager's BootExecute (and SetupExecute, PlatformExecute): native programs smss.exe runs
+        /// before Windows starts. <c>autocheck autochk *</c> is the default and is not an entry.</summary>
+        private IEnumerable<AutorunEntry> BootExecute(RegistryRoot system)
+        {
+            ulong current = system.Key.Open("Select")?.Values().FirstOrDefault(v => v.Name.Equals("Current", StringComparison.OrdinalIgnoreCase))?.Number ?? 1;
+            string controlSet = Offline ? $"ControlSet{current:000}" : "CurrentControlSet";
+            string path = controlSet + @"\Control\Session Manager";
+            IRegistryKeyView? manager = system.Key.Open(path);
+            if (manager is null && Offline)
+            {
+                path = @"ControlSet001\Control\Session Manager";
+                manager = system.Key.Open(path);
+            }
+
+            foreach (RegistryValueData v in manager?.Values() ?? Array.Empty<RegistryValueData>())
+            {
+                if (!v.IsString || !(v.Name.Equals("BootExecute", StringComparison.OrdinalIgnoreCase) || v.Name.Equals("SetupExecute", StringComparison.OrdinalIgnoreCase) ||
+                    v.Name.Equals("PlatformExecute", StringComparison.OrdinalIgnoreCase)))
+                {
+                    continue;
+                }
+
+                foreach (string line in v.Strings ?? new[] { v.Text })
+                {
+                    string normal = string.Join(" ", line.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries));
+                    if (normal.Length == 0 || normal.Equals("autocheck autochk *", StringComparison.OrdinalIgnoreCase))
+                    {
+                        continue;
+                    }
+
+                    // smss.exe reads "autocheck <image> <args>" and "<image> <args>"; the image is a native program in System32.
+                    string command = normal.StartsWith("autocheck ", StringComparison.OrdinalIgnoreCase) ? normal.Substring(10) : normal;
+                    yield return new AutorunEntry
+                    {
+                        Location = system.Prefix + "\\" + path,
+                        Name = v.Name,
+                        Command = command,
+                        Scope = "Machine",
+                        LastWriteTime = manager!.LastWriteTime,
+                        EntryType = AutorunEntryType.BootExecute,
+                        EntryPath = system.Prefix + "\\" + path,
+                        EntryText = line,
+                        HivePath = system.HivePath,
+                        HiveKeyPath = path,
+                        IsWindows = true,
+                        Variables = _machineVariables,
+                        RecoveredFromLog = v.RecoveredFromLog,
+                    };
+                }
+            }
+        }
+
+        /// <summary>Event consumers in the WMI repository (offline, or the live file when it can be read).</summary>
+        private IEnumerable<AutorunEntry> WmiConsumers()
+        {
+            foreach (string relative in new[] { @"\System32\wbem\Repository\OBJECTS.DATA", @"\System32\wbem\Repository\FS\OBJECTS.DATA" })
+            {
+                string windowsPath = _machineVariables["SystemRoot"] + relative;
+                string? local = _mapper.ToLocal(windowsPath);
+                if (local is null || !File.Exists(local))
+                {
+                    continue;
+                }
+
+                byte[] bytes;
+                try
+                {
+                    using var stream = new FileStream(local, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+                    if (stream.Length > MaxWmiRepository)
+                    {
+                        _reporter.Warning($"'{local}' is {stream.Length} bytes; over the {MaxWmiRepository} cap, WMI consumers not read.");
+                        continue;
+                    }
+
+                    bytes = new byte[stream.Length];
+                    int read = 0;
+                    while (read < bytes.Length)
+                    {
+                        int n = stream.Read(bytes, read, bytes.Length - read);
+                        if (n <= 0)
+                        {
+                            break;
+                        }
+
+                        read += n;
+                    }
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    if (Offline)
+                    {
+                        _reporter.Error(new FluxError("WmiRepositoryUnreadable", FluxErrorCategory.ReadError, local, $"Cannot read the WMI repository '{local}': {e.Message}", e));
+                    }
+                    else
+                    {
+                        // The running WMI service may hold the file; that is the machine working normally, not a failure.
+                        _reporter.Warning($"Cannot read the live WMI repository '{local}' ({e.Message}); list subscriptions with Get-CimInstance -Namespace root/subscription -ClassName __FilterToConsumerBinding, or analyse a copy with -Root.");
+                    }
+
+                    continue;
+                }
+
+                WmiRepository repository = WmiRepository.Parse(bytes, local);
+                foreach (ParseIssue issue in repository.Issues)
+                {
+                    _reporter.Issue(issue);
+                }
+
+                foreach (WmiEventConsumer c in repository.Consumers)
+                {
+                    string? script = c.ScriptText;
+                    yield return new AutorunEntry
+                    {
+                        Location = windowsPath,
+                        Name = c.Name,
+                        Command = c.CommandLineTemplate ?? c.ScriptFileName ?? script ?? string.Empty,
+                        Scope = "Machine",
+                        LastWriteTime = null,
+                        Enabled = c.IsBound,
+                        EntryType = AutorunEntryType.WmiEventConsumer,
+                        EntryPath = Offline ? local : windowsPath,
+                        EntryText = c.CommandLineTemplate ?? (c.ScriptingEngine + ": " + (c.ScriptFileName ?? script)),
+                        NameIsLabel = true,
+                        IsWindows = true,
+                        Variables = _machineVariables,
+                        // Inline script runs inside scrcons.exe; what it starts is the file it names, when it names one.
+                        ResolvedTarget = script is null ? null : FirstPathIn(script) ?? _machineVariables["SystemRoot"] + @"\System32\wbem\scrcons.exe",
+                        IsBound = c.IsBound,
+                        Detail = c.ClassName + (c.IsBound ? $" bound to filter '{c.FilterName}'" + (c.FilterQuery is null ? string.Empty : $" ({c.FilterQuery})") : " not bound to any filter"),
+                    };
+                }
+            }
+        }
+
+        private static readonly System.Text.RegularExpressions.Regex ScriptPath = new System.Text.RegularExpressions.Regex(
+            @"[A-Za-z]:\\[^""'\r\n<>|*?]*?\.(?:exe|dll|scr|com|bat|cmd|vbs|vbe|js|jse|ps1|hta)\b",
+            System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
+
+        internal static string? FirstPathIn(string script)
+        {
+            try
+            {
+                System.Text.RegularExpressions.Match m = ScriptPath.Match(script);
+                return m.Success ? m.Value : null;
+            }
+            catch (System.Text.RegularExpressions.RegexMatchTimeoutException)
+            {
+                return null;
+            }
+        }
+
+        /// <summary>Per-user COM registrations (HKCU\Software\Classes, i.e. NTUSER.DAT and UsrClass.dat) of a CLSID whose
+        /// InprocServer32 or LocalServer32 the machine registers too: the user's wins, which is the hijack.</summary>
+        private IEnumerable<AutorunEntry> ComHijacks(UserProfile user, RegistryRoot? software)
+        {
+            if (software is null)
+            {
+                yield break;
+            }
+
+            var sources = new List<(IRegistryKeyView Clsid, string Prefix, string HiveKeyPrefix, string? HivePath)>();
+            string userPrefix = user.Hive?.Prefix ?? @"HKU\" + user.Name;
+            if (user.Hive?.Key.Open(@"Software\Classes\CLSID") is { } inNtuser)
+            {
+                sources.Add((inNtuser, userPrefix + @"\Software\Classes\CLSID", @"Software\Classes\CLSID", user.Hive.HivePath));
+            }
+
+            if (!Offline)
+            {
+                if (user.Sid is not null && Win32KeyView.OpenBase("HKU")?.Open(user.Sid + @"_Classes\CLSID") is { } live)
+                {
+                    sources.Add((live, @"HKU\" + user.Sid + @"_Classes\CLSID", "CLSID", null));
+                }
+            }
+            else if (_mapper.ToLocal(user.ProfilePath + @"\AppData\Local\Microsoft\Windows\UsrClass.dat") is { } usrClass && File.Exists(usrClass) &&
+                LoadHive(usrClass)?.Root is { } classesRoot && new HiveKeyView(classesRoot).Open("CLSID") is { } inUsrClass)
+            {
+                sources.Add((inUsrClass, userPrefix + @"_Classes\CLSID", "CLSID", usrClass));
+            }
+
+            foreach (var (clsids, prefix, hiveKeyPrefix, hivePath) in sources)
+            {
+                foreach (string clsid in clsids.SubkeyNames())
+                {
+                    _cancellation.ThrowIfCancellationRequested();
+                    foreach (string server in new[] { "InprocServer32", "LocalServer32" })
+                    {
+                        IRegistryKeyView? mine = clsids.Open(clsid + "\\" + server);
+                        RegistryValueData? value = mine?.Values().FirstOrDefault(v => v.Name.Length == 0 && v.IsString && v.Text.Trim().Length > 0);
+                        IRegistryKeyView? machine = software.Key.Open(@"Classes\CLSID\" + clsid + "\\" + server);
+                        if (value is null || machine is null)
+                        {
+                            continue;
+                        }
+
+                        string? machineServer = machine.Values().FirstOrDefault(v => v.Name.Length == 0 && v.IsString)?.Text;
+                        if (machineServer is not null && string.Equals(CommandLine.Expand(machineServer, _machineVariables).Trim('"'), CommandLine.Expand(value.Text, user.Variables).Trim('"'), StringComparison.OrdinalIgnoreCase))
+                        {
+                            // The same server registered twice is no hijack.
+                            continue;
+                        }
+
+                        yield return new AutorunEntry
+                        {
+                            Location = prefix + "\\" + clsid + "\\" + server,
+                            Name = clsid,
+                            Command = value.Text,
+                            Scope = user.Name,
+                            LastWriteTime = mine!.LastWriteTime,
+                            EntryType = AutorunEntryType.ComHijack,
+                            EntryPath = prefix + "\\" + clsid + "\\" + server,
+                            EntryText = value.Text,
+                            HivePath = hivePath,
+                            HiveKeyPath = hiveKeyPrefix + "\\" + clsid + "\\" + server,
+                            IsWindows = true,
+                            Variables = user.Variables,
+                            RecoveredFromLog = value.RecoveredFromLog,
+                            Detail = $@"shadows HKLM\SOFTWARE\Classes\CLSID\{clsid}\{server} ({machineServer ?? "no default value"})",
+                        };
+                    }
+                }
             }
         }
 
@@ -729,6 +979,7 @@ namespace FluxForensics.Host
             Location = e.Location, Name = e.Name, Command = e.Command, Scope = e.Scope, LastWriteTime = e.LastWriteTime, Enabled = e.Enabled,
             EntryType = e.EntryType, EntryPath = e.EntryPath, EntryText = e.EntryText, LineNumber = e.LineNumber, HivePath = e.HivePath, HiveKeyPath = e.HiveKeyPath,
             NameIsLabel = e.NameIsLabel, IsWindows = e.IsWindows, Variables = e.Variables, ResolvedTarget = e.ResolvedTarget, Home = e.Home,
+            RecoveredFromLog = e.RecoveredFromLog, Detail = e.Detail, IsBound = e.IsBound,
         };
     }
 }

@@ -215,6 +215,7 @@ namespace FluxForensics.Host
                     AutorunInfPath = autorun,
                     BlankFolder = blank,
                     VolumeLabel = label,
+                    ShortcutLastWriteTime = file.LastWriteTimeUtc,
                 };
 
                 var arguments = UsbTrapRules.AnalyzeLink(link);
@@ -612,6 +613,14 @@ namespace FluxForensics.Host
             facts.RawAttributes = info.RawAttributes;
             facts.IsHidden = info.AttributesKnown || info.IsHidden ? info.IsHidden : null;
             facts.IsSystem = info.AttributesKnown ? info.IsSystem : null;
+            try
+            {
+                facts.LastWriteTime = Directory.Exists(path) ? Directory.GetLastWriteTimeUtc(path) : File.GetLastWriteTimeUtc(path);
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                facts.Error ??= $"last write time: {e.Message}";
+            }
             if (hash && File.Exists(path))
             {
                 try
@@ -624,7 +633,7 @@ namespace FluxForensics.Host
                     {
                         stream.Position = 0;
                         using var sha = SHA256.Create();
-                        facts.Sha256 = string.Concat(sha.ComputeHash(stream).Select(b => b.ToString("X2")));
+                        facts.Sha256 = FluxForensics.Hex.Lower(sha.ComputeHash(stream));
                     }
                     else
                     {
@@ -634,6 +643,13 @@ namespace FluxForensics.Host
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
                     facts.Error = e.Message;
+                }
+
+                if (facts.LooksLikeExecutable && facts.Sha256 is not null)
+                {
+                    var file = FileFactsReader.Read(path);
+                    facts.SignatureStatus = file.SignatureStatus;
+                    facts.Signer = file.SignerSubject;
                 }
             }
 

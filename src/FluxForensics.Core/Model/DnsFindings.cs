@@ -72,6 +72,12 @@ namespace FluxForensics.Model
         /// <summary>Responses seen for the name.</summary>
         public long ResponseCount { get; internal set; }
 
+        /// <summary>
+        /// Queries for the name that the capture saw answered: one per response whose question is the name, so a query
+        /// whose answer was not captured does not count. Flux names are ranked by it.
+        /// </summary>
+        public long QueryCount { get; internal set; }
+
         /// <summary>Holz et al. (NDSS 2008): 1.32·nA + 18.54·nASN − 142.38, with the /16 count standing in for nASN without an ASN database.</summary>
         public double FluxScore { get; internal set; }
         public bool IsFastFlux { get; internal set; }

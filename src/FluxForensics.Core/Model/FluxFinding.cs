@@ -88,8 +88,12 @@ namespace FluxForensics.Model
         public string? CompanyName { get; internal set; }
         public string? FileDescription { get; internal set; }
 
-        /// <summary>Signed, Unsigned, Invalid, NotChecked, CatalogSigned, Missing, or what the platform allowed to check.</summary>
+        /// <summary>Signed, Unsigned, Invalid, NotChecked, CatalogSigned, Missing (WinVerifyTrust on Windows), or Valid,
+        /// HashMismatch, NotSigned, Untrusted, MalformedSignature (the embedded signature checked without WinVerifyTrust).</summary>
         public string? SignatureStatus { get; internal set; }
+
+        /// <summary>The subject of the embedded signature's signing certificate, or null when there is none.</summary>
+        public string? Signer { get; internal set; }
     }
 
     /// <summary>Maps score to severity. The bands are part of the contract users filter on.</summary>

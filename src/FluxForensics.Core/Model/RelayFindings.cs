@@ -20,6 +20,14 @@ namespace FluxForensics.Model
 
         /// <summary>The name the client asked for (CONNECT target, HTTP Host), when the server is known by name.</summary>
         public string? ServerName { get; internal set; }
+
+        /// <summary>The server's autonomous system, AS organisation and country (ISO code and English name), from
+        /// -AsnDatabase / -CountryDatabase; null without a database or when it does not know the address.</summary>
+        public uint? ServerAsn { get; internal set; }
+        public string? ServerAsOrganization { get; internal set; }
+        public string? ServerCountry { get; internal set; }
+        public string? ServerCountryName { get; internal set; }
+
         public string? MailFrom { get; internal set; }
         public string[] Recipients { get; internal set; } = Array.Empty<string>();
         public string[] Subjects { get; internal set; } = Array.Empty<string>();
@@ -86,6 +94,13 @@ namespace FluxForensics.Model
         /// <summary>PE (MZ with a PE header), MZ (DOS) or ELF.</summary>
         public string FileType { get; internal set; } = string.Empty;
         public int ServerPort { get; internal set; }
+
+        /// <summary>The server's autonomous system, AS organisation and country (ISO code and English name), from
+        /// -AsnDatabase / -CountryDatabase; null without a database or when it does not know the address.</summary>
+        public uint? ServerAsn { get; internal set; }
+        public string? ServerAsOrganization { get; internal set; }
+        public string? ServerCountry { get; internal set; }
+        public string? ServerCountryName { get; internal set; }
 
         /// <summary>Account used to fetch it (HTTP basic or FTP), if any.</summary>
         public string? Account { get; internal set; }

@@ -17,8 +17,9 @@ namespace FluxForensics.Model
         public DateTime? LastWriteTime { get; internal set; }
         public bool Enabled { get; internal set; } = true;
 
-        /// <summary>What kind of entry: RegistryValue, ScheduledTask, Service, StartupFile, CronLine, SystemdUnit,
-        /// XdgAutostart, ProfileLine, RcScript, LdPreload … Remediation decides how to remove it from this.</summary>
+        /// <summary>What kind of entry: RegistryValue, ScheduledTask, Service, StartupFile, WmiEventConsumer, ComHijack,
+        /// AppInitDll, ActiveSetup, BootExecute, CronLine, SystemdUnit, XdgAutostart, ProfileLine, RcScript, LdPreload …
+        /// Remediation decides how to remove it from this.</summary>
         public string EntryType { get; internal set; } = string.Empty;
 
         /// <summary>The registry key path, or the file (task XML, unit, crontab, profile) holding the entry.</summary>
@@ -51,5 +52,14 @@ namespace FluxForensics.Model
 
         /// <summary>What else was seen with the target's SHA-256 (a listener image, a USB payload), or null.</summary>
         public string? CorrelatedWith { get; internal set; }
+
+        /// <summary>The transaction log file(s) (e.g. <c>NTUSER.DAT.LOG1</c>) the entry was recovered from: the hive was
+        /// dirty and the hive file alone does not hold this entry, so it was written shortly before the disk was imaged.
+        /// Null when the hive file holds it or for the live registry.</summary>
+        public string? RecoveredFromLog { get; internal set; }
+
+        /// <summary>What the entry's kind adds: the filter (and its WQL query) that triggers a WMI consumer, the machine
+        /// registration a COM hijack shadows; null for other kinds.</summary>
+        public string? Detail { get; internal set; }
     }
 }

@@ -68,6 +68,12 @@ namespace FluxForensics.Model
         /// <summary>Raw FILE_ATTRIBUTE_* of the payload when the file system stores them.</summary>
         public uint? PayloadAttributes { get; internal set; }
 
+        /// <summary>When the payload was last written (UTC): when the worm put it on the stick, unless it was touched since.</summary>
+        public DateTime? PayloadLastWriteTime { get; internal set; }
+
+        /// <summary>When the shortcut file was last written (UTC).</summary>
+        public DateTime? ShortcutLastWriteTime { get; internal set; }
+
         /// <summary>The payload as the arguments name it (e.g. <c>%cd%\click.exe</c>).</summary>
         public string? PayloadReference { get; internal set; }
 

@@ -64,26 +64,15 @@ namespace FluxForensics.Remediation
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16);
             using var sha = SHA256.Create();
-            return ToHex(sha.ComputeHash(stream));
+            return FluxForensics.Hex.Lower(sha.ComputeHash(stream));
         }
 
         public static string Sha256Of(byte[] bytes)
         {
             using var sha = SHA256.Create();
-            return ToHex(sha.ComputeHash(bytes));
+            return FluxForensics.Hex.Lower(sha.ComputeHash(bytes));
         }
 
-        private static string ToHex(byte[] hash)
-        {
-            var chars = new char[hash.Length * 2];
-            for (int i = 0; i < hash.Length; i++)
-            {
-                chars[2 * i] = "0123456789abcdef"[hash[i] >> 4];
-                chars[2 * i + 1] = "0123456789abcdef"[hash[i] & 0xf];
-            }
-
-            return new string(chars);
-        }
 
         /// <summary>True when something (file, directory, or a link, even dangling) is at <paramref name="path"/>.</summary>
         public static bool Exists(string path)

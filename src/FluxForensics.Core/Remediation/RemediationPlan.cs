@@ -222,6 +222,15 @@ namespace FluxForensics.Remediation
                 action.RefusalId = "AutorunLocationUnknown";
                 action.Refusal = $"The finding names no entry path for '{input.Name}'; nothing can be removed safely.";
             }
+            else if (entryType is "WmiEventConsumer" or "ComHijack" or "AppInitDll" or "ActiveSetup" or "BootExecute")
+            {
+                // One value or record among others that Windows needs (a multi-string, a list, the CIM repository):
+                // removing the whole location would break the system, so these are named for a person to remove.
+                action.RefusalId = "AutorunNotRemovable";
+                action.Refusal = entryType == "WmiEventConsumer"
+                    ? $"WMI consumer '{input.Name}' is removed with Remove-CimInstance (its __FilterToConsumerBinding, __EventFilter and the consumer in root\\subscription), not by editing OBJECTS.DATA."
+                    : $"{entryType} entry '{input.Name}' at '{entryPath}' is one part of a value Windows needs; edit that value by hand.";
+            }
             else if (entryType is "RegistryValue" or "Service")
             {
                 action.Kind = ItemKinds.RegistryValue;

@@ -8,7 +8,7 @@ using FluxForensics.Capture;
 
 namespace FluxForensics.Commands
 {
-    /// <summary>Draws who talked to whom from capture findings, as Graphviz DOT or Mermaid (issue 4).</summary>
+    /// <summary>Draws who talked to whom from capture findings, as Graphviz DOT, Mermaid or SVG drawn by the module itself.</summary>
     [Cmdlet(VerbsData.ConvertTo, "FluxGraph")]
     [OutputType(typeof(string))]
     public sealed class ConvertToFluxGraphCommand : FluxCmdlet
@@ -20,7 +20,7 @@ namespace FluxForensics.Commands
         public PSObject? InputObject { get; set; }
 
         [Parameter]
-        [ValidateSet("Dot", "Mermaid")]
+        [ValidateSet("Dot", "Mermaid", "Svg")]
         public string Format { get; set; } = "Dot";
 
         /// <summary>Hosts drawn per role before the rest are folded into one "+N more" node.</summary>
@@ -83,7 +83,10 @@ namespace FluxForensics.Commands
             }
 
             _graph.MaxNodesPerRole = MaxNodesPerRole;
-            WriteObject(string.Equals(Format, "Mermaid", StringComparison.OrdinalIgnoreCase) ? _graph.ToMermaid() : _graph.ToDot());
+            WriteObject(
+                string.Equals(Format, "Mermaid", StringComparison.OrdinalIgnoreCase) ? _graph.ToMermaid()
+                : string.Equals(Format, "Svg", StringComparison.OrdinalIgnoreCase) ? _graph.ToSvg()
+                : _graph.ToDot());
             base.EndProcessing();
         }
 

@@ -120,7 +120,7 @@ namespace FluxForensics.Commands
                 "UsbLnkTrap" => $"a USB shortcut-trap payload (Find-UsbLnkTrap: {Property("PayloadPath") ?? Property("Path")})",
                 _ => $"a {kind} given for correlation",
             };
-            _correlated[sha.ToUpperInvariant()] = description;
+            _correlated[Hex.Normalize(sha)!] = description;
         }
     }
 }

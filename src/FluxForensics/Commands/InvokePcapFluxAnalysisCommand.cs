@@ -46,9 +46,13 @@ namespace FluxForensics.Commands
         [Parameter]
         public string[]? HostAddress { get; set; }
 
-        /// <summary>A MaxMind-format ASN database for the Holz flux score.</summary>
+        /// <summary>A MaxMind-format ASN database for the Holz flux score and the ASN of upstream and mail servers.</summary>
         [Parameter]
         public string? AsnDatabase { get; set; }
+
+        /// <summary>A MaxMind-format country (or city) database for the country of upstream and mail servers.</summary>
+        [Parameter]
+        public string? CountryDatabase { get; set; }
 
         /// <summary>Write carved executables here (non-executable names, plus a manifest).</summary>
         [Parameter]
@@ -117,6 +121,7 @@ namespace FluxForensics.Commands
                 KnownDnsServers = ParseAddresses(KnownDnsServer, nameof(KnownDnsServer)),
                 HostAddresses = ParseAddresses(HostAddress, nameof(HostAddress)),
                 AsnDatabasePath = AsnDatabase is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(AsnDatabase),
+                CountryDatabasePath = CountryDatabase is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(CountryDatabase),
                 ExtractPath = ExtractPath is null ? null : SessionState.Path.GetUnresolvedProviderPathFromPSPath(ExtractPath),
                 IncludeSecret = IncludeSecret.IsPresent,
             };
@@ -124,6 +129,11 @@ namespace FluxForensics.Commands
             if (options.AsnDatabasePath is not null && !File.Exists(options.AsnDatabasePath))
             {
                 ThrowTerminating("AsnDatabaseNotFound", ErrorCategory.ObjectNotFound, AsnDatabase, $"Cannot find the ASN database '{AsnDatabase}'.");
+            }
+
+            if (options.CountryDatabasePath is not null && !File.Exists(options.CountryDatabasePath))
+            {
+                ThrowTerminating("CountryDatabaseNotFound", ErrorCategory.ObjectNotFound, CountryDatabase, $"Cannot find the country database '{CountryDatabase}'.");
             }
 
             var analysis = new CaptureAnalysis(options, Reporter);

@@ -22,7 +22,7 @@ namespace FluxForensics.Fixtures.Autorun
         public const string PayloadLinuxPath = "/home/alice/.cache/.mobile7";
 
         public string Name => "autorun-tree";
-        public string Usage => "autorun-tree ROOT [--windows|--linux] [--clean] [--users N] [--no-attributes] (plants persistence for Get-SuspiciousAutorun)";
+        public string Usage => "autorun-tree ROOT [--windows|--linux] [--clean] [--users N] [--no-attributes] [--dirty] [--wmi] [--malware FILE] (plants persistence for Get-SuspiciousAutorun; --dirty leaves alice's Run value only in NTUSER.DAT.LOG1, --wmi adds a WMI consumer bound to a filter)";
 
         public int Run(string[] args)
         {
@@ -35,6 +35,8 @@ namespace FluxForensics.Fixtures.Autorun
             bool linux = Array.IndexOf(args, "--linux") >= 0;
             bool clean = Array.IndexOf(args, "--clean") >= 0;
             bool attributes = Array.IndexOf(args, "--no-attributes") < 0;
+            bool dirty = Array.IndexOf(args, "--dirty") >= 0;
+            bool wmi = Array.IndexOf(args, "--wmi") >= 0;
             int users = 1;
             int at = Array.IndexOf(args, "--users");
             if (at >= 0 && at + 1 < args.Length)
@@ -45,11 +47,11 @@ namespace FluxForensics.Fixtures.Autorun
             Directory.CreateDirectory(root);
             if (linux)
             {
-                PlantLinux(root, clean);
+                PlantLinux(root, clean, SharedMalware.Read(args));
             }
             else
             {
-                PlantWindows(root, clean, attributes, users);
+                PlantWindows(root, clean, attributes, users, dirty, wmi, SharedMalware.Read(args));
             }
 
             return 0;
@@ -109,7 +111,7 @@ namespace FluxForensics.Fixtures.Autorun
             return b;
         }
 
-        private static void PlantWindows(string root, bool clean, bool attributes, int userCount)
+        private static void PlantWindows(string root, bool clean, bool attributes, int userCount, bool dirty = false, bool wmi = false, byte[]? malware = null)
         {
             DateTime old = new DateTime(2024, 3, 1, 8, 0, 0, DateTimeKind.Utc);
             DateTime incident = DateTime.UtcNow.AddDays(-1);
@@ -144,6 +146,53 @@ namespace FluxForensics.Fixtures.Autorun
             for (int i = 0; i < userCount; i++)
             {
                 string name = i == 0 ? UserName : $"user{i:000}";
+                RegfKey ntuser = UserHive(i, clean, old, incident);
+                string hivePath = Local(root, $@"C:\Users\{name}\NTUSER.DAT");
+                if (i == 0 && !clean && dirty)
+                {
+                    // Imaged moments after the Run value was written: the hive file is the state before it, the
+                    // value is only in the transaction log Windows had not reconciled yet.
+                    byte[] before = RegfWriter.Write(UserHive(i, clean: true, old, incident), $@"\??\C:\Users\{name}\ntuser.dat");
+                    byte[] after = RegfWriter.Write(ntuser, $@"\??\C:\Users\{name}\ntuser.dat");
+                    var (primary, log) = RegfLogWriter.NewFormat(before, after, 1200);
+                    Directory.CreateDirectory(Path.GetDirectoryName(hivePath)!);
+                    File.WriteAllBytes(hivePath, primary);
+                    File.WriteAllBytes(hivePath + ".LOG1", log);
+                    File.WriteAllBytes(hivePath + ".LOG2", Array.Empty<byte>());
+                    Console.WriteLine($"hive-log\t{hivePath}.LOG1");
+                }
+                else
+                {
+                    RegfWriter.WriteFile(hivePath, ntuser, $@"\??\C:\Users\{name}\ntuser.dat");
+                }
+
+                Console.WriteLine($"hive\t{hivePath}");
+                Directory.CreateDirectory(Local(root, $@"C:\Users\{name}\AppData\Roaming\Microsoft\Windows\Start Menu\Programs\Startup"));
+            }
+
+            if (wmi && !clean)
+            {
+                WriteFile(root, @"C:\Windows\System32\wbem\Repository\OBJECTS.DATA", WmiRepositoryWriter.Write(new[]
+                {
+                    WmiInstance.Filter("CrashReportFilter", "SELECT * FROM __InstanceModificationEvent WITHIN 60 WHERE TargetInstance ISA 'Win32_PerfFormattedData_PerfOS_System'"),
+                    WmiInstance.CommandLineConsumer("CrashReportSaver", "\"" + PayloadWindowsPath + "\" -relay"),
+                    WmiInstance.Binding("CommandLineEventConsumer", "CrashReportSaver", "CrashReportFilter"),
+                }, incident), "wmi");
+            }
+
+            Directory.CreateDirectory(Local(root, @"C:\ProgramData\Microsoft\Windows\Start Menu\Programs\Startup"));
+            Directory.CreateDirectory(Local(root, @"C:\Windows\System32\Tasks"));
+            if (clean)
+            {
+                return;
+            }
+
+            PlantIncidentFiles(root, attributes, malware);
+        }
+
+        private static RegfKey UserHive(int i, bool clean, DateTime old, DateTime incident)
+        {
+            {
                 var ntuser = new RegfKey("CMI-CreateHive{6A1C4018-979D-4291-A7DC-7AED1C75B67C}") { LastWritten = old };
                 RegfKey run = ntuser.Key(@"Software\Microsoft\Windows\CurrentVersion\Run");
                 ntuser.Key("Environment").String("TEMP", @"%USERPROFILE%\AppData\Local\Temp", expand: true);
@@ -161,19 +210,13 @@ namespace FluxForensics.Fixtures.Autorun
                     ntuser.Key(@"Software\Microsoft\Windows\CurrentVersion\Explorer\StartupApproved\Run").Binary("OneDriveSetup", disabled);
                 }
 
-                RegfWriter.WriteFile(Local(root, $@"C:\Users\{name}\NTUSER.DAT"), ntuser, $@"\??\C:\Users\{name}\ntuser.dat");
-                Console.WriteLine($"hive\t{Local(root, $@"C:\Users\{name}\NTUSER.DAT")}");
-                Directory.CreateDirectory(Local(root, $@"C:\Users\{name}\AppData\Roaming\Microsoft\Windows\Start Menu\Programs\Startup"));
+                return ntuser;
             }
+        }
 
-            Directory.CreateDirectory(Local(root, @"C:\ProgramData\Microsoft\Windows\Start Menu\Programs\Startup"));
-            Directory.CreateDirectory(Local(root, @"C:\Windows\System32\Tasks"));
-            if (clean)
-            {
-                return;
-            }
-
-            string payload = WriteFile(root, PayloadWindowsPath, UsbTrapLayout.PayloadBytes(), "payload");
+        private static void PlantIncidentFiles(string root, bool attributes, byte[]? malware)
+        {
+            string payload = WriteFile(root, PayloadWindowsPath, malware ?? UsbTrapLayout.PayloadBytes(), "payload");
             if (attributes && !FileAttributeReader.TrySetHiddenSystem(payload, hidden: true, system: true, out string? error))
             {
                 Console.WriteLine($"note\tpayload not hidden: {error}");
@@ -203,7 +246,7 @@ namespace FluxForensics.Fixtures.Autorun
 
         public static string UserSidFor(int i) => i == 0 ? UserSid : $"S-1-5-21-3623811015-3361044348-30300820-{1001 + i}";
 
-        private static void PlantLinux(string root, bool clean)
+        private static void PlantLinux(string root, bool clean, byte[]? malware)
         {
             DateTime old = new DateTime(2024, 3, 1, 8, 0, 0, DateTimeKind.Utc);
             void Age(string path) => File.SetLastWriteTimeUtc(path, old);
@@ -225,7 +268,7 @@ namespace FluxForensics.Fixtures.Autorun
                 return;
             }
 
-            string payload = WriteFile(root, PayloadLinuxPath, Encoding.ASCII.GetBytes("\u007fELF\u0002\u0001\u0001 mobile7 relay fixture\n"), "payload");
+            string payload = WriteFile(root, PayloadLinuxPath, malware ?? Encoding.ASCII.GetBytes("\u007fELF\u0002\u0001\u0001 mobile7 relay fixture\n"), "payload");
             if (!OperatingSystem.IsWindows())
             {
                 File.SetUnixFileMode(payload, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);

@@ -32,11 +32,15 @@ namespace FluxForensics.Fixtures.Capture
     /// <summary>The cast of the incident: who is the relay, who are the bots, when it starts. Deterministic from the seed.</summary>
     public sealed class IncidentScenario
     {
-        public IncidentScenario(int seed, int scale)
+        public IncidentScenario(int seed, int scale, byte[]? malware = null)
         {
             Random = new Random(seed);
             Scale = Math.Max(1, scale);
+            Malware = malware;
         }
+
+        /// <summary>When given, the bytes relayed as mobile7.exe (the rest of the capture stays as the seed makes it).</summary>
+        public byte[]? Malware { get; }
 
         /// <summary>Deterministic randomness: every part draws from it in order.</summary>
         public Random Random { get; }

@@ -14,7 +14,7 @@ namespace FluxForensics.Fixtures.Capture
     public sealed class IncidentCaptureCommand : IFixtureCommand
     {
         public string Name => "incident-capture";
-        public string Usage => "incident-capture OUT.pcapng [--scale N] [--seed S] (the incident sample: DNS flux, relay, background)";
+        public string Usage => "incident-capture OUT.pcapng [--scale N] [--seed S] [--malware FILE] (the incident sample: DNS flux, relay, background)";
 
         public int Run(string[] args)
         {
@@ -25,7 +25,7 @@ namespace FluxForensics.Fixtures.Capture
 
             int scale = IntOption(args, "--scale", 1);
             int seed = IntOption(args, "--seed", 20120514);
-            var scenario = new IncidentScenario(seed, scale);
+            var scenario = new IncidentScenario(seed, scale, SharedMalware.Read(args));
             var parts = typeof(IncidentCaptureCommand).Assembly.GetTypes()
                 .Where(t => typeof(IIncidentTraffic).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
                 .Select(t => (IIncidentTraffic)Activator.CreateInstance(t)!)

@@ -41,6 +41,10 @@ namespace FluxForensics.Fixtures.Capture
             Upstreams = new[] { "91.213.8.20", "94.63.149.150", "188.190.98.11", "204.45.67.89" }.Select(IPAddress.Parse).ToList();
             Accounts = Enumerable.Range(0, 16).Select(i => ($"{Word(r)}{r.Next(10, 99)}@{Word(r)}mail.example", Word(r) + r.Next(1000, 9999))).ToList();
             Exes = ExeNames.Select(_ => FakePe(r, 12_000 + r.Next(40_000))).ToList();
+            if (scenario.Malware is { } malware)
+            {
+                Exes[0] = malware;
+            }
         }
 
         public static RelayCast For(IncidentScenario scenario)

@@ -48,13 +48,13 @@ namespace FluxForensics.Fixtures.Usb
             return bytes;
         }
 
-        public static UsbTrapLayout Create(string root)
+        public static UsbTrapLayout Create(string root, byte[]? payload = null)
         {
             var layout = new UsbTrapLayout { Root = root };
             Directory.CreateDirectory(root);
 
             layout.PayloadPath = Path.Combine(root, PayloadName);
-            File.WriteAllBytes(layout.PayloadPath, PayloadBytes());
+            File.WriteAllBytes(layout.PayloadPath, payload ?? PayloadBytes());
             layout.HiddenSystemPaths.Add(layout.PayloadPath);
 
             foreach (var folder in TrapFolders)
@@ -138,19 +138,21 @@ namespace FluxForensics.Fixtures.Usb
     public sealed class UsbTrapCommand : IFixtureCommand
     {
         public string Name => "usb-trap";
-        public string Usage => "usb-trap ROOT [--no-attributes] (the incident's shortcut trap + benign items; Hidden+System unless --no-attributes)";
+        public string Usage => "usb-trap ROOT [--no-attributes] [--malware FILE] (the incident's shortcut trap + benign items; Hidden+System unless --no-attributes)";
 
         public int Run(string[] args)
         {
-            string? root = args.FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal));
+            byte[]? malware = SharedMalware.Read(args);
+            int malwareAt = Array.IndexOf(args, SharedMalware.OptionName);
+            string? root = args.Where((a, i) => malwareAt < 0 || (i != malwareAt && i != malwareAt + 1)).FirstOrDefault(a => !a.StartsWith("--", StringComparison.Ordinal));
             bool noAttributes = args.Contains("--no-attributes");
-            if (root is null || args.Any(a => a.StartsWith("--", StringComparison.Ordinal) && a != "--no-attributes"))
+            if (root is null || args.Any(a => a.StartsWith("--", StringComparison.Ordinal) && a != "--no-attributes" && a != SharedMalware.OptionName))
             {
                 Console.Error.WriteLine("usage: " + Usage);
                 return 64;
             }
 
-            var layout = UsbTrapLayout.Create(Path.GetFullPath(root));
+            var layout = UsbTrapLayout.Create(Path.GetFullPath(root), malware);
             if (!noAttributes && !layout.TrySetAttributes(out string? error))
             {
                 Console.Error.WriteLine($"usb-trap: cannot set Hidden/System ({error}). On a file system without DOS attributes use --no-attributes.");

@@ -72,7 +72,7 @@ namespace FluxForensics.Tests.Autorun
             var f = new AutorunFacts
             {
                 Name = "winml", IsWindows = true, ImagePath = @"C:\Windows\System32\winml.dll", ImageExists = true, IsPe = true,
-                CompanyName = "Microsoft Corporation", FileDescription = "Windows Machine Learning Runtime", SignatureStatus = "NoEmbeddedSignature", Now = Now,
+                CompanyName = "Microsoft Corporation", FileDescription = "Windows Machine Learning Runtime", SignatureStatus = "NotSigned", Now = Now,
             };
             Assert.Equal(0, AutorunRules.Score(f).Total);
         }

@@ -85,15 +85,15 @@ namespace FluxForensics.Tests.Listener
         }
 
         [Fact]
-        public void OnLinuxAMissingEmbeddedSignatureSaysOnlyPresenceWasChecked()
+        public void OnLinuxAMissingEmbeddedSignatureSaysCatalogsWereNotChecked()
         {
             var f = Evaluate(new[] { Listen(SocketProtocol.Tcp, "0.0.0.0", 5000, 11) },
-                new[] { Owner(11, "/opt/app/app.exe", pe: true, company: "Contoso", description: "App", original: "app.exe", signature: SignatureStatuses.NoEmbeddedSignature) }).Single();
+                new[] { Owner(11, "/opt/app/app.exe", pe: true, company: "Contoso", description: "App", original: "app.exe", signature: SignatureStatuses.NotSigned) }).Single();
             Assert.Equal("listens on TCP 5000, not the well-known port of a service", f.Reasons[0].Reason);
             Assert.Equal(0, f.Reasons[0].Points);
             var reason = f.Reasons[1];
             Assert.Equal(2, f.Reasons.Length);
-            Assert.Contains("only its presence was checked", reason.Reason);
+            Assert.Contains("catalog signatures cannot be checked", reason.Reason);
             Assert.Equal(ListenerRules.NoEmbeddedSignaturePoints, reason.Points);
         }
 

@@ -124,7 +124,7 @@ namespace FluxForensics.Tests.Listener
         }
 
         [SkippableFact]
-        public void FileFactsOnLinuxSayOnlyThePresenceOfTheBlobWasChecked()
+        public void FileFactsOnLinuxCheckTheEmbeddedSignature()
         {
             Skip.If(OperatingSystem.IsWindows(), "on Windows WinVerifyTrust decides the status");
             string path = Corpus.PeNet("pidgin.exe");
@@ -133,13 +133,16 @@ namespace FluxForensics.Tests.Listener
             Assert.True(facts.Exists);
             Assert.True(facts.IsPe);
             Assert.Equal("The Pidgin developer community", facts.CompanyName);
-            Assert.Equal(SignatureStatuses.EmbeddedSignaturePresent, facts.SignatureStatus);
-            Assert.Contains("only its presence was checked", facts.SignatureDetail);
-            Assert.Equal(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)).Select(b => b.ToString("X2")).Aggregate(string.Concat), facts.Sha256);
+            // Digest and PKCS#7 signature hold; StartCom's root left Mozilla's (so Debian's) store, and the certificate expired.
+            Assert.Equal(SignatureStatuses.Untrusted, facts.SignatureStatus);
+            Assert.Contains("digest matches and the PKCS#7 signature verifies", facts.SignatureDetail);
+            Assert.Contains("CN=Daniel Atallah", facts.SignerSubject);
+            Assert.Equal(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)).Select(b => b.ToString("x2")).Aggregate(string.Concat), facts.Sha256);
 
             var winml = FileFactsReader.Read(Corpus.Winml);
-            Assert.Equal(SignatureStatuses.NoEmbeddedSignature, winml.SignatureStatus);
+            Assert.Equal(SignatureStatuses.NotSigned, winml.SignatureStatus);
             Assert.Contains("catalog signatures cannot be checked", winml.SignatureDetail);
+            Assert.Null(winml.SignerSubject);
         }
 
         [SkippableFact]

@@ -223,7 +223,7 @@ namespace FluxForensics.Tests.Usb
             var traps = new UsbScanner(reporter).Scan(mount.MountPoint, recurse: false).ToList();
             Assert.Equal(layout.TrapShortcuts.OrderBy(p => p, StringComparer.Ordinal), traps.Select(t => t.ShortcutPath).OrderBy(p => p, StringComparer.Ordinal));
             Assert.Empty(reporter.Errors);
-            string expectedHash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(UsbTrapLayout.PayloadBytes()));
+            string expectedHash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(UsbTrapLayout.PayloadBytes())).ToLowerInvariant();
             Assert.All(traps, t =>
             {
                 Assert.True(t.HiddenFolderIsHidden);

@@ -168,7 +168,9 @@ namespace FluxForensics.Tests.Usb
                 Assert.True(t.Severity >= Severity.High, $"{t.ShortcutPath}: {t.RiskScore} {string.Join("; ", t.Reasons.Select(r => r.ToString()))}");
                 Assert.Equal(t.Reasons.Sum(r => r.Points) > 100 ? 100 : t.Reasons.Sum(r => r.Points), t.RiskScore);
                 Assert.Contains(t.PayloadPath, layout.Payloads);
-                Assert.Equal(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(t.PayloadPath!))), t.PayloadSha256);
+                Assert.Equal(Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(t.PayloadPath!))).ToLowerInvariant(), t.PayloadSha256);
+                Assert.NotNull(t.PayloadLastWriteTime);
+                Assert.NotNull(t.ShortcutLastWriteTime);
                 Assert.Equal(FileAttributeMechanism.NtfsXattr, t.AttributeMechanism);
                 if (family != "autorun")
                 {

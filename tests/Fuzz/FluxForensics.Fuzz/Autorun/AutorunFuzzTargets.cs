@@ -171,3 +171,134 @@ namespace FluxForensics.Fuzz.Autorun
         }
     }
 }
+
+namespace FluxForensics.Fuzz.Autorun
+{
+    /// <summary>
+    /// Transaction logs (.LOG1/.LOG2, HvLE and dirty-vector): the input is a log, applied to a small dirty hive whose
+    /// sequence numbers follow the log's, and the recovered hive is walked. Each input runs twice: as it is (so the
+    /// checksum and hash checks themselves are fuzzed) and with its base-block checksum and every HvLE hash repaired (so
+    /// mutations reach the page references, the sequence chain, the recovery and the hive reader behind it).
+    /// </summary>
+    public sealed class RegistryLogTarget : IFuzzTarget
+    {
+        public string Name => "regf-log";
+
+        public IEnumerable<string> SeedFiles(FuzzPaths paths) =>
+            paths.CorpusFiles("*.LOG1", "*.LOG2", "*.LOG").Where(f => new FileInfo(f).Length > 0);
+
+        public void Run(byte[] input)
+        {
+            Apply(input);
+            byte[] repaired = (byte[])input.Clone();
+            Repair(repaired);
+            Apply(repaired);
+        }
+
+        private static void Apply(byte[] log)
+        {
+            var parsed = RegistryTransactionLog.Parse(log, "fuzz.LOG1");
+            byte[] primary = RegistryCellTarget.Wrap(new byte[] { (byte)'n', (byte)'k', 0x2C, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF, 0xFF });
+            uint sequence = log.Length >= 8 ? System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(log.AsSpan(4)) : 1;
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(primary.AsSpan(4), unchecked(sequence + 1));
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(primary.AsSpan(8), sequence);
+            RegistryHive hive = RegistryHive.ParseWithLogs(primary, "fuzz", new[] { parsed });
+            if (hive.Root is null)
+            {
+                return;
+            }
+
+            foreach (RegistryKey key in hive.Root.Descendants().Take(5000))
+            {
+                foreach (RegistryValue value in key.Values())
+                {
+                    _ = value.Text;
+                    _ = hive.LogSourceOf(key, value);
+                }
+            }
+        }
+
+        /// <summary>Fixes what a mutation almost never gets right by chance: the XOR-32 checksum, equal sequence numbers
+        /// and the Marvin32 hashes of each HvLE entry that fits the file.</summary>
+        internal static void Repair(byte[] log)
+        {
+            if (log.Length < 512)
+            {
+                return;
+            }
+
+            var d = log.AsSpan();
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(d.Slice(8), System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(d.Slice(4)));
+            uint sum = 0;
+            for (int i = 0; i < 508; i += 4)
+            {
+                sum ^= System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(d.Slice(i));
+            }
+
+            System.Buffers.Binary.BinaryPrimitives.WriteUInt32LittleEndian(d.Slice(508), sum == 0 ? 1 : sum == uint.MaxValue ? uint.MaxValue - 1 : sum);
+            long pos = 512;
+            while (pos + 40 <= log.Length && d[(int)pos] == (byte)'H' && d[(int)pos + 1] == (byte)'v')
+            {
+                uint size = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(d.Slice((int)pos + 4));
+                if (size < 40 || size > log.Length - pos)
+                {
+                    return;
+                }
+
+                var entry = d.Slice((int)pos, (int)size);
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(entry.Slice(24), RegistryTransactionLog.Marvin32(entry.Slice(40), 0x82EF4D887A4E55C5));
+                System.Buffers.Binary.BinaryPrimitives.WriteUInt64LittleEndian(entry.Slice(32), RegistryTransactionLog.Marvin32(entry.Slice(0, 32), 0x82EF4D887A4E55C5));
+                pos += Math.Max(size, 512);
+            }
+        }
+    }
+}
+
+namespace FluxForensics.Fuzz.Autorun
+{
+    /// <summary>The WMI repository scan (OBJECTS.DATA): consumer instances, bindings and filter queries.</summary>
+    public sealed class WmiRepositoryTarget : IFuzzTarget, IGeneratedSeeds
+    {
+        public string Name => "wmi-objects";
+
+        public IEnumerable<string> SeedFiles(FuzzPaths paths) => paths.CorpusFiles("OBJECTS.DATA");
+
+        /// <summary>Heap-shaped records: a filter, both consumer kinds (ASCII and UTF-16 strings) and their bindings.</summary>
+        public IEnumerable<byte[]> GeneratedSeeds(FuzzPaths paths)
+        {
+            static byte[] Heap(bool wide, params string[] strings)
+            {
+                var ms = new MemoryStream();
+                ms.Write(new byte[24], 0, 24);
+                for (int i = 0; i < strings.Length; i++)
+                {
+                    bool w = wide && i > 0;
+                    ms.WriteByte(w ? (byte)1 : (byte)0);
+                    byte[] b = w ? System.Text.Encoding.Unicode.GetBytes(strings[i] + "\0") : System.Text.Encoding.ASCII.GetBytes(strings[i] + "\0");
+                    ms.Write(b, 0, b.Length);
+                }
+
+                return ms.ToArray();
+            }
+
+            foreach (bool wide in new[] { false, true })
+            {
+                yield return Heap(false, "__EventFilter", "F", "SELECT * FROM __InstanceCreationEvent WITHIN 5", "WQL")
+                    .Concat(Heap(wide, "CommandLineEventConsumer", @"C:\x\a.exe -q", @"C:\x\a.exe", "C"))
+                    .Concat(Heap(false, "__FilterToConsumerBinding", "CommandLineEventConsumer.Name=\"C\"", "__EventFilter.Name=\"F\""))
+                    .Concat(Heap(wide, "ActiveScriptEventConsumer", "S", "VBScript", "CreateObject(\"WScript.Shell\").Run \"C:\\x\\b.exe\""))
+                    .Concat(Heap(false, "__FilterToConsumerBinding", "ActiveScriptEventConsumer.Name=\"S\"", "__EventFilter.Name=\"F\""))
+                    .ToArray();
+            }
+        }
+
+        public void Run(byte[] input)
+        {
+            WmiRepository repo = WmiRepository.Parse(input, "fuzz");
+            foreach (WmiEventConsumer c in repo.Consumers)
+            {
+                _ = c.ToString();
+            }
+        }
+    }
+}
