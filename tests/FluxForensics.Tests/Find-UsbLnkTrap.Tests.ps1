@@ -237,3 +237,95 @@ Describe 'Find-UsbLnkTrap on NTFS mounted with ntfs-3g' {
         $back[0].ShortcutPath | Should -BeLike "$mount*"
     }
 }
+
+# The incident trap's relatives, each on an NTFS stick of its own as the worm leaves it (the fixture program lays them
+# out byte by byte and sets Hidden+System through ntfs-3g): every trap is reported with its family, payload and folder,
+# and the look-alikes (a user's shortcuts, setup.exe, Tools.exe beside a visible Tools, System Volume Information,
+# $RECYCLE.BIN) stay Info/Low.
+Describe 'Find-UsbLnkTrap on the <Family> worm family (NTFS)' -ForEach @(
+    @{ Family = 'gamarue'; Expected = 'Gamarue'; Reason = 'the drive''s content was moved into a hidden folder whose name looks blank (U+00A0)' }
+    @{ Family = 'script'; Expected = 'ScriptWorm'; Reason = 'the script is encoded (/e:VBScript.Encode), so its text cannot be read as it is' }
+    @{ Family = 'folder-exe'; Expected = 'FolderProgram'; Reason = 'the same bytes are the program of 2 other folders (Music.exe, Projects.exe): one worm copied once per folder' }
+    @{ Family = 'drive-letter'; Expected = 'ShortcutLauncher'; Reason = 'the program is named by the drive letter the stick had (E:) and is on this drive' }
+    @{ Family = 'autorun'; Expected = 'Autorun'; Reason = 'autorun.inf itself is hidden' }
+) {
+    BeforeAll {
+        $script:skipReason = $null
+        if ($IsWindows) { $skipReason = 'the ntfs-3g lane runs on Linux' }
+        elseif (-not (Test-FluxIsRoot)) { $skipReason = 'mounting an NTFS image needs root' }
+        elseif (-not (Test-Path -LiteralPath '/dev/fuse')) { $skipReason = 'no /dev/fuse: ntfs-3g (FUSE) cannot mount' }
+        elseif (-not (Get-Command mkntfs -ErrorAction SilentlyContinue) -or -not (Get-Command ntfs-3g -ErrorAction SilentlyContinue)) { $skipReason = 'mkntfs or ntfs-3g is missing (apt package ntfs-3g)' }
+        $script:work = $null
+        $script:mounted = $false
+        if (-not $skipReason) {
+            $script:work = New-TempFolder
+            $image = Join-Path $work 'stick.img'
+            $script:mount = Join-Path $work 'mnt'
+            New-Item -ItemType Directory -Path $mount | Out-Null
+            $fs = [System.IO.File]::Create($image); $fs.SetLength(16MB); $fs.Dispose()
+            & mkntfs -F -Q -q -L STICK $image 2>&1 | Out-Null
+            if ($LASTEXITCODE) { throw "mkntfs failed ($LASTEXITCODE)" }
+            & ntfs-3g $image $mount 2>&1 | Out-Null
+            if ($LASTEXITCODE) { throw "ntfs-3g failed ($LASTEXITCODE)" }
+            $script:mounted = $true
+            $lines = Invoke-FluxFixture -Name 'usb-worm' -Arguments @($Family, $mount)
+            $script:layout = @{ trap = @(); payload = @(); folder = @(); benign = @() }
+            foreach ($line in $lines) { $kind, $path = "$line" -split "`t", 2; $layout[$kind] += $path }
+            $script:all = @(Find-UsbLnkTrap -Path $mount -Recurse)
+            $script:traps = @($all | Where-Object Severity -ge ([FluxForensics.Model.Severity]::Medium))
+        }
+    }
+
+    AfterAll {
+        if ($mounted) {
+            for ($i = 0; $i -lt 20 -and $mounted; $i++) {
+                & umount $mount 2>&1 | Out-Null
+                $script:mounted = $LASTEXITCODE -ne 0
+                if ($mounted) { Start-Sleep -Milliseconds 100 }
+            }
+        }
+        if ($work -and -not $mounted -and (Test-Path -LiteralPath $work)) { Remove-Item -LiteralPath $work -Recurse -Force }
+    }
+
+    BeforeEach { if ($skipReason) { Set-ItResult -Skipped -Because $skipReason } }
+
+    It 'reports exactly the worm''s files, High or above, with family, payload hash and hidden folder' {
+        @($traps.ShortcutPath | Sort-Object) | Should -Be @($layout.trap | Sort-Object)
+        foreach ($t in $traps) {
+            $t.Family | Should -Be $Expected
+            [int]$t.Severity | Should -BeGreaterOrEqual ([int][FluxForensics.Model.Severity]::High)
+            $layout.payload | Should -Contain $t.PayloadPath
+            $t.PayloadSha256 | Should -Be (Get-FileHash -LiteralPath $t.PayloadPath -Algorithm SHA256).Hash
+            $t.AttributeMechanism | Should -Be 'ntfs-3g xattr'
+            if ($Family -ne 'autorun') {
+                $layout.folder | Should -Contain $t.HiddenFolderPath
+                $t.HiddenFolderIsHidden | Should -BeTrue
+            }
+        }
+        @($traps.Reasons.Reason) | Should -Contain $Reason
+        if ($Family -eq 'gamarue') {
+            # Linux tells no label for an ntfs-3g image: it is read from the volume's own $Volume record.
+            $traps[0].VolumeLabel | Should -Be 'STICK'
+            @($traps.Reasons.Reason) | Should -Contain 'shortcut is named after the volume label ''STICK'', so it looks like the whole drive'
+        }
+    }
+
+    It 'keeps the look-alikes at Info or Low' {
+        foreach ($b in $layout.benign) {
+            $traps.ShortcutPath | Should -Not -Contain $b
+            $traps.PayloadPath | Should -Not -Contain $b
+            $traps.HiddenFolderPath | Should -Not -Contain $b
+        }
+        @($all | Where-Object { $_.ShortcutPath -notin $layout.trap } | Where-Object Severity -gt ([FluxForensics.Model.Severity]::Low)).Count | Should -Be 0
+    }
+
+    It 'survives Export-Clixml / Import-Clixml with the family and the paths cleanup needs' {
+        $file = Join-Path $work 'traps.xml'
+        $traps | Export-Clixml -LiteralPath $file
+        $back = @(Import-Clixml -LiteralPath $file)
+        $back.Count | Should -Be $traps.Count
+        $back[0].Family | Should -Be $Expected
+        $back[0].ShortcutPath | Should -Be $traps[0].ShortcutPath
+        $back[0].PayloadPath | Should -Be $traps[0].PayloadPath
+    }
+}

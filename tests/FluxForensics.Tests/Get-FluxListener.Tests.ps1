@@ -37,6 +37,17 @@ BeforeAll {
         [int]$Matches[1]
     }
 
+    # The inode of each socket in TIME_WAIT (state 06) on <address>:80 in /proc/net/tcp. The kernel gives a TIME_WAIT
+    # socket inode 0, which is why no tool can name its process.
+    function Get-TimeWaitInode([string] $Address) {
+        $b = ([System.Net.IPAddress]::Parse($Address)).GetAddressBytes()
+        $local = '{0:X2}{1:X2}{2:X2}{3:X2}:0050' -f $b[3], $b[2], $b[1], $b[0]
+        Get-Content -LiteralPath /proc/net/tcp | Select-Object -Skip 1 | ForEach-Object {
+            $f = -split $_
+            if ($f[1] -eq $local -and $f[3] -eq '06') { $f[9] }
+        }
+    }
+
     if (-not $IsLinux) { $script:skip = 'the real-process fixture runs on Linux (CI); Windows code paths are tested on MIB-layout buffers in xunit' }
     elseif (-not (Test-FluxIsRoot)) { $script:skip = 'binding TCP 80 and UDP 53 needs root (CI runs as root)' }
     elseif (-not (Test-Path -LiteralPath $apphost)) { $script:skip = "the fixtures apphost $apphost is not built" }
@@ -129,7 +140,7 @@ Describe 'Get-FluxListener on real processes' {
         $plain[0].LocalPort | Should -Be $plainPort
         $plain[0].RiskScore | Should -BeLessThan 30
         $plain[0].Reasons.Reason | Should -Not -Match 'hidden|known server|fan-out'
-        $plain[0].Reasons.Reason | Should -Contain "listens on TCP $plainPort, not a relay port (TCP 80, 443, 8080, UDP 53)"
+        $plain[0].Reasons.Reason | Should -Contain "listens on TCP $plainPort, not the well-known port of a service"
     }
 
     It 'lets -ExpectedListener name a path so the upstream servers on port 80 are not held against them' {
@@ -218,6 +229,81 @@ Describe 'Get-FluxListener on real processes' {
         $relay[0].ProcessId | Should -Be 0
         $relay[0].Reasons | Should -Contain 'listens on TCP 80 without being a known server for it'
         $relay[0].Reasons | Should -Contain 'owning process could not be determined (socket created by uid 0)'
+    }
+}
+
+# The relay's relative: the same hidden image mails out instead of fetching on port 80. It listens on TCP 80 and UDP 53 of
+# 127.9.N.3 (N random, so TIME_WAIT sockets of an earlier run within the last minute are not counted), holds 60 connections to 30 "mail servers" (port 25 on 127.2-6.0.1-6, five /16s), and hangs up on each of
+# 40 short client connections to its port 80, so the kernel keeps 40 TIME_WAIT sockets on that port with no owner.
+Describe 'Get-FluxListener on a mail relay with short connections' {
+    BeforeAll {
+        if (-not $skip) {
+            $script:mailPid = Start-ListenerFixture $apphost @('listener-upstream', '--networks', '5', '--hosts', '6', '--port', '25')
+        }
+        $script:relayAddress = "127.9.$(Get-Random -Minimum 1 -Maximum 255).3"
+        if (-not $skip) {
+            $script:smtpRelayPid = Start-ListenerFixture $malwarePath @('listener-malware', '--address', $relayAddress, '--remote-port', '25',
+                '--connections', '60', '--networks', '5', '--hosts', '6', '--close-accepted')
+        }
+        if (-not $skip) {
+            $churn = & $apphost listener-churn --address $relayAddress --port 80 --count 40 --clients 4
+            if ($LASTEXITCODE -ne 0) { throw "listener-churn failed: $churn" }
+            $script:mailResults = @(Get-FluxListener -WarningAction SilentlyContinue)
+        }
+    }
+
+    BeforeEach {
+        if ($skip) { Set-ItResult -Skipped -Because $skip }
+    }
+
+    It 'names the fan-out by service: SMTP to 30 mail servers in 5 /16s' {
+        $tcp = $mailResults | Where-Object { $_.ProcessId -eq $smtpRelayPid -and $_.Protocol -eq 'Tcp' }
+        $tcp.LocalAddress | Should -Be $relayAddress
+        $tcp.Reasons | Where-Object Reason -eq 'SMTP fan-out: 30 mail servers in 5 /16s' | ForEach-Object Points | Should -Be 25
+        $tcp.OutboundConnectionCount | Should -Be 60
+        $tcp.RemotePorts | Should -Be @(25)
+        $tcp.Port80ConnectionCount | Should -Be 0
+        $tcp.FanOut.Count | Should -Be 1
+        $tcp.FanOut[0].RemotePort | Should -Be 25
+        $tcp.FanOut[0].Service | Should -Be 'SMTP'
+        $tcp.FanOut[0].ConnectionCount | Should -Be 60
+        $tcp.FanOut[0].ServerCount | Should -Be 30
+        $tcp.FanOut[0].NetworkCount | Should -Be 5
+        [int]$tcp.Severity | Should -BeGreaterOrEqual ([int][FluxForensics.Model.Severity]::High)
+        $tcp.RiskScore | Should -Be ([Math]::Min(100, ($tcp.Reasons | Measure-Object Points -Sum).Sum))
+    }
+
+    It 'attributes the TIME_WAIT sockets on port 80, which have no owner, to the relay' {
+        $owners = @(Get-TimeWaitInode $relayAddress)
+        $tcp = $mailResults | Where-Object { $_.ProcessId -eq $smtpRelayPid -and $_.Protocol -eq 'Tcp' }
+        $tcp.TimeWaitCount | Should -Be 40
+        $tcp.ClosedConnectionClientCount | Should -Be 4
+        $tcp.Reasons | Where-Object Reason -eq '40 short-lived connections to TCP 80 just ended (40 in TIME_WAIT, 0 in CLOSE_WAIT, from 4 clients); their sockets show no owner (PID 0) and are attributed to the process listening on the port' |
+            ForEach-Object Points | Should -Be 10
+        # The kernel really lists them without an owner: 40 sockets, every one with inode 0.
+        $owners.Count | Should -Be 40
+        @($owners | Where-Object { $_ -ne '0' }).Count | Should -Be 0
+        # The first relay's port 80 on 127.0.0.1 had no short connections.
+        ($mailResults | Where-Object { $_.ProcessId -eq $malwarePid -and $_.Protocol -eq 'Tcp' }).TimeWaitCount | Should -Be 0
+    }
+
+    It 'counts the mail servers own port 25 as the well-known port of a service they do not provide' {
+        $mail = @($mailResults | Where-Object ProcessId -eq $mailPid)
+        $mail.Count | Should -Be 30
+        foreach ($f in $mail) {
+            $f.LocalPortService | Should -Be 'SMTP'
+            $f.Reasons | Where-Object Reason -eq 'TCP 25 is the well-known port of SMTP, a service the image does not provide' | ForEach-Object Points | Should -Be 25
+        }
+    }
+
+    It 'keeps the fan-out data through Export-Clixml and Import-Clixml' {
+        $tcp = $mailResults | Where-Object { $_.ProcessId -eq $smtpRelayPid -and $_.Protocol -eq 'Tcp' }
+        $file = Join-Path $temp 'listener.clixml'
+        $tcp | Export-Clixml -LiteralPath $file
+        $back = Import-Clixml -LiteralPath $file
+        $back.FanOut[0].ServerCount | Should -Be 30
+        $back.FanOut[0].Service | Should -Be 'SMTP'
+        $back.TimeWaitCount | Should -Be 40
     }
 }
 

@@ -277,6 +277,49 @@ Describe 'USB traps on a real NTFS stick' {
     }
 }
 
+# Each relative of the trap on its own NTFS stick: the worm's shortcuts, folder-named programs or autorun.inf and its
+# payloads go to quarantine, the folders it hid (Gamarue's U+00A0 folder too) are shown again, the look-alikes are left
+# alone, and Restore-FluxQuarantine puts every byte, timestamp and attribute back.
+Describe 'USB worm family <Family> on a real NTFS stick' -ForEach @(
+    @{ Family = 'gamarue' }, @{ Family = 'script' }, @{ Family = 'folder-exe' }, @{ Family = 'drive-letter' }, @{ Family = 'autorun' }
+) {
+    BeforeAll {
+        $script:skip = $ntfsSkip
+        if (-not $skip) {
+            $script:stick = New-NtfsStick "worm-$Family"
+            $lines = Invoke-FluxFixture -Name 'usb-worm' -Arguments @($Family, $stick)
+            $script:layout = @{ trap = @(); payload = @(); folder = @(); benign = @() }
+            foreach ($line in $lines) { $kind, $path = "$line" -split "`t", 2; $layout[$kind] += $path }
+            $script:traps = @(Find-UsbLnkTrap -Path $stick -Recurse -WarningAction SilentlyContinue | Where-Object Severity -ge ([FluxForensics.Model.Severity]::Medium))
+            $script:before = Get-TreeSnapshot $stick -Ntfs
+            $script:store = Join-Path $temp "store-worm-$Family"
+        }
+    }
+
+    BeforeEach { if ($skip) { Set-ItResult -Skipped -Because $skip } }
+
+    It 'quarantines the worm''s files and payloads, unhides its folders, leaves the look-alikes alone' {
+        @($traps.ShortcutPath | Sort-Object) | Should -Be @($layout.trap | Sort-Object)
+        $out = @($traps | Remove-FluxInfection -QuarantinePath $store -Confirm:$false -PassThru -ErrorAction Stop)
+        @($out | Where-Object Status -eq 'Failed').Count | Should -Be 0
+        foreach ($f in @($layout.trap) + @($layout.payload)) { Test-Path -LiteralPath $f | Should -BeFalse -Because "$f is the worm's" }
+        foreach ($d in $layout.folder) {
+            Test-Path -LiteralPath $d | Should -BeTrue
+            $attr = (& getfattr -h --absolute-names -n system.ntfs_attrib_be -e hex -- $d | Select-String 'ntfs_attrib_be=').Line
+            [Convert]::ToUInt32($attr.Split('=')[1].Substring(2), 16) -band 0x6 | Should -Be 0 -Because "$d is shown again"
+        }
+        foreach ($b in $layout.benign) { Test-Path -LiteralPath $b | Should -BeTrue -Because "$b is not the worm's" }
+        $quarantined = @(Get-FluxQuarantine -QuarantinePath $store)
+        foreach ($f in @($layout.trap) + @($layout.payload)) { $quarantined.OriginalPath | Should -Contain $f }
+    }
+
+    It 'restores the stick exactly, Hidden and System included' {
+        $run = (Get-FluxQuarantine -QuarantinePath $store | Select-Object -First 1).RunId
+        Restore-FluxQuarantine -RunId $run -QuarantinePath $store -Confirm:$false -ErrorAction Stop
+        Get-TreeSnapshot $stick -Ntfs | Should -Be $before
+    }
+}
+
 Describe 'A cleanup killed at each journal step is completed by the next run' {
     BeforeAll {
         $script:skip = $ntfsSkip

@@ -33,6 +33,18 @@ namespace FluxForensics.Detection
         public int DistinctRemoteNetworks { get; internal set; }
         public int Port80 { get; internal set; }
         public int Port80Networks { get; internal set; }
+
+        /// <summary>Per remote port: connections, servers and networks, most servers first.</summary>
+        public FluxFanOut[] ByPort { get; internal set; } = Array.Empty<FluxFanOut>();
+    }
+
+    /// <summary>Sockets left on a listener's local port by connections that have ended (TIME_WAIT, CLOSE_WAIT).</summary>
+    public sealed class ClosedConnections
+    {
+        public int TimeWait { get; internal set; }
+        public int CloseWait { get; internal set; }
+        public int Clients { get; internal set; }
+        public int Total => TimeWait + CloseWait;
     }
 
     /// <summary>
@@ -55,6 +67,22 @@ namespace FluxForensics.Detection
         public const int FanOutPoints = 10;
         public const int NameMismatchPoints = 15;
 
+        /// <summary>A system port (below 1024) that no known service uses.</summary>
+        public const int SystemPortPoints = 10;
+
+        /// <summary>Many short connections just ended on a listener that is not a known server for its port.</summary>
+        public const int ChurnPoints = 10;
+
+        /// <summary>At least this many TIME_WAIT/CLOSE_WAIT sockets on a listener's port count as churn.</summary>
+        public const int ChurnConnections = 20;
+
+        /// <summary>Fan-out to ports other than 80 counts servers (distinct addresses), as a mail relay is judged by how many
+        /// mail servers it reaches: wide from this many servers in <see cref="WideFanOutNetworks"/> networks …</summary>
+        public const int WideFanOutServers = 20;
+
+        /// <summary>… plain fan-out from this many servers.</summary>
+        public const int FanOutServers = 10;
+
         /// <summary>Wide fan-out: at least this many outbound connections to port 80 …</summary>
         public const int WideFanOutConnections = 20;
 
@@ -66,35 +94,29 @@ namespace FluxForensics.Detection
         /// <summary>-IncludeOutbound reports non-listening processes with at least this many open outbound connections.</summary>
         public const int HeavyOutboundConnections = 20;
 
-        /// <summary>The ports mobile7.exe held: TCP 80, 443 and 8080, UDP 53.</summary>
+        /// <summary>A port a relay could be listening on: the well-known port of a service (mobile7.exe held TCP 80, 443 and
+        /// 8080 and UDP 53; its relatives hold 25, 1080 …) or any other system port. There is no fixed list of relay ports.</summary>
         public static bool IsSuspiciousPort(SocketProtocol protocol, int port) =>
-            protocol == SocketProtocol.Tcp ? port == 80 || port == 443 || port == 8080 : port == 53;
-
-        private static readonly string[] WebServers =
-        {
-            "nginx", "apache2", "httpd", "lighttpd", "caddy", "haproxy", "traefik", "envoy", "varnishd", "squid", "w3wp", "httpd.exe",
-            "nginx.exe", "caddy.exe", "traefik.exe", "squid.exe", "Apache.exe",
-        };
-
-        private static readonly string[] DnsServers =
-        {
-            "named", "dnsmasq", "systemd-resolved", "systemd-resolve", "unbound", "pdns_server", "pdns_recursor", "coredns", "knotd",
-            "dns.exe", "named.exe", "unbound.exe", "coredns.exe",
-        };
-
-        /// <summary>Windows services that legitimately own these ports inside a shared host.</summary>
-        private static readonly string[] KnownServices = { "W3SVC", "WAS", "DNS", "SharedAccess", "iphlpsvc" };
+            ListenerServices.For(protocol, port) is not null || ListenerServices.IsSystemPort(port);
 
         public static List<FluxListener> Evaluate(ListenerFacts facts, ListenerRuleOptions options)
         {
             var findings = new List<FluxListener>();
             var byProcess = facts.Snapshot.Sockets.Where(s => s.ProcessId is not null).GroupBy(s => s.ProcessId!.Value).ToDictionary(g => g.Key, g => g.ToList());
 
+            // Connections that ended leave TIME_WAIT sockets with no owner (PID 0, "unknown" in TCPView): index them by
+            // local port so that each listener gets those of its own port.
+            var closing = facts.Snapshot.Sockets
+                .Where(s => s.Protocol == SocketProtocol.Tcp && (s.State == TcpState.TimeWait || s.State == TcpState.CloseWait) && s.RemotePort != 0)
+                .GroupBy(s => s.LocalPort)
+                .ToDictionary(g => g.Key, g => g.ToList());
+
             foreach (var socket in facts.Snapshot.Sockets.Where(s => s.IsListening))
             {
                 var own = socket.ProcessId is int pid && byProcess.TryGetValue(pid, out var list) ? list : new List<SocketEntry>();
                 SocketOwner? owner = socket.ProcessId is int p && facts.Owners.TryGetValue(p, out var o) ? o : null;
-                findings.Add(Judge(socket, own, owner, options));
+                var closed = socket.Protocol == SocketProtocol.Tcp && closing.TryGetValue(socket.LocalPort, out var onPort) ? CountClosed(socket, onPort) : null;
+                findings.Add(Judge(socket, own, owner, options, closed: closed));
             }
 
             if (options.IncludeOutbound)
@@ -128,7 +150,7 @@ namespace FluxForensics.Detection
         }
 
         /// <summary>Scores one listening socket (or, with <paramref name="socket"/> null, one outbound-only process).</summary>
-        internal static FluxListener Judge(SocketEntry? socket, IReadOnlyList<SocketEntry> processSockets, SocketOwner? owner, ListenerRuleOptions options, int? processId = null)
+        internal static FluxListener Judge(SocketEntry? socket, IReadOnlyList<SocketEntry> processSockets, SocketOwner? owner, ListenerRuleOptions options, int? processId = null, ClosedConnections? closed = null)
         {
             var process = owner?.Process;
             var image = owner?.Image;
@@ -165,6 +187,11 @@ namespace FluxForensics.Detection
                 DistinctRemoteNetworkCount = summary.DistinctRemoteNetworks,
                 RemotePorts = summary.RemotePorts,
                 Port80ConnectionCount = summary.Port80,
+                FanOut = summary.ByPort,
+                TimeWaitCount = closed?.TimeWait ?? 0,
+                CloseWaitCount = closed?.CloseWait ?? 0,
+                ClosedConnectionClientCount = closed?.Clients ?? 0,
+                LocalPortService = socket is null ? null : ListenerServices.For(socket.Protocol, socket.LocalPort)?.Name,
             };
 
             var card = new ScoreCard();
@@ -173,6 +200,10 @@ namespace FluxForensics.Detection
             if (socket is not null)
             {
                 JudgePorts(socket, processSockets, owner, options, card);
+                if (closed is { Total: > 0 })
+                {
+                    JudgeChurn(socket, closed, owner, options, card);
+                }
             }
 
             if (socket is not null && socket.ProcessId is null)
@@ -222,7 +253,7 @@ namespace FluxForensics.Detection
                 }
             }
 
-            JudgeFanOut(summary, card);
+            JudgeFanOut(summary, owner, card);
             if (socket is null && card.Reasons.All(r => r.Points == 0))
             {
                 card.Add(string.Format(CultureInfo.InvariantCulture, "listens on nothing and holds {0} outbound connections to {1} networks (ports {2})",
@@ -234,14 +265,18 @@ namespace FluxForensics.Detection
             return finding;
         }
 
+        private static string Label(SocketEntry s) =>
+            $"{(s.Protocol == SocketProtocol.Tcp ? "TCP" : "UDP")} {s.LocalPort.ToString(CultureInfo.InvariantCulture)}";
+
         private static void JudgePorts(SocketEntry socket, IReadOnlyList<SocketEntry> processSockets, SocketOwner? owner, ListenerRuleOptions options, ScoreCard card)
         {
-            string label = $"{(socket.Protocol == SocketProtocol.Tcp ? "TCP" : "UDP")} {socket.LocalPort.ToString(CultureInfo.InvariantCulture)}";
+            string label = Label(socket);
             string? expected = MatchExpected(owner, options);
+            var service = ListenerServices.For(socket.Protocol, socket.LocalPort);
             if (!IsSuspiciousPort(socket.Protocol, socket.LocalPort))
             {
                 // Every finding says what it is about, even when nothing about it is suspicious.
-                card.Add($"listens on {label}, not a relay port (TCP 80, 443, 8080, UDP 53)", 0);
+                card.Add($"listens on {label}, not the well-known port of a service", 0);
             }
             else
             {
@@ -255,7 +290,17 @@ namespace FluxForensics.Detection
                 }
                 else
                 {
-                    card.Add($"listens on {label} without being a known server for it", SuspiciousPortPoints);
+                    // Any listening port can be a relay's: the question is whether this image is what normally serves it.
+                    card.Add($"listens on {label} without being a known server for it", 0);
+                    if (service is not null)
+                    {
+                        card.Add($"{label} is the well-known port of {service.Name}, a service the image does not provide",
+                            service.Relayable ? SuspiciousPortPoints : SuspiciousPortPoints - SystemPortPoints);
+                    }
+                    else
+                    {
+                        card.Add($"{label} is a system port (below 1024) of no service the image provides", SystemPortPoints);
+                    }
                 }
             }
 
@@ -264,10 +309,11 @@ namespace FluxForensics.Detection
                 return;
             }
 
-            // The same process holding the other relay ports adds to the picture (mobile7.exe held TCP 80 and UDP 53).
+            // The same process holding other relay ports adds to the picture (mobile7.exe held TCP 80 and UDP 53).
             var others = processSockets
-                .Where(s => s.IsListening && IsSuspiciousPort(s.Protocol, s.LocalPort) && !(s.Protocol == socket.Protocol && s.LocalPort == socket.LocalPort))
-                .Select(s => $"{(s.Protocol == SocketProtocol.Tcp ? "TCP" : "UDP")} {s.LocalPort.ToString(CultureInfo.InvariantCulture)}")
+                .Where(s => s.IsListening && IsSuspiciousPort(s.Protocol, s.LocalPort) && !(s.Protocol == socket.Protocol && s.LocalPort == socket.LocalPort)
+                    && KnownServerFor(s, owner) is null)
+                .Select(Label)
                 .Distinct(StringComparer.Ordinal)
                 .OrderBy(s => s, StringComparer.Ordinal)
                 .ToList();
@@ -275,6 +321,58 @@ namespace FluxForensics.Detection
             {
                 card.Add($"the same process also listens on {string.Join(", ", others)}", OtherSuspiciousPortPoints);
             }
+        }
+
+        /// <summary>The TIME_WAIT and CLOSE_WAIT sockets on <paramref name="listener"/>'s port that belong to it: same local
+        /// address (or the listener takes any), owner unknown or the listener's own process.</summary>
+        internal static ClosedConnections? CountClosed(SocketEntry listener, List<SocketEntry> onPort)
+        {
+            bool any = listener.LocalAddress.Equals(IPAddress.Any) || listener.LocalAddress.Equals(IPAddress.IPv6Any);
+            int timeWait = 0, closeWait = 0;
+            var clients = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var s in onPort)
+            {
+                if (s.ProcessId is int pid && pid != 0 && pid != listener.ProcessId)
+                {
+                    continue;
+                }
+
+                if (!any && !SameAddress(s.LocalAddress, listener.LocalAddress))
+                {
+                    continue;
+                }
+
+                if (!any && s.IsIPv6 != listener.IsIPv6 && !s.LocalAddress.IsIPv4MappedToIPv6)
+                {
+                    continue;
+                }
+
+                if (s.State == TcpState.TimeWait)
+                {
+                    timeWait++;
+                }
+                else
+                {
+                    closeWait++;
+                }
+
+                clients.Add(Unmapped(s.RemoteAddress).ToString());
+            }
+
+            return timeWait + closeWait == 0 ? null : new ClosedConnections { TimeWait = timeWait, CloseWait = closeWait, Clients = clients.Count };
+        }
+
+        private static IPAddress Unmapped(IPAddress a) => a.AddressFamily == AddressFamily.InterNetworkV6 && a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;
+
+        private static bool SameAddress(IPAddress a, IPAddress b) => Unmapped(a).Equals(Unmapped(b));
+
+        private static void JudgeChurn(SocketEntry socket, ClosedConnections closed, SocketOwner? owner, ListenerRuleOptions options, ScoreCard card)
+        {
+            string text = string.Format(CultureInfo.InvariantCulture,
+                "{0} short-lived connections to {1} just ended ({2} in TIME_WAIT, {3} in CLOSE_WAIT, from {4} clients); their sockets show no owner (PID 0) and are attributed to the process listening on the port",
+                closed.Total, Label(socket), closed.TimeWait, closed.CloseWait, closed.Clients);
+            bool expected = MatchExpected(owner, options) is not null || KnownServerFor(socket, owner) is not null;
+            card.Add(text, closed.Total >= ChurnConnections && !expected && IsSuspiciousPort(socket.Protocol, socket.LocalPort) ? ChurnPoints : 0);
         }
 
         private static void JudgeImage(ProcessFacts process, FileFacts image, ListenerRuleOptions options, ScoreCard card, List<string> unread)
@@ -359,16 +457,47 @@ namespace FluxForensics.Detection
             }
         }
 
-        private static void JudgeFanOut(ConnectionSummary summary, ScoreCard card)
+        private static void JudgeFanOut(ConnectionSummary summary, SocketOwner? owner, ScoreCard card)
         {
+            // Port 80 keeps its connection-count rule (the incident's relay held 50 connections to a handful of servers).
             if (summary.Port80 >= WideFanOutConnections && summary.Port80Networks >= WideFanOutNetworks)
             {
-                card.Add(string.Format(CultureInfo.InvariantCulture, "wide outbound fan-out to port 80: {0} connections across {1} /16 networks", summary.Port80, summary.Port80Networks), WideFanOutPoints);
+                card.Add(string.Format(CultureInfo.InvariantCulture, "wide outbound fan-out to port 80: {0} connections across {1} /16 networks", summary.Port80, summary.Port80Networks), FanOutPointsFor(80, owner, WideFanOutPoints));
             }
             else if (summary.Port80 >= FanOutConnections)
             {
-                card.Add(string.Format(CultureInfo.InvariantCulture, "outbound fan-out to port 80: {0} connections across {1} /16 networks", summary.Port80, summary.Port80Networks), FanOutPoints);
+                card.Add(string.Format(CultureInfo.InvariantCulture, "outbound fan-out to port 80: {0} connections across {1} /16 networks", summary.Port80, summary.Port80Networks), FanOutPointsFor(80, owner, FanOutPoints));
             }
+
+            // Every other port is judged by how many servers it reaches: a spam relay talks to hundreds of mail servers.
+            foreach (var port in summary.ByPort)
+            {
+                if (port.RemotePort == 80 || port.ServerCount < FanOutServers)
+                {
+                    continue;
+                }
+
+                var service = ListenerServices.For(SocketProtocol.Tcp, port.RemotePort);
+                string what = service is null
+                    ? string.Format(CultureInfo.InvariantCulture, "fan-out to port {0}: {1} servers", port.RemotePort, port.ServerCount)
+                    : string.Format(CultureInfo.InvariantCulture, "{0} fan-out: {1} {2}", service.Name, port.ServerCount, service.Servers);
+                string text = string.Format(CultureInfo.InvariantCulture, "{0} in {1} /16s", what, port.NetworkCount);
+                bool wide = port.ServerCount >= WideFanOutServers && port.NetworkCount >= WideFanOutNetworks;
+                int points = FanOutPointsFor(port.RemotePort, owner, wide ? WideFanOutPoints : FanOutPoints);
+                card.Add(points == 0 && service is not null ? $"{text} (expected of a {service.Name} server)" : text, points);
+            }
+        }
+
+        /// <summary>No points when the process is itself a server of that service (a mail server delivers to many mail servers).</summary>
+        private static int FanOutPointsFor(int remotePort, SocketOwner? owner, int points)
+        {
+            var service = ListenerServices.For(SocketProtocol.Tcp, remotePort);
+            if (service is null || owner is null || remotePort == 80)
+            {
+                return points;
+            }
+
+            return TrustedServer(owner) is not null && ListenerServices.Provides(service, owner.Process.Name, owner.Process.ServiceNames) ? 0 : points;
         }
 
         private static bool SameProgramName(string name, string original)
@@ -392,31 +521,39 @@ namespace FluxForensics.Detection
         /// user-writable place (malware names itself nginx too).</summary>
         private static string? KnownServerFor(SocketEntry socket, SocketOwner? owner)
         {
+            var service = ListenerServices.For(socket.Protocol, socket.LocalPort);
             if (owner is null || !IsSuspiciousPort(socket.Protocol, socket.LocalPort))
             {
                 return null;
             }
 
             var p = owner.Process;
-            if (p.ProcessId == 4 && string.Equals(p.Name, "System", StringComparison.Ordinal) && socket.Protocol == SocketProtocol.Tcp)
+            if (p.ProcessId == 4 && string.Equals(p.Name, "System", StringComparison.Ordinal))
             {
-                return "System (HTTP.sys)";
+                // The Windows kernel serves HTTP.sys's ports and SMB, NetBIOS and WinRM itself.
+                return service is null || service.Name is "HTTP" or "HTTPS" ? "System (HTTP.sys)" : $"System ({service.Name})";
             }
 
-            var image = owner.Image;
-            if (image is null || image.IsHidden || image.IsUserWritableLocation || p.ImageDeleted || p.Name is null)
+            if (service is null || TrustedServer(owner) is null)
             {
                 return null;
             }
 
-            var names = socket.Protocol == SocketProtocol.Tcp ? WebServers : DnsServers;
-            if (names.Any(n => string.Equals(n, p.Name, StringComparison.OrdinalIgnoreCase)))
+            if (p.Name is not null && service.Programs.Any(n => string.Equals(n, p.Name, StringComparison.OrdinalIgnoreCase)))
             {
                 return $"{p.Name} in {System.IO.Path.GetDirectoryName(p.ImagePath ?? string.Empty)}";
             }
 
-            var service = p.ServiceNames.FirstOrDefault(s => KnownServices.Contains(s, StringComparer.OrdinalIgnoreCase));
-            return service is null ? null : $"service {service}";
+            var windows = p.ServiceNames.FirstOrDefault(s => service.WindowsServices.Contains(s, StringComparer.OrdinalIgnoreCase));
+            return windows is null ? null : $"service {windows}";
+        }
+
+        /// <summary>The process's name when its image can be trusted to be what the name says; null otherwise.</summary>
+        private static string? TrustedServer(SocketOwner owner)
+        {
+            var image = owner.Image;
+            var p = owner.Process;
+            return image is null || image.IsHidden || image.IsUserWritableLocation || p.ImageDeleted ? null : p.Name;
         }
 
         private static string? MatchExpected(SocketOwner? owner, ListenerRuleOptions options)
@@ -510,6 +647,7 @@ namespace FluxForensics.Detection
             var addresses = new HashSet<string>(StringComparer.Ordinal);
             var networks = new HashSet<string>(StringComparer.Ordinal);
             var port80Networks = new HashSet<string>(StringComparer.Ordinal);
+            var perPort = new Dictionary<int, (int Connections, HashSet<string> Addresses, HashSet<string> Networks)>();
             int outbound = 0, port80 = 0;
             foreach (var s in processSockets)
             {
@@ -523,6 +661,14 @@ namespace FluxForensics.Detection
                 addresses.Add(s.RemoteAddress.ToString());
                 string network = NetworkOf(s.RemoteAddress);
                 networks.Add(network);
+                if (!perPort.TryGetValue(s.RemotePort, out var one))
+                {
+                    one = (0, new HashSet<string>(StringComparer.Ordinal), new HashSet<string>(StringComparer.Ordinal));
+                }
+
+                one.Addresses.Add(s.RemoteAddress.ToString());
+                one.Networks.Add(network);
+                perPort[s.RemotePort] = (one.Connections + 1, one.Addresses, one.Networks);
                 if (s.RemotePort == 80)
                 {
                     port80++;
@@ -538,6 +684,19 @@ namespace FluxForensics.Detection
                 DistinctRemoteNetworks = networks.Count,
                 Port80 = port80,
                 Port80Networks = port80Networks.Count,
+                ByPort = perPort
+                    .Select(p => new FluxFanOut
+                    {
+                        RemotePort = p.Key,
+                        Service = ListenerServices.For(SocketProtocol.Tcp, p.Key)?.Name,
+                        ConnectionCount = p.Value.Connections,
+                        ServerCount = p.Value.Addresses.Count,
+                        NetworkCount = p.Value.Networks.Count,
+                    })
+                    .OrderByDescending(f => f.ServerCount)
+                    .ThenByDescending(f => f.ConnectionCount)
+                    .ThenBy(f => f.RemotePort)
+                    .ToArray(),
             };
         }
 

@@ -61,6 +61,49 @@ namespace FluxForensics.Detection
 
         /// <summary>When the shortcut file was last written (UTC).</summary>
         public DateTime? ShortcutLastWriteTime { get; set; }
+
+        /// <summary>A hidden folder in the same directory whose name looks blank (U+00A0 …): where Gamarue moves the drive's content.</summary>
+        public UsbEntryFacts? BlankFolder { get; set; }
+
+        /// <summary>The label of the volume, when the platform tells it (Gamarue names its one shortcut after it).</summary>
+        public string? VolumeLabel { get; set; }
+    }
+
+    /// <summary>A program named after a folder next to it (<c>Docs.exe</c> beside <c>Docs</c>): a folder-icon EXE worm's copy.</summary>
+    public sealed class UsbFolderProgramFacts
+    {
+        public UsbFolderProgramFacts(string driveRoot, UsbEntryFacts program, UsbEntryFacts folder)
+        {
+            DriveRoot = driveRoot;
+            Program = program;
+            Folder = folder;
+        }
+
+        public string DriveRoot { get; }
+        public UsbEntryFacts Program { get; }
+        public UsbEntryFacts Folder { get; }
+
+        /// <summary>Other programs named after their folders on the drive with exactly the same bytes.</summary>
+        public IReadOnlyList<string> Twins { get; set; } = Array.Empty<string>();
+    }
+
+    /// <summary>The commands of an autorun.inf (<c>open=</c>, <c>shellexecute=</c>, <c>shell\verb\command=</c>) that start one
+    /// file, and that file.</summary>
+    public sealed class UsbAutorunFacts
+    {
+        public UsbAutorunFacts(string driveRoot, string autorunPath, IReadOnlyList<AutorunCommand> commands)
+        {
+            DriveRoot = driveRoot;
+            AutorunPath = autorunPath;
+            Commands = commands;
+        }
+
+        public string DriveRoot { get; }
+        public string AutorunPath { get; }
+        public IReadOnlyList<AutorunCommand> Commands { get; }
+        public UsbEntryFacts? AutorunFile { get; set; }
+        public UsbEntryFacts? Payload { get; set; }
+        public string? PayloadReference { get; set; }
     }
 
     /// <summary>What the arguments of a launcher shortcut do, read from text alone.</summary>
@@ -74,6 +117,22 @@ namespace FluxForensics.Detection
 
         public bool UsesStart { get; internal set; }
 
+        /// <summary>Programs named by a drive letter other than C (<c>E:\x.exe</c>): the letter the stick had when the worm
+        /// wrote the shortcut. They are on the drive only if the scanner finds them there.</summary>
+        public IReadOnlyList<string> DriveLetterPrograms { get; internal set; } = Array.Empty<string>();
+
+        /// <summary>The script host or loader that runs a file from the drive (wscript, cscript, mshta, rundll32, regsvr32), if any.</summary>
+        public string? ScriptHost { get; internal set; }
+
+        /// <summary>rundll32's entry point (<c>file,Export</c>).</summary>
+        public string? DllEntryPoint { get; internal set; }
+
+        /// <summary>The engine switch of an encoded script (<c>/e:VBScript.Encode</c>), whose text cannot be read as it is.</summary>
+        public string? EncodedScriptEngine { get; internal set; }
+
+        /// <summary>Whether any program or script on the drive is started (relative path or a drive letter other than C).</summary>
+        public bool StartsSomething => DriveRelativePrograms.Count > 0 || DriveLetterPrograms.Count > 0;
+
         /// <summary>The first drive-relative program comes before the first opened folder (run, then show the folder).</summary>
         public bool ProgramBeforeFolder { get; internal set; }
     }
@@ -85,7 +144,17 @@ namespace FluxForensics.Detection
     public static class UsbTrapRules
     {
         /// <summary>Command interpreters and script hosts a trap shortcut runs (file names without extension).</summary>
-        public static readonly IReadOnlyList<string> Interpreters = new[] { "cmd", "powershell", "pwsh", "wscript", "cscript", "mshta", "rundll32" };
+        public static readonly IReadOnlyList<string> Interpreters = new[] { "cmd", "powershell", "pwsh", "wscript", "cscript", "mshta", "rundll32", "regsvr32" };
+
+        /// <summary>Hosts whose first operand is a file they run whatever its extension: a script, or a DLL for rundll32.</summary>
+        public static readonly IReadOnlyList<string> ScriptHosts = new[] { "wscript", "cscript", "mshta", "rundll32", "regsvr32" };
+
+        /// <summary>Trap families, in <see cref="UsbLnkTrap.Family"/>.</summary>
+        public const string FamilyShortcutLauncher = "ShortcutLauncher";
+        public const string FamilyGamarue = "Gamarue";
+        public const string FamilyScriptWorm = "ScriptWorm";
+        public const string FamilyFolderProgram = "FolderProgram";
+        public const string FamilyAutorun = "Autorun";
 
         /// <summary>Hidden system folders Windows itself keeps on removable drives: never the folder of a trap.</summary>
         public static readonly IReadOnlyList<string> NormalHiddenFolders = new[]
@@ -117,7 +186,8 @@ namespace FluxForensics.Detection
 
         /// <summary>Reads what the arguments of an interpreter shortcut start and open. Quotes only group; commands are
         /// split at <c>&amp;</c>, <c>&amp;&amp;</c>, <c>|</c>, <c>||</c>. <c>start X</c> and <c>explorer X</c> open X (the rest of that
-        /// command, spaces included, as Explorer takes it); other drive-relative programs and scripts are started.</summary>
+        /// command, spaces included, as Explorer takes it); a script host's first operand is the file it runs, whatever its
+        /// extension; other drive-relative programs and scripts are started.</summary>
         public static LauncherArguments AnalyzeArguments(string? arguments)
         {
             var result = new LauncherArguments();
@@ -127,68 +197,119 @@ namespace FluxForensics.Detection
             }
 
             var programs = new List<string>();
+            var lettered = new List<string>();
             var folders = new List<string>();
             int order = 0, firstProgram = -1, firstFolder = -1;
+
+            void Program(string reference)
+            {
+                if (IsDriveRelative(reference))
+                {
+                    programs.Add(reference);
+                }
+                else if (IsOtherDriveLetter(reference))
+                {
+                    lettered.Add(reference);
+                }
+                else
+                {
+                    return;
+                }
+
+                firstProgram = firstProgram < 0 ? order : firstProgram;
+            }
+
             string unquoted = arguments!.Replace("\"", string.Empty);
             foreach (var command in unquoted.Split(new[] { '&', '|' }, StringSplitOptions.RemoveEmptyEntries))
             {
                 var tokens = command.Split(new[] { ' ', '\t' }, StringSplitOptions.RemoveEmptyEntries).ToList();
-                int first = 0;
-                while (first < tokens.Count && tokens[first].StartsWith("/", StringComparison.Ordinal))
-                {
-                    first++; // cmd's /c /k /q, start's /b /min ...
-                }
-
+                int first = SkipSwitches(tokens, 0); // cmd's /c /k /q ...
                 if (first >= tokens.Count)
                 {
                     continue;
                 }
 
+                bool isStart = string.Equals(tokens[first], "start", StringComparison.OrdinalIgnoreCase);
+                if (isStart)
+                {
+                    result.UsesStart = true;
+                    first = SkipSwitches(tokens, first + 1); // start's /b /min ...
+                    if (first >= tokens.Count)
+                    {
+                        continue;
+                    }
+                }
+
                 string verb = tokens[first];
                 string? verbName = FileNameOf(verb);
-                bool isStart = string.Equals(verb, "start", StringComparison.OrdinalIgnoreCase);
-                bool isExplorer = verbName is not null && StripExtension(verbName).Equals("explorer", StringComparison.OrdinalIgnoreCase);
-                if (isStart || isExplorer)
+                string verbStem = verbName is null ? string.Empty : StripExtension(verbName);
+                if (verbStem.Equals("explorer", StringComparison.OrdinalIgnoreCase) || (isStart && !IsProgramName(ProgramPart(verb)) && !IsScriptHost(verbStem)))
                 {
-                    result.UsesStart |= isStart;
-                    int operand = first + 1;
+                    // explorer X, or start X of something that is not a program: X is opened, spaces and all.
+                    int operand = verbStem.Equals("explorer", StringComparison.OrdinalIgnoreCase) ? first + 1 : first;
                     while (operand < tokens.Count && (tokens[operand].StartsWith("/", StringComparison.Ordinal) || tokens[operand].EndsWith(",", StringComparison.Ordinal)))
                     {
                         operand++;
                     }
 
-                    if (operand >= tokens.Count)
+                    if (operand < tokens.Count)
                     {
-                        continue;
-                    }
-
-                    string target = string.Join(" ", tokens.Skip(operand)).Trim();
-                    string head = ProgramPart(tokens[operand]);
-                    if (isStart && IsProgramName(head))
-                    {
-                        if (IsDriveRelative(head))
+                        string target = string.Join(" ", tokens.Skip(operand)).Trim();
+                        if (IsDriveRelative(target) || IsOtherDriveLetter(target))
                         {
-                            programs.Add(head);
-                            firstProgram = firstProgram < 0 ? order : firstProgram;
+                            folders.Add(target);
+                            firstFolder = firstFolder < 0 ? order : firstFolder;
                         }
                     }
-                    else if (IsDriveRelative(target))
+                }
+                else if (IsScriptHost(verbStem))
+                {
+                    result.ScriptHost ??= verbStem.ToLowerInvariant();
+                    int operand = first + 1;
+                    while (operand < tokens.Count && tokens[operand].StartsWith("/", StringComparison.Ordinal))
                     {
-                        folders.Add(target);
-                        firstFolder = firstFolder < 0 ? order : firstFolder;
+                        if (tokens[operand].TrimStart('/').StartsWith("e:", StringComparison.OrdinalIgnoreCase))
+                        {
+                            result.EncodedScriptEngine = tokens[operand].TrimStart('/').Substring(2);
+                        }
+
+                        operand++;
                     }
 
-                    order++;
-                    continue;
-                }
-
-                foreach (var token in tokens.Skip(first))
-                {
-                    string program = ProgramPart(token);
-                    if (IsProgramName(program) && IsDriveRelative(program) && !IsInterpreter(program))
+                    if (operand < tokens.Count)
                     {
-                        programs.Add(program);
-                        firstProgram = firstProgram < 0 ? order : firstProgram;
+                        string file = tokens[operand];
+                        int comma = file.IndexOf(',');
+                        if (comma > 0)
+                        {
+                            result.DllEntryPoint ??= file.Substring(comma + 1).Trim();
+                            file = file.Substring(0, comma);
+                        }
+                        else if (operand + 1 < tokens.Count && tokens[operand + 1].StartsWith(",", StringComparison.Ordinal))
+                        {
+                            result.DllEntryPoint ??= tokens[operand + 1].TrimStart(',').Trim();
+                        }
+
+                        Program(file);
+                    }
+                }
+                else if (isStart)
+                {
+                    string head = ProgramPart(verb);
+                    if (!IsInterpreter(head))
+                    {
+                        Program(head);
+                    }
+                }
+                else
+                {
+                    foreach (var token in tokens.Skip(first))
+                    {
+                        string program = ProgramPart(token);
+                        if (IsProgramName(program) && !IsInterpreter(program))
+                        {
+                            Program(program);
+                        }
                     }
                 }
 
@@ -196,19 +317,68 @@ namespace FluxForensics.Detection
             }
 
             result.DriveRelativePrograms = programs.Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
+            result.DriveLetterPrograms = lettered.Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
             result.OpenedFolders = folders.Distinct(StringComparer.OrdinalIgnoreCase).ToArray();
             result.ProgramBeforeFolder = firstProgram >= 0 && firstFolder >= 0 && firstProgram < firstFolder;
             return result;
         }
 
+        /// <summary>What a shortcut starts: its arguments as a command line of its target. A script host or rundll32 as the
+        /// target takes its arguments directly, so they are read as if the host were named first.</summary>
+        public static LauncherArguments AnalyzeLink(ShellLink link)
+        {
+            string? name = FileNameOf(link.TargetPath ?? link.EnvironmentTarget);
+            string stem = name is null ? string.Empty : StripExtension(name);
+            return IsScriptHost(stem) ? AnalyzeArguments(stem + ".exe " + link.Arguments) : AnalyzeArguments(link.Arguments);
+        }
+
+        public static bool IsScriptHost(string stem) => ScriptHosts.Any(h => string.Equals(h, stem, StringComparison.OrdinalIgnoreCase));
+
+        private static int SkipSwitches(List<string> tokens, int i)
+        {
+            while (i < tokens.Count && tokens[i].StartsWith("/", StringComparison.Ordinal))
+            {
+                i++;
+            }
+
+            return i;
+        }
+
+        /// <summary>A name that looks blank in Explorer: only spaces, no-break spaces (U+00A0 …), zero-width and other
+        /// invisible characters. Gamarue/Andromeda moves a stick's content into a hidden folder named so.</summary>
+        public static bool IsBlankLookingName(string name)
+        {
+            if (name.Length == 0)
+            {
+                return false;
+            }
+
+            foreach (char c in name)
+            {
+                bool invisible = char.IsWhiteSpace(c) || c == '\u00A0' || (c >= '\u2000' && c <= '\u200F') || (c >= '\u2028' && c <= '\u202F')
+                    || c == '\u205F' || c == '\u2060' || c == '\u3000' || c == '\uFEFF' || c == '\u180E' || c == '\u115F' || c == '\u1160'
+                    || c == '\u3164' || c == '\uFFA0' || c == '\u2800' || System.Globalization.CharUnicodeInfo.GetUnicodeCategory(c) == System.Globalization.UnicodeCategory.Format;
+                if (!invisible)
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        /// <summary>The characters of a name as U+XXXX, for a reason that has to show a name that looks blank.</summary>
+        public static string CodePoints(string name) =>
+            string.Join(" ", name.Select(c => "U+" + ((int)c).ToString("X4", System.Globalization.CultureInfo.InvariantCulture)));
+
         /// <summary>A shortcut that runs an interpreter on a program from the drive it sits on: the core of the trap.
         /// True for the incident's shortcuts and for LnkParse3's <c>sample13</c>.</summary>
         public static bool IsLauncher(ShellLink link) =>
-            IsInterpreter(link.TargetPath ?? link.EnvironmentTarget) && AnalyzeArguments(link.Arguments).DriveRelativePrograms.Count > 0;
+            IsInterpreter(link.TargetPath ?? link.EnvironmentTarget) && AnalyzeLink(link).StartsSomething;
 
         /// <summary>Whether a shortcut deserves a closer look (facts about its folder and payload) at all.</summary>
         public static bool IsCandidate(ShellLink link, bool sameNameFolderExists) =>
-            IsLauncher(link) || (sameNameFolderExists && (IsInterpreter(link.TargetPath ?? link.EnvironmentTarget) || TargetIsProgramOnDrive(link)));
+            IsLauncher(link) || TargetIsProgramOnDrive(link) || (sameNameFolderExists && IsInterpreter(link.TargetPath ?? link.EnvironmentTarget));
 
         /// <summary>Relative drive path as written in arguments (<c>%cd%\a\b.exe</c>) → components (<c>a</c>, <c>b.exe</c>).</summary>
         public static string[] RelativeComponents(string reference)
@@ -217,6 +387,10 @@ namespace FluxForensics.Detection
             if (r.StartsWith("%cd%", StringComparison.OrdinalIgnoreCase))
             {
                 r = r.Substring(4);
+            }
+            else if (r.Length >= 2 && r[1] == ':' && char.IsLetter(r[0]))
+            {
+                r = r.Substring(2); // E:\x.exe: from the drive root, whatever letter the drive has now
             }
 
             return r.Split(new[] { '\\', '/' }, StringSplitOptions.RemoveEmptyEntries).Where(c => c != ".").ToArray();
@@ -228,11 +402,15 @@ namespace FluxForensics.Detection
             var link = facts.Link;
             string? target = link.TargetPath ?? link.EnvironmentTarget;
             bool interpreter = IsInterpreter(target);
-            var args = AnalyzeArguments(link.Arguments);
-            bool launcher = interpreter && args.DriveRelativePrograms.Count > 0;
+            var args = AnalyzeLink(link);
+            // A program named by a drive letter is the drive's only when it was found there.
+            bool startsFromDrive = args.DriveRelativePrograms.Count > 0 || (args.DriveLetterPrograms.Count > 0 && facts.Payload is { Exists: true });
+            bool launcher = interpreter && startsFromDrive;
             var folder = facts.SameNameFolder is { Exists: true } f && !IsNormalHiddenFolder(System.IO.Path.GetFileName(f.Path)) ? f : null;
+            var blank = facts.BlankFolder is { Exists: true, IsHidden: true } b ? b : null;
+            bool targetOnDrive = TargetIsProgramOnDrive(link) && (link.DriveType == 2 || facts.Payload is { Exists: true });
 
-            if (!launcher && !(folder is not null && (interpreter || TargetIsProgramOnDrive(link))))
+            if (!launcher && !(folder is not null && (interpreter || targetOnDrive)) && !(targetOnDrive && facts.Payload is { Exists: true, IsHidden: true }))
             {
                 return null;
             }
@@ -258,18 +436,47 @@ namespace FluxForensics.Detection
                 card.AddIf(folder.IsSystem == true, $"folder '{folderName}' is also marked System", 5);
             }
 
+            if (blank is not null && (launcher || targetOnDrive))
+            {
+                string name = System.IO.Path.GetFileName(blank.Path);
+                card.Add($"the drive's content was moved into a hidden folder whose name looks blank ({CodePoints(name)})", 30);
+                card.AddIf(facts.VolumeLabel is not null && string.Equals(shortcutName, facts.VolumeLabel + ".lnk", StringComparison.OrdinalIgnoreCase),
+                    $"shortcut is named after the volume label '{facts.VolumeLabel}', so it looks like the whole drive", 10);
+            }
+
             if (interpreter)
             {
                 card.Add($"target is a command interpreter or script host ({FileNameOf(target)})", 25);
             }
-            else if (TargetIsProgramOnDrive(link))
+            else if (targetOnDrive)
             {
                 card.Add($"target is a program on the drive itself ({target})", 20);
             }
 
-            if (args.DriveRelativePrograms.Count > 0)
+            if (startsFromDrive)
             {
-                card.Add($"arguments start a program from the drive ({string.Join(", ", args.DriveRelativePrograms)}){(args.UsesStart ? " with 'start'" : string.Empty)}", 20);
+                var started = args.DriveRelativePrograms.Concat(args.DriveLetterPrograms).ToList();
+                string how = args.ScriptHost switch
+                {
+                    "rundll32" => $" as a DLL through rundll32{(args.DllEntryPoint is null ? string.Empty : $" (entry point {args.DllEntryPoint})")}",
+                    "regsvr32" => " as a DLL through regsvr32",
+                    string host => $" as a script through {host}",
+                    null => args.UsesStart ? " with 'start'" : string.Empty,
+                };
+                card.Add($"arguments start a program from the drive ({string.Join(", ", started)}){how}", 20);
+                if (args.DriveRelativePrograms.Count == 0 && args.DriveLetterPrograms.Count > 0)
+                {
+                    card.Add($"the program is named by the drive letter the stick had ({args.DriveLetterPrograms[0].Substring(0, 2)}) and is on this drive", 0);
+                }
+                if (args.DriveRelativePrograms.Any(p => RelativeComponents(p).Contains("..")))
+                {
+                    card.Add("the program is named by a path that climbs out of the shortcut's folder (..)", 5);
+                }
+            }
+
+            if (args.EncodedScriptEngine is not null)
+            {
+                card.Add($"the script is encoded (/e:{args.EncodedScriptEngine}), so its text cannot be read as it is", 10);
             }
 
             if (args.OpenedFolders.Count > 0)
@@ -293,6 +500,9 @@ namespace FluxForensics.Detection
                 }
 
                 card.AddIf(payload.LooksLikeExecutable, "payload is a Windows executable (MZ header)", 5);
+                string payloadName = System.IO.Path.GetFileName(payload.Path);
+                card.AddIf(payload.LooksLikeExecutable && !IsProgramName(payloadName),
+                    $"payload '{payloadName}' is an executable behind a harmless-looking extension", 15);
                 card.AddIf(payload.Error is not null, $"payload could not be read completely: {payload.Error}", 0);
             }
             else if (facts.PayloadReference is not null)
@@ -317,16 +527,24 @@ namespace FluxForensics.Detection
                 card.Add($"shortcut is damaged: {link.Issues[0].Message}{(link.Issues.Count > 1 ? $" (+{link.Issues.Count - 1} more)" : string.Empty)}", 0);
             }
 
+            var shown = folder ?? facts.OpenedFolder ?? (launcher || targetOnDrive ? blank : null);
             var trap = new UsbLnkTrap
             {
                 Source = facts.DriveRoot,
                 DriveRoot = facts.DriveRoot,
                 ShortcutPath = facts.ShortcutPath,
-                HiddenFolderPath = folder?.Path ?? facts.OpenedFolder?.Path,
-                HiddenFolderIsHidden = (folder ?? facts.OpenedFolder)?.IsHidden,
-                HiddenFolderIsSystem = (folder ?? facts.OpenedFolder)?.IsSystem,
-                HiddenFolderAttributes = (folder ?? facts.OpenedFolder)?.RawAttributes,
-                AttributeMechanism = (folder ?? facts.OpenedFolder ?? payload)?.Mechanism,
+                VolumeLabel = facts.VolumeLabel,
+                Family = args.ScriptHost switch
+                {
+                    "rundll32" or "regsvr32" => FamilyGamarue,
+                    "wscript" or "cscript" or "mshta" => FamilyScriptWorm,
+                    _ => blank is not null && shown == blank ? FamilyGamarue : FamilyShortcutLauncher,
+                },
+                HiddenFolderPath = shown?.Path,
+                HiddenFolderIsHidden = shown?.IsHidden,
+                HiddenFolderIsSystem = shown?.IsSystem,
+                HiddenFolderAttributes = shown?.RawAttributes,
+                AttributeMechanism = (shown ?? payload)?.Mechanism,
                 TargetPath = target,
                 TargetSource = link.TargetSource.ToString(),
                 Arguments = link.Arguments,
@@ -344,6 +562,138 @@ namespace FluxForensics.Detection
                 ShortcutLastWriteTime = facts.ShortcutLastWriteTime,
                 AutorunInfPath = facts.AutorunInfPath,
                 ShortcutIssues = link.Issues.Select(i => i.ToString()).ToArray(),
+            };
+            trap.Path = trap.PayloadPath;
+            trap.Sha256 = trap.PayloadSha256;
+            trap.IsHidden = payload?.IsHidden == true;
+            trap.SignatureStatus = payload is { Exists: true } ? payload.SignatureStatus : null;
+            trap.Signer = payload is { Exists: true } ? payload.Signer : null;
+            trap.SetScore(card);
+            return trap;
+        }
+
+        /// <summary>Judges a program named after a folder next to it. Null unless the folder is hidden or the same bytes sit
+        /// beside other folders too: a user's <c>Tools.exe</c> next to a visible <c>Tools</c> folder is not a worm.</summary>
+        public static UsbLnkTrap? JudgeFolderProgram(UsbFolderProgramFacts facts)
+        {
+            var program = facts.Program;
+            var folder = facts.Folder;
+            string folderName = System.IO.Path.GetFileName(folder.Path);
+            string programName = System.IO.Path.GetFileName(program.Path);
+            if (!program.Exists || !folder.Exists || IsNormalHiddenFolder(folderName) || !(folder.IsHidden == true || facts.Twins.Count > 0))
+            {
+                return null;
+            }
+
+            var card = new ScoreCard();
+            if (folder.IsHidden == true)
+            {
+                card.Add($"program '{programName}' is named after the hidden folder '{folderName}' next to it, in its place", 30);
+            }
+            else if (folder.IsHidden is null)
+            {
+                card.Add($"program '{programName}' is named after the folder '{folderName}' next to it; the folder's hidden state is unknown ({folder.Mechanism ?? "no attributes"})", 15);
+            }
+            else
+            {
+                card.Add($"program '{programName}' is named after the visible folder '{folderName}' next to it", 5);
+            }
+
+            card.AddIf(folder.IsSystem == true, $"folder '{folderName}' is also marked System", 5);
+            if (facts.Twins.Count > 0)
+            {
+                card.Add($"the same bytes are the program of {facts.Twins.Count} other folder{(facts.Twins.Count == 1 ? string.Empty : "s")} ({string.Join(", ", facts.Twins.Select(System.IO.Path.GetFileName).Take(5))}): one worm copied once per folder", 30);
+            }
+
+            card.AddIf(program.LooksLikeExecutable, "program is a Windows executable (MZ header)", 5);
+            card.AddIf(program.IsHidden == true, "program is hidden", 5);
+            card.AddIf(program.Error is not null, $"program could not be read completely: {program.Error}", 0);
+
+            var trap = new UsbLnkTrap
+            {
+                Source = facts.DriveRoot,
+                DriveRoot = facts.DriveRoot,
+                ShortcutPath = program.Path,
+                Family = FamilyFolderProgram,
+                HiddenFolderPath = folder.Path,
+                HiddenFolderIsHidden = folder.IsHidden,
+                HiddenFolderIsSystem = folder.IsSystem,
+                HiddenFolderAttributes = folder.RawAttributes,
+                AttributeMechanism = folder.Mechanism ?? program.Mechanism,
+                TargetPath = program.Path,
+                PayloadReference = programName,
+                PayloadPath = program.Path,
+                PayloadSha256 = program.Sha256,
+                PayloadSize = program.Size,
+                PayloadAttributes = program.RawAttributes,
+                PayloadLastWriteTime = program.LastWriteTime,
+                ShortcutLastWriteTime = program.LastWriteTime,
+                SameBytesAs = facts.Twins.ToArray(),
+            };
+            trap.Path = trap.PayloadPath;
+            trap.Sha256 = trap.PayloadSha256;
+            trap.IsHidden = program.IsHidden == true;
+            trap.SignatureStatus = program.SignatureStatus;
+            trap.Signer = program.Signer;
+            trap.SetScore(card);
+            return trap;
+        }
+
+        /// <summary>Judges one command of an autorun.inf. Null when it names nothing on the drive.</summary>
+        public static UsbLnkTrap? JudgeAutorun(UsbAutorunFacts facts)
+        {
+            var payload = facts.Payload;
+            if (facts.Commands.Count == 0 || (payload is not { Exists: true } && facts.PayloadReference is null))
+            {
+                return null;
+            }
+
+            var command = facts.Commands[0];
+            string keys = string.Join(", ", facts.Commands.Select(c => c.Key + "="));
+            var card = new ScoreCard();
+            string reference = facts.PayloadReference ?? command.Value;
+            card.Add($"autorun.inf {keys} start{(facts.Commands.Count == 1 ? "s" : string.Empty)} '{reference}' when the drive is opened (where AutoRun is still honoured)", 10);
+            if (payload is { Exists: true })
+            {
+                if (payload.IsHidden == true)
+                {
+                    card.Add($"the file it starts, '{System.IO.Path.GetFileName(payload.Path)}', is hidden", 30);
+                }
+                else if (payload.IsHidden is null)
+                {
+                    card.Add($"the hidden state of the file it starts is unknown ({payload.Mechanism ?? "no attributes"})", 0);
+                }
+
+                card.AddIf(payload.IsSystem == true, "the file it starts is also marked System", 5);
+                card.AddIf(payload.LooksLikeExecutable, "the file it starts is a Windows executable (MZ header)", 5);
+                string name = System.IO.Path.GetFileName(payload.Path);
+                card.AddIf(payload.LooksLikeExecutable && !IsProgramName(name), $"'{name}' is an executable behind a harmless-looking extension", 15);
+                card.AddIf(payload.Error is not null, $"the file it starts could not be read completely: {payload.Error}", 0);
+            }
+            else
+            {
+                card.Add($"'{reference}' is not on the drive", 0);
+            }
+
+            card.AddIf(facts.AutorunFile?.IsHidden == true, "autorun.inf itself is hidden", 10);
+            var trap = new UsbLnkTrap
+            {
+                Source = facts.DriveRoot,
+                DriveRoot = facts.DriveRoot,
+                ShortcutPath = facts.AutorunPath,
+                Family = FamilyAutorun,
+                TargetPath = command.Program,
+                Arguments = command.Value,
+                AutorunInfPath = facts.AutorunPath,
+                AutorunKey = string.Join(", ", facts.Commands.Select(c => c.Key)),
+                PayloadReference = facts.PayloadReference,
+                PayloadPath = payload is { Exists: true } ? payload.Path : null,
+                PayloadSha256 = payload is { Exists: true } ? payload.Sha256 : null,
+                PayloadSize = payload is { Exists: true } ? payload.Size : null,
+                PayloadAttributes = payload is { Exists: true } ? payload.RawAttributes : null,
+                PayloadLastWriteTime = payload is { Exists: true } ? payload.LastWriteTime : null,
+                ShortcutLastWriteTime = facts.AutorunFile?.LastWriteTime,
+                AttributeMechanism = payload?.Mechanism ?? facts.AutorunFile?.Mechanism,
             };
             trap.Path = trap.PayloadPath;
             trap.Sha256 = trap.PayloadSha256;
@@ -372,7 +722,7 @@ namespace FluxForensics.Detection
             return icon.IndexOf("folder", StringComparison.OrdinalIgnoreCase) >= 0;
         }
 
-        private static bool TargetIsProgramOnDrive(ShellLink link)
+        internal static bool TargetIsProgramOnDrive(ShellLink link)
         {
             string? target = link.TargetPath;
             if (target is null || !IsProgramName(target))
@@ -380,8 +730,23 @@ namespace FluxForensics.Detection
                 return false;
             }
 
-            // A removable drive target: the volume the link was made on was removable (DRIVE_REMOVABLE), or the path is relative.
-            return link.DriveType == 2 || IsDriveRelative(target);
+            // A removable drive target: the volume the link was made on was removable (DRIVE_REMOVABLE), the path is
+            // relative, or it names a drive other than C (on the drive only if the scanner finds it there).
+            return link.DriveType == 2 || IsDriveRelative(target) || IsOtherDriveLetter(target);
+        }
+
+        /// <summary><c>E:\x.exe</c>: an absolute path on a drive other than C, the system drive a stick never is.</summary>
+        public static bool IsOtherDriveLetter(string token)
+        {
+            string t = Unquote(token);
+            return t.Length >= 3 && t[1] == ':' && (t[2] == '\\' || t[2] == '/') && char.IsLetter(t[0]) && char.ToUpperInvariant(t[0]) != 'C';
+        }
+
+        /// <summary>A reference resolved from the drive root rather than the shortcut's folder (<c>E:\x.exe</c>, <c>\x.exe</c>).</summary>
+        public static bool IsFromRoot(string reference)
+        {
+            string t = Unquote(reference);
+            return (t.Length >= 2 && t[1] == ':' && char.IsLetter(t[0])) || (t.StartsWith("\\", StringComparison.Ordinal) && !t.StartsWith("\\\\", StringComparison.Ordinal));
         }
 
         /// <summary>Not an absolute path (drive letter, UNC) and not under a Windows variable such as %windir%.</summary>

@@ -42,6 +42,7 @@ namespace FluxForensics.Host
             // On Linux an unmounted stick leaves its (empty) mount point behind: remember whether the root was a
             // mount point, so that its disappearance from the mount table counts as the drive being removed.
             _rootWasMountPoint = IsMountPoint(root);
+            _volumeLabel = null;
             var pending = new Queue<string>();
             pending.Enqueue(root);
             while (pending.Count > 0)
@@ -86,6 +87,9 @@ namespace FluxForensics.Host
         }
 
         private bool _rootWasMountPoint;
+
+        /// <summary>The label of the root being scanned, read once ("" when unknown).</summary>
+        private string? _volumeLabel;
 
         private static bool IsMountPoint(string path)
         {
@@ -144,7 +148,7 @@ namespace FluxForensics.Host
 
         private IEnumerable<UsbLnkTrap> ScanDirectory(string root, string directory, List<FileSystemInfo> entries)
         {
-            Dictionary<string, string>? folders = null;
+            bool atRoot = SamePath(root, directory);
             string? autorun = null;
             foreach (var e in entries)
             {
@@ -154,6 +158,26 @@ namespace FluxForensics.Host
                 }
             }
 
+            var folders = entries.Where(x => x is DirectoryInfo).GroupBy(x => x.Name, StringComparer.OrdinalIgnoreCase)
+                .ToDictionary(g => g.Key, g => g.First().FullName, StringComparer.OrdinalIgnoreCase);
+
+            // Gamarue moves everything into a hidden folder whose name looks blank; read such folders once per directory.
+            UsbEntryFacts? blank = null;
+            foreach (var pair in folders)
+            {
+                if (UsbTrapRules.IsBlankLookingName(pair.Key))
+                {
+                    var facts = ReadEntry(pair.Value, hash: false);
+                    if (facts.IsHidden == true)
+                    {
+                        blank = facts;
+                        break;
+                    }
+                }
+            }
+
+            string? label = atRoot ? _volumeLabel ??= VolumeLabelOf(root) ?? string.Empty : null;
+            label = string.IsNullOrEmpty(label) ? null : label;
             foreach (var entry in entries)
             {
                 if (entry is not FileInfo file || !file.Name.EndsWith(".lnk", StringComparison.OrdinalIgnoreCase))
@@ -178,8 +202,6 @@ namespace FluxForensics.Host
                     continue;
                 }
 
-                folders ??= entries.Where(x => x is DirectoryInfo).GroupBy(x => x.Name, StringComparer.OrdinalIgnoreCase)
-                    .ToDictionary(g => g.Key, g => g.First().FullName, StringComparer.OrdinalIgnoreCase);
                 string name = file.Name.Substring(0, file.Name.Length - 4);
                 folders.TryGetValue(name, out string? sameNameFolder);
                 if (!UsbTrapRules.IsCandidate(link, sameNameFolder is not null))
@@ -191,15 +213,17 @@ namespace FluxForensics.Host
                 {
                     SameNameFolder = sameNameFolder is null ? null : ReadEntry(sameNameFolder, hash: false),
                     AutorunInfPath = autorun,
+                    BlankFolder = blank,
+                    VolumeLabel = label,
                     ShortcutLastWriteTime = file.LastWriteTimeUtc,
                 };
 
-                var arguments = UsbTrapRules.AnalyzeArguments(link.Arguments);
-                foreach (var reference in arguments.DriveRelativePrograms)
+                var arguments = UsbTrapRules.AnalyzeLink(link);
+                foreach (var reference in arguments.DriveRelativePrograms.Concat(arguments.DriveLetterPrograms))
                 {
                     facts.PayloadReference ??= reference;
-                    string? resolved = Resolve(directory, UsbTrapRules.RelativeComponents(reference));
-                    if (resolved is not null)
+                    string? resolved = Resolve(root, directory, reference);
+                    if (resolved is not null && File.Exists(resolved))
                     {
                         facts.PayloadReference = reference;
                         facts.Payload = ReadEntry(resolved, hash: true);
@@ -207,11 +231,23 @@ namespace FluxForensics.Host
                     }
                 }
 
+                // A shortcut straight to a program on the stick (E:\x.exe, ..\x.exe): the target is the payload.
+                if (facts.Payload is null && UsbTrapRules.TargetIsProgramOnDrive(link) && link.TargetPath is string target)
+                {
+                    string reference = UsbTrapRules.IsFromRoot(target) || link.RelativePath is null ? target : link.RelativePath;
+                    string? resolved = Resolve(root, directory, reference);
+                    if (resolved is not null && File.Exists(resolved))
+                    {
+                        facts.PayloadReference = reference;
+                        facts.Payload = ReadEntry(resolved, hash: true);
+                    }
+                }
+
                 if (sameNameFolder is null)
                 {
                     foreach (var reference in arguments.OpenedFolders)
                     {
-                        string? resolved = Resolve(directory, UsbTrapRules.RelativeComponents(reference));
+                        string? resolved = Resolve(root, directory, reference);
                         if (resolved is not null && Directory.Exists(resolved))
                         {
                             facts.OpenedFolder = ReadEntry(resolved, hash: false);
@@ -225,6 +261,258 @@ namespace FluxForensics.Host
                 {
                     yield return trap;
                 }
+            }
+
+            foreach (var trap in ScanFolderPrograms(root, entries, folders))
+            {
+                yield return trap;
+            }
+
+            if (atRoot && autorun is not null)
+            {
+                foreach (var trap in ScanAutorun(root, autorun))
+                {
+                    yield return trap;
+                }
+            }
+        }
+
+        private static readonly string[] FolderProgramExtensions = { ".exe", ".scr", ".com", ".pif" };
+
+        /// <summary>Folder-icon EXE worms: <c>Docs.exe</c> beside <c>Docs</c>, the same bytes for every folder, no shortcut.</summary>
+        private IEnumerable<UsbLnkTrap> ScanFolderPrograms(string root, List<FileSystemInfo> entries, Dictionary<string, string> folders)
+        {
+            var candidates = new List<UsbFolderProgramFacts>();
+            foreach (var entry in entries)
+            {
+                if (entry is not FileInfo file)
+                {
+                    continue;
+                }
+
+                string? extension = FolderProgramExtensions.FirstOrDefault(e => file.Name.EndsWith(e, StringComparison.OrdinalIgnoreCase));
+                if (extension is null || file.Name.Length == extension.Length)
+                {
+                    continue;
+                }
+
+                string stem = file.Name.Substring(0, file.Name.Length - extension.Length);
+                if (!folders.TryGetValue(stem, out string? folder) || UsbTrapRules.IsNormalHiddenFolder(stem))
+                {
+                    continue;
+                }
+
+                candidates.Add(new UsbFolderProgramFacts(root, ReadEntry(file.FullName, hash: true), ReadEntry(folder, hash: false)));
+            }
+
+            foreach (var c in candidates)
+            {
+                if (c.Program.Sha256 is string hash)
+                {
+                    c.Twins = candidates.Where(o => o != c && string.Equals(o.Program.Sha256, hash, StringComparison.OrdinalIgnoreCase)).Select(o => o.Program.Path).ToArray();
+                }
+
+                var trap = UsbTrapRules.JudgeFolderProgram(c);
+                if (trap is not null)
+                {
+                    yield return trap;
+                }
+            }
+        }
+
+        /// <summary>What the drive's autorun.inf starts; Windows reads it in the root only.</summary>
+        private IEnumerable<UsbLnkTrap> ScanAutorun(string root, string path)
+        {
+            byte[]? bytes = ReadCapped(path, AutorunInfParser.MaxFileSize + 1, "AutorunUnreadable");
+            if (bytes is null)
+            {
+                yield break;
+            }
+
+            var inf = AutorunInfParser.Parse(bytes, path);
+            foreach (var issue in inf.Issues)
+            {
+                _reporter.Issue(issue);
+            }
+
+            // open=, shellexecute= and shell\verb\command= usually start the same file: one trap per file started.
+            var started = new List<(string? Resolved, string Reference, AutorunCommand Command)>();
+            foreach (var command in inf.Commands)
+            {
+                var arguments = UsbTrapRules.AnalyzeArguments(command.Value);
+                var references = arguments.DriveRelativePrograms.Concat(arguments.DriveLetterPrograms).ToList();
+                if (!UsbTrapRules.IsInterpreter(command.Program) && !references.Contains(command.Program, StringComparer.OrdinalIgnoreCase))
+                {
+                    references.Insert(0, command.Program);
+                }
+
+                string? resolved = null, named = references.FirstOrDefault();
+                foreach (var reference in references)
+                {
+                    // autorun.inf names files relative to the drive root, wherever the scan started.
+                    resolved = Resolve(root, root, reference);
+                    if (resolved is not null && File.Exists(resolved))
+                    {
+                        named = reference;
+                        break;
+                    }
+
+                    resolved = null;
+                }
+
+                if (named is not null)
+                {
+                    started.Add((resolved, named, command));
+                }
+            }
+
+            var file = ReadEntry(path, hash: false);
+            foreach (var group in started.GroupBy(s => s.Resolved ?? "?" + s.Reference, StringComparer.OrdinalIgnoreCase))
+            {
+                var first = group.First();
+                var facts = new UsbAutorunFacts(root, path, group.Select(g => g.Command).ToArray())
+                {
+                    AutorunFile = file,
+                    PayloadReference = first.Reference,
+                    Payload = first.Resolved is null ? null : ReadEntry(first.Resolved, hash: true),
+                };
+                var trap = UsbTrapRules.JudgeAutorun(facts);
+                if (trap is not null)
+                {
+                    yield return trap;
+                }
+            }
+        }
+
+        private static bool SamePath(string a, string b) =>
+            string.Equals(Path.GetFullPath(a).TrimEnd('/', '\\'), Path.GetFullPath(b).TrimEnd('/', '\\'),
+                System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Windows) ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal);
+
+        /// <summary>The volume label of a drive root: from Windows, or on Linux read from the mounted device or image itself
+        /// (FAT or NTFS); null for a folder that is not a mount point, or when the volume cannot be read.</summary>
+        private string? VolumeLabelOf(string root)
+        {
+            if (!System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Windows))
+            {
+                return _rootWasMountPoint ? LinuxVolumeLabel(root) : null;
+            }
+
+            try
+            {
+                string full = Path.GetFullPath(root);
+                if (!string.Equals(Path.GetPathRoot(full), full, StringComparison.OrdinalIgnoreCase))
+                {
+                    return null;
+                }
+
+                string label = new DriveInfo(full).VolumeLabel;
+                return string.IsNullOrEmpty(label) ? null : label;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
+            {
+                return null;
+            }
+        }
+
+        private string? LinuxVolumeLabel(string root)
+        {
+            string? source = null;
+            try
+            {
+                string full = Path.GetFullPath(root).TrimEnd('/');
+                foreach (var mount in RemovableDrives.ParseMountInfo(File.ReadAllText("/proc/self/mountinfo")))
+                {
+                    if (string.Equals(mount.MountPoint.TrimEnd('/'), full, StringComparison.Ordinal))
+                    {
+                        source = mount.Source;
+                    }
+                }
+
+                if (source is null || !source.StartsWith("/", StringComparison.Ordinal) || !File.Exists(source))
+                {
+                    return null;
+                }
+
+                using var stream = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 4096);
+                var boot = ReadAt(stream, 0, VolumeLabelReader.BootSectorSize);
+                if (boot is null)
+                {
+                    return null;
+                }
+
+                if (!VolumeLabelReader.IsNtfs(boot))
+                {
+                    return VolumeLabelReader.FatLabel(boot);
+                }
+
+                var issues = new List<ParseIssue>();
+                var geometry = VolumeLabelReader.ParseNtfsBootSector(boot, source, issues);
+                byte[]? record = geometry is NtfsGeometry g ? ReadAt(stream, g.RecordOffset(VolumeLabelReader.VolumeRecord), g.RecordSize) : null;
+                string? label = record is null ? null : VolumeLabelReader.NtfsVolumeName(record, source, geometry!.Value.RecordOffset(VolumeLabelReader.VolumeRecord), issues);
+                foreach (var issue in issues)
+                {
+                    _reporter.Issue(issue);
+                }
+
+                return label;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+            {
+                // Unprivileged, the device is not readable: the label is simply not known.
+                _reporter.Verbose($"volume label of '{root}' not read from '{source}': {e.Message}");
+                return null;
+            }
+        }
+
+        private static byte[]? ReadAt(Stream stream, long offset, int count)
+        {
+            if (offset < 0 || (stream.CanSeek && stream.Length > 0 && offset + count > stream.Length))
+            {
+                return null;
+            }
+
+            stream.Position = offset;
+            var buffer = new byte[count];
+            int total = 0;
+            while (total < count)
+            {
+                int read = stream.Read(buffer, total, count - total);
+                if (read == 0)
+                {
+                    return null;
+                }
+
+                total += read;
+            }
+
+            return buffer;
+        }
+
+        private byte[]? ReadCapped(string path, int cap, string errorId)
+        {
+            try
+            {
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 4096, FileOptions.SequentialScan);
+                var buffer = new byte[(int)Math.Min(stream.Length, cap)];
+                int total = 0;
+                while (total < buffer.Length)
+                {
+                    int read = stream.Read(buffer, total, buffer.Length - total);
+                    if (read == 0)
+                    {
+                        break;
+                    }
+
+                    total += read;
+                }
+
+                return total == buffer.Length ? buffer : buffer.AsSpan(0, total).ToArray();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                _reporter.Error(new FluxError(errorId, e is UnauthorizedAccessException ? FluxErrorCategory.PermissionDenied : FluxErrorCategory.ReadError, path,
+                    $"Cannot read '{path}': {e.Message}", e));
+                return null;
             }
         }
 
@@ -257,17 +545,30 @@ namespace FluxForensics.Host
             }
         }
 
-        /// <summary>Finds a drive-relative path component by component, ignoring case as Windows would.</summary>
-        private static string? Resolve(string directory, string[] components)
+        /// <summary>Finds a path the drive names, component by component, ignoring case as Windows would: from the shortcut's
+        /// folder, or from the drive root for <c>E:\x.exe</c> and <c>\x.exe</c>. <c>..</c> goes up but never above the root,
+        /// as on Windows (<c>E:\..\x.exe</c> is <c>E:\x.exe</c>).</summary>
+        private static string? Resolve(string root, string directory, string reference)
         {
-            if (components.Length == 0 || components.Any(c => c == ".."))
+            var components = UsbTrapRules.RelativeComponents(reference);
+            if (components.Length == 0)
             {
                 return null;
             }
 
-            string current = directory;
+            string current = UsbTrapRules.IsFromRoot(reference) ? root : directory;
             foreach (var component in components)
             {
+                if (component == "..")
+                {
+                    if (!SamePath(current, root) && Path.GetDirectoryName(Path.GetFullPath(current).TrimEnd('/', '\\')) is string parent)
+                    {
+                        current = parent;
+                    }
+
+                    continue;
+                }
+
                 string exact = Path.Combine(current, component);
                 if (File.Exists(exact) || Directory.Exists(exact))
                 {

@@ -30,6 +30,22 @@ namespace FluxForensics.Model
         /// <summary>Outbound connections (established or opening) to remote port 80.</summary>
         public int Port80ConnectionCount { get; internal set; }
 
+        /// <summary>Outbound connections grouped by remote port, most servers first (the port-80 counts above are one of them).</summary>
+        public FluxFanOut[] FanOut { get; internal set; } = Array.Empty<FluxFanOut>();
+
+        /// <summary>Sockets in TIME_WAIT on this listener's local port. Their owner is gone (PID 0, "unknown" in TCPView):
+        /// they are attributed to the process that listens on the port.</summary>
+        public int TimeWaitCount { get; internal set; }
+
+        /// <summary>Sockets in CLOSE_WAIT on this listener's local port, owned by its process or by no visible process.</summary>
+        public int CloseWaitCount { get; internal set; }
+
+        /// <summary>Distinct remote addresses of the TIME_WAIT and CLOSE_WAIT sockets: the clients of recent short connections.</summary>
+        public int ClosedConnectionClientCount { get; internal set; }
+
+        /// <summary>The service whose well-known port this is (SMTP for TCP 25), or null for a port no service is known by.</summary>
+        public string? LocalPortService { get; internal set; }
+
         public string? User { get; internal set; }
         public int? ParentProcessId { get; internal set; }
 
@@ -54,5 +70,24 @@ namespace FluxForensics.Model
 
         /// <summary>What could not be read about this process or its image (exited mid-scan, permission, corrupt PE).</summary>
         public string[] ReadErrors { get; internal set; } = Array.Empty<string>();
+    }
+
+    /// <summary>One process's outbound connections to one remote port.</summary>
+    public sealed class FluxFanOut
+    {
+        public int RemotePort { get; internal set; }
+
+        /// <summary>The service of the port (SMTP, HTTP …), or null when the port is not a well-known one.</summary>
+        public string? Service { get; internal set; }
+        public int ConnectionCount { get; internal set; }
+
+        /// <summary>Distinct remote addresses: the servers talked to.</summary>
+        public int ServerCount { get; internal set; }
+
+        /// <summary>Distinct /16 (IPv6: /48) networks of those servers.</summary>
+        public int NetworkCount { get; internal set; }
+
+        public override string ToString() =>
+            $"{Service ?? "port " + RemotePort.ToString(System.Globalization.CultureInfo.InvariantCulture)}: {ServerCount} servers, {NetworkCount} networks, {ConnectionCount} connections";
     }
 }

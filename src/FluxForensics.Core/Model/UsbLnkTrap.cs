@@ -2,15 +2,31 @@ using System;
 
 namespace FluxForensics.Model
 {
-    /// <summary>A shortcut-virus trap: a .lnk named after a hidden folder that starts a payload, then opens the folder.
+    /// <summary>A USB worm's trap: a .lnk named after a hidden folder that starts a payload, then opens the folder (and its
+    /// relatives: Gamarue's one shortcut to a blank-named folder, script worms, a program posing as a folder, autorun.inf).
     /// <see cref="FileFinding.Path"/>, <see cref="FileFinding.Sha256"/> and <see cref="FileFinding.IsHidden"/> describe the payload.</summary>
     public sealed class UsbLnkTrap : FileFinding
     {
         /// <summary>The root that was scanned (drive root, mount point or folder given).</summary>
         public string DriveRoot { get; internal set; } = string.Empty;
 
-        /// <summary>The .lnk file of the trap.</summary>
+        /// <summary>The file the user is meant to open: the .lnk, the program named after a folder, or autorun.inf.
+        /// Remediation quarantines it.</summary>
         public string ShortcutPath { get; internal set; } = string.Empty;
+
+        /// <summary>ShortcutLauncher (a shortcut runs cmd and a program from the drive, as click.exe), Gamarue (rundll32 and
+        /// a blank-named hidden folder), ScriptWorm (wscript/cscript/mshta and a script), FolderProgram (<c>Docs.exe</c> beside
+        /// a hidden <c>Docs</c>) or Autorun (autorun.inf).</summary>
+        public string Family { get; internal set; } = "ShortcutLauncher";
+
+        /// <summary>The label of the scanned volume when it could be read (Gamarue names its shortcut after it).</summary>
+        public string? VolumeLabel { get; internal set; }
+
+        /// <summary>FolderProgram: the other folder-named programs on the drive with exactly the same bytes.</summary>
+        public string[] SameBytesAs { get; internal set; } = Array.Empty<string>();
+
+        /// <summary>Autorun: the key of autorun.inf that starts the payload (open, shellexecute, shell\verb\command).</summary>
+        public string? AutorunKey { get; internal set; }
 
         /// <summary>The folder the shortcut pretends to be (same name, next to it), or the folder its arguments open.</summary>
         public string? HiddenFolderPath { get; internal set; }

@@ -106,6 +106,29 @@ namespace FluxForensics.Fixtures.Listener
         }
 
         public static IPAddress Upstream(int network) => IPAddress.Parse($"127.{network + 2}.0.1");
+
+        /// <summary>Host <paramref name="host"/> (0-based) of upstream network <paramref name="network"/>: 127.(n+2).0.(h+1).</summary>
+        public static IPAddress Upstream(int network, int host) => IPAddress.Parse($"127.{network + 2}.0.{host + 1}");
+
+        /// <summary>Accepts connections and closes each at once, so this end closes first and its socket stays in TIME_WAIT.</summary>
+        public static void AcceptAndClose(Socket listener)
+        {
+            var t = new Thread(() =>
+            {
+                try
+                {
+                    while (true)
+                    {
+                        using var s = listener.Accept();
+                        s.Shutdown(SocketShutdown.Both);
+                    }
+                }
+                catch (Exception e) when (e is SocketException or ObjectDisposedException)
+                {
+                }
+            }) { IsBackground = true };
+            t.Start();
+        }
     }
 
     /// <summary>
@@ -115,18 +138,22 @@ namespace FluxForensics.Fixtures.Listener
     public sealed class ListenerUpstreamCommand : IFixtureCommand
     {
         public string Name => "listener-upstream";
-        public string Usage => "listener-upstream [--ready-file F] [--networks 5] [--port 80] [--seconds 300] (port-80 servers on 127.2.0.1 …)";
+        public string Usage => "listener-upstream [--ready-file F] [--networks 5] [--hosts 1] [--port 80] [--seconds 300] (port-80 servers on 127.2.0.1 …, --hosts per /16)";
 
         public int Run(string[] args)
         {
             int networks = ListenerFixture.IntOption(args, "--networks", 5);
             int port = ListenerFixture.IntOption(args, "--port", 80);
+            int hosts = ListenerFixture.IntOption(args, "--hosts", 1);
             var taken = new List<string>();
             var listeners = new List<Socket>();
             var accepted = new List<Socket>();
             for (int n = 0; n < networks; n++)
             {
-                listeners.Add(ListenerFixture.Listen(ListenerFixture.Upstream(n), port, SocketType.Stream, ProtocolType.Tcp, taken));
+                for (int h = 0; h < hosts; h++)
+                {
+                    listeners.Add(ListenerFixture.Listen(ListenerFixture.Upstream(n, h), port, SocketType.Stream, ProtocolType.Tcp, taken));
+                }
             }
 
             if (taken.Count > 0)
@@ -153,40 +180,84 @@ namespace FluxForensics.Fixtures.Listener
     public sealed class ListenerMalwareCommand : IFixtureCommand
     {
         public string Name => "listener-malware";
-        public string Usage => "listener-malware [--ready-file F] [--connections 50] [--networks 5] [--no-listen] [--seconds 300] (TCP 80 + UDP 53 + fan-out)";
+        public string Usage => "listener-malware [--ready-file F] [--connections 50] [--networks 5] [--hosts 1] [--remote-port 80] [--address 127.0.0.1] [--close-accepted] [--no-listen] [--seconds 300] (TCP 80 + UDP 53 + fan-out)";
 
         public int Run(string[] args)
         {
             int connections = ListenerFixture.IntOption(args, "--connections", 50);
             int networks = ListenerFixture.IntOption(args, "--networks", 5);
+            int hosts = ListenerFixture.IntOption(args, "--hosts", 1);
+            int remotePort = ListenerFixture.IntOption(args, "--remote-port", 80);
+            var address = IPAddress.Parse(ListenerFixture.Option(args, "--address", "127.0.0.1")!);
             string? ready = ListenerFixture.Option(args, "--ready-file");
             var taken = new List<string>();
             var accepted = new List<Socket>();
             Socket? udp = null;
             if (!args.Contains("--no-listen"))
             {
-                var tcp = ListenerFixture.Listen(IPAddress.Loopback, 80, SocketType.Stream, ProtocolType.Tcp, taken);
-                udp = ListenerFixture.Listen(IPAddress.Loopback, 53, SocketType.Dgram, ProtocolType.Udp, taken);
+                var tcp = ListenerFixture.Listen(address, 80, SocketType.Stream, ProtocolType.Tcp, taken);
+                udp = ListenerFixture.Listen(address, 53, SocketType.Dgram, ProtocolType.Udp, taken);
                 if (taken.Count > 0)
                 {
                     ListenerFixture.Ready(ready, "taken " + string.Join("; ", taken));
                     return ListenerFixture.PortTaken;
                 }
 
-                ListenerFixture.AcceptForever(tcp, accepted);
+                // A relay that answers each client and hangs up leaves its side of every short connection in TIME_WAIT.
+                if (args.Contains("--close-accepted"))
+                {
+                    ListenerFixture.AcceptAndClose(tcp);
+                }
+                else
+                {
+                    ListenerFixture.AcceptForever(tcp, accepted);
+                }
             }
 
+            // Round-robin over the networks first, then over the hosts in each, as the upstream fixture lays them out.
             var outbound = new List<Socket>();
             for (int i = 0; i < connections; i++)
             {
                 var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-                s.Connect(new IPEndPoint(ListenerFixture.Upstream(i % networks), 80));
+                s.Connect(new IPEndPoint(ListenerFixture.Upstream(i % networks, i / networks % hosts), remotePort));
                 outbound.Add(s);
             }
 
             ListenerFixture.Ready(ready, "ready pid=" + Environment.ProcessId.ToString(CultureInfo.InvariantCulture));
             ListenerFixture.HoldUntilReleased(args);
             GC.KeepAlive(udp);
+            return 0;
+        }
+    }
+
+    /// <summary>
+    /// Clients of a relay: --count short connections to --address:--port from 127.0.(k).1 source addresses, each waiting for the
+    /// server to hang up before closing, so the server's end of every one is left in TIME_WAIT. Exits when done.
+    /// </summary>
+    public sealed class ListenerChurnCommand : IFixtureCommand
+    {
+        public string Name => "listener-churn";
+        public string Usage => "listener-churn --port P [--address 127.0.0.1] [--count 40] [--clients 4] (short connections the server closes)";
+
+        public int Run(string[] args)
+        {
+            int port = ListenerFixture.IntOption(args, "--port", 80);
+            int count = ListenerFixture.IntOption(args, "--count", 40);
+            int clients = ListenerFixture.IntOption(args, "--clients", 4);
+            var server = new IPEndPoint(IPAddress.Parse(ListenerFixture.Option(args, "--address", "127.0.0.1")!), port);
+            var buffer = new byte[16];
+            for (int i = 0; i < count; i++)
+            {
+                using var s = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                s.Bind(new IPEndPoint(IPAddress.Parse($"127.0.{10 + i % clients}.1"), 0));
+                s.ReceiveTimeout = 5000;
+                s.Connect(server);
+                while (s.Receive(buffer) > 0)
+                {
+                }
+            }
+
+            Console.WriteLine("done " + count.ToString(CultureInfo.InvariantCulture));
             return 0;
         }
     }

@@ -89,7 +89,7 @@ namespace FluxForensics.Tests.Listener
         {
             var f = Evaluate(new[] { Listen(SocketProtocol.Tcp, "0.0.0.0", 5000, 11) },
                 new[] { Owner(11, "/opt/app/app.exe", pe: true, company: "Contoso", description: "App", original: "app.exe", signature: SignatureStatuses.NotSigned) }).Single();
-            Assert.Equal("listens on TCP 5000, not a relay port (TCP 80, 443, 8080, UDP 53)", f.Reasons[0].Reason);
+            Assert.Equal("listens on TCP 5000, not the well-known port of a service", f.Reasons[0].Reason);
             Assert.Equal(0, f.Reasons[0].Points);
             var reason = f.Reasons[1];
             Assert.Equal(2, f.Reasons.Length);
@@ -216,6 +216,140 @@ namespace FluxForensics.Tests.Listener
             var f = Evaluate(new[] { Listen(SocketProtocol.Tcp, "0.0.0.0", 9000, 80) }, new[] { Owner(80, "/usr/lib/x/daemon", deleted: true) }).Single();
             Assert.Contains(f.Reasons, r => r.Reason == "image was deleted after the process started" && r.Points == ListenerRules.DeletedImagePoints);
             Assert.True(f.ImageDeleted);
+        }
+
+        private static SocketEntry Closed(string local, int localPort, string remote, int remotePort, TcpState state, int? pid = null) =>
+            new SocketEntry(SocketProtocol.Tcp, IPAddress.Parse(local), localPort, IPAddress.Parse(remote), remotePort, state) { ProcessId = pid };
+
+        [Fact]
+        public void AnSmtpRelayIsNamedByItsFanOutToMailServers()
+        {
+            // 900 mail servers (the report's relay) in 60 /16s, 3 connections to some of them, plus a little web traffic.
+            var sockets = new List<SocketEntry> { Listen(SocketProtocol.Tcp, "0.0.0.0", 80, 500) };
+            for (int i = 0; i < 900; i++)
+            {
+                sockets.Add(Connection(20000 + i, $"{60 + i % 60}.7.{i / 60}.{1 + i % 200}", 25, 500));
+            }
+
+            for (int i = 0; i < 100; i++)
+            {
+                sockets.Add(Connection(30000 + i, $"{60 + i % 60}.7.{i / 60}.{1 + i % 200}", 25, 500));
+            }
+
+            sockets.AddRange(Enumerable.Range(0, 5).Select(i => Connection(31000 + i, $"203.0.113.{i + 1}", 443, 500)));
+            var f = Evaluate(sockets, new[] { Owner(500, "/tmp/.x/relay", hidden: true, location: "under /tmp (temporary)") }).Single();
+
+            Assert.Contains(f.Reasons, r => r.Reason == "SMTP fan-out: 900 mail servers in 60 /16s" && r.Points == ListenerRules.WideFanOutPoints);
+            Assert.DoesNotContain(f.Reasons, r => r.Reason.StartsWith("HTTPS fan-out", StringComparison.Ordinal)); // 5 servers is no fan-out
+            Assert.Equal(1005, f.OutboundConnectionCount);
+            Assert.Equal(new[] { 25, 443 }, f.RemotePorts);
+            Assert.Equal(0, f.Port80ConnectionCount);
+            var smtp = f.FanOut[0];
+            Assert.Equal((25, "SMTP", 1000, 900, 60), (smtp.RemotePort, smtp.Service, smtp.ConnectionCount, smtp.ServerCount, smtp.NetworkCount));
+            var https = f.FanOut[1];
+            Assert.Equal((443, "HTTPS", 5, 5, 1), (https.RemotePort, https.Service, https.ConnectionCount, https.ServerCount, https.NetworkCount));
+            Assert.Equal(f.Reasons.Sum(r => r.Points), f.RiskScore);
+        }
+
+        [Theory]
+        [InlineData(587, "SMTP submission fan-out: 12 mail servers in 2 /16s", 10)]
+        [InlineData(1080, "SOCKS fan-out: 12 SOCKS proxies in 2 /16s", 10)]
+        [InlineData(31337, "fan-out to port 31337: 12 servers in 2 /16s", 10)]
+        public void FanOutToAnyPortIsCountedAndNamedByService(int port, string reason, int points)
+        {
+            var sockets = new List<SocketEntry> { Listen(SocketProtocol.Tcp, "0.0.0.0", 9999, 501) };
+            sockets.AddRange(Enumerable.Range(0, 12).Select(i => Connection(20000 + i, $"198.{51 + i % 2}.0.{i + 1}", port, 501)));
+            var f = Evaluate(sockets, new[] { Owner(501, "/opt/x/x") }).Single();
+            Assert.Contains(f.Reasons, r => r.Reason == reason && r.Points == points);
+        }
+
+        [Fact]
+        public void AMailServerDeliveringToManyMailServersIsNotHeldAgainstIt()
+        {
+            var sockets = new List<SocketEntry> { Listen(SocketProtocol.Tcp, "0.0.0.0", 25, 502) };
+            sockets.AddRange(Enumerable.Range(0, 40).Select(i => Connection(20000 + i, $"{100 + i % 8}.1.0.{i + 1}", 25, 502)));
+            var f = Evaluate(sockets, new[] { Owner(502, "/usr/sbin/exim4") }).Single();
+            Assert.Contains(f.Reasons, r => r.Reason == "listens on TCP 25 as a known server for it (exim4 in /usr/sbin)" && r.Points == 0);
+            Assert.Contains(f.Reasons, r => r.Reason == "SMTP fan-out: 40 mail servers in 8 /16s (expected of a SMTP server)" && r.Points == 0);
+            Assert.Equal(0, f.RiskScore);
+        }
+
+        [Theory]
+        [InlineData(25, "TCP 25 is the well-known port of SMTP, a service the image does not provide", ListenerRules.SuspiciousPortPoints)]
+        [InlineData(1080, "TCP 1080 is the well-known port of SOCKS, a service the image does not provide", ListenerRules.SuspiciousPortPoints)]
+        [InlineData(22, "TCP 22 is the well-known port of SSH, a service the image does not provide", ListenerRules.SuspiciousPortPoints - ListenerRules.SystemPortPoints)]
+        [InlineData(700, "TCP 700 is a system port (below 1024) of no service the image provides", ListenerRules.SystemPortPoints)]
+        public void AnyListeningPortCanBeARelayPort(int port, string reason, int points)
+        {
+            var f = Evaluate(new[] { Listen(SocketProtocol.Tcp, "0.0.0.0", port, 503) }, new[] { Owner(503, "/opt/x/x") }).Single();
+            Assert.Contains(f.Reasons, r => r.Reason == $"listens on TCP {port} without being a known server for it" && r.Points == 0);
+            Assert.Contains(f.Reasons, r => r.Reason == reason && r.Points == points);
+            Assert.Equal(points, f.RiskScore);
+        }
+
+        [Fact]
+        public void TheWindowsKernelServesHttpSysAndSmbPortsItself()
+        {
+            var system = new SocketOwner(new ProcessFacts(4) { Name = "System" }, null, null);
+            var findings = Evaluate(new[] { Listen(SocketProtocol.Tcp, "0.0.0.0", 80, 4), Listen(SocketProtocol.Tcp, "0.0.0.0", 445, 4), Listen(SocketProtocol.Udp, "0.0.0.0", 137, 4) },
+                new[] { system });
+            Assert.Contains(findings.Single(f => f.LocalPort == 80).Reasons, r => r.Reason == "listens on TCP 80 as a known server for it (System (HTTP.sys))");
+            Assert.Contains(findings.Single(f => f.LocalPort == 445).Reasons, r => r.Reason == "listens on TCP 445 as a known server for it (System (SMB))");
+            Assert.Contains(findings.Single(f => f.LocalPort == 137).Reasons, r => r.Reason == "listens on UDP 137 as a known server for it (System (NetBIOS))");
+            Assert.All(findings, f => Assert.Equal(0, f.RiskScore));
+        }
+
+        [Fact]
+        public void TheSameProcessOnSeveralServicePortsSaysSo()
+        {
+            var f = Evaluate(new[] { Listen(SocketProtocol.Tcp, "0.0.0.0", 25, 504), Listen(SocketProtocol.Tcp, "0.0.0.0", 1080, 504), Listen(SocketProtocol.Tcp, "0.0.0.0", 40000, 504) },
+                new[] { Owner(504, "/opt/x/x") });
+            Assert.Contains(f.Single(x => x.LocalPort == 25).Reasons, r => r.Reason == "the same process also listens on TCP 1080");
+            Assert.Equal("SMTP", f.Single(x => x.LocalPort == 25).LocalPortService);
+            Assert.Null(f.Single(x => x.LocalPort == 40000).LocalPortService);
+        }
+
+        [Fact]
+        public void TimeWaitAndCloseWaitSocketsWithoutOwnerAreAttributedToTheListenerOfTheirPort()
+        {
+            var sockets = new List<SocketEntry> { Listen(SocketProtocol.Tcp, "0.0.0.0", 80, 600), Listen(SocketProtocol.Tcp, "127.0.0.1", 8081, 601) };
+            // 30 ended connections on port 80 from 6 clients: 25 TIME_WAIT without owner (PID 0 on Windows, none on Linux) …
+            sockets.AddRange(Enumerable.Range(0, 25).Select(i => Closed("10.0.0.5", 80, $"192.0.2.{1 + i % 6}", 50000 + i, TcpState.TimeWait, i % 2 == 0 ? 0 : null)));
+            // … and 5 CLOSE_WAIT the relay itself still holds.
+            sockets.AddRange(Enumerable.Range(0, 5).Select(i => Closed("10.0.0.5", 80, $"192.0.2.{1 + i}", 51000 + i, TcpState.CloseWait, 600)));
+            // Not the relay's: its own outbound connection that ended (local port ephemeral), another process's socket on
+            // port 80, and a TIME_WAIT on 8081 of another address than that listener's.
+            sockets.Add(Closed("10.0.0.5", 45000, "198.51.100.1", 80, TcpState.TimeWait));
+            sockets.Add(Closed("10.0.0.5", 80, "192.0.2.99", 52000, TcpState.CloseWait, 777));
+            sockets.Add(Closed("127.0.0.2", 8081, "127.0.0.9", 52001, TcpState.TimeWait));
+            sockets.Add(Closed("127.0.0.1", 8081, "127.0.0.9", 52002, TcpState.TimeWait));
+            var findings = Evaluate(sockets, new[] { Owner(600, "/tmp/.x/relay", hidden: true), Owner(601, "/opt/app/app") });
+
+            var relay = findings.Single(f => f.ProcessId == 600);
+            Assert.Equal(25, relay.TimeWaitCount);
+            Assert.Equal(5, relay.CloseWaitCount);
+            Assert.Equal(6, relay.ClosedConnectionClientCount);
+            Assert.Contains(relay.Reasons, r => r.Points == ListenerRules.ChurnPoints && r.Reason ==
+                "30 short-lived connections to TCP 80 just ended (25 in TIME_WAIT, 5 in CLOSE_WAIT, from 6 clients); their sockets show no owner (PID 0) and are attributed to the process listening on the port");
+            Assert.Equal(0, relay.OutboundConnectionCount);
+
+            var app = findings.Single(f => f.ProcessId == 601);
+            Assert.Equal(1, app.TimeWaitCount);
+            Assert.Contains(app.Reasons, r => r.Reason.StartsWith("1 short-lived connections to TCP 8081", StringComparison.Ordinal) && r.Points == 0);
+        }
+
+        [Fact]
+        public void ChurnOnAKnownServerOrAFewEndedConnectionsScoreNothing()
+        {
+            var sockets = new List<SocketEntry> { Listen(SocketProtocol.Tcp, "0.0.0.0", 80, 610), Listen(SocketProtocol.Tcp, "0.0.0.0", 443, 611) };
+            sockets.AddRange(Enumerable.Range(0, 50).Select(i => Closed("10.0.0.5", 80, $"192.0.2.{1 + i}", 50000 + i, TcpState.TimeWait)));
+            sockets.AddRange(Enumerable.Range(0, 5).Select(i => Closed("10.0.0.5", 443, $"192.0.2.{1 + i}", 50000 + i, TcpState.TimeWait)));
+            var findings = Evaluate(sockets, new[] { Owner(610, "/usr/sbin/nginx"), Owner(611, "/opt/x/x") });
+            Assert.Equal(0, findings.Single(f => f.ProcessId == 610).RiskScore);
+            Assert.Equal(50, findings.Single(f => f.ProcessId == 610).TimeWaitCount);
+            var small = findings.Single(f => f.ProcessId == 611);
+            Assert.Equal(5, small.TimeWaitCount);
+            Assert.Equal(ListenerRules.SuspiciousPortPoints, small.RiskScore);
         }
 
         [Theory]

@@ -184,6 +184,49 @@ namespace FluxForensics.Tests.Listener
         }
 
         [Fact]
+        public void TimeWaitRowsWithPidZeroAsTcpViewShowsThemAreAttributedToTheListenerOfTheirPort()
+        {
+            // The relay on 0.0.0.0:80 (PID 4242), 25 ended connections on its port listed with PID 0 (TCPView: "unknown"),
+            // an ended outbound connection of another program on an ephemeral port, and an idle listener of PID 77.
+            var rows = new List<byte[]> { Tcp4Row(2, "0.0.0.0", 80, "0.0.0.0", 0, 4242), Tcp4Row(2, "0.0.0.0", 8443, "0.0.0.0", 0, 77) };
+            rows.AddRange(Enumerable.Range(0, 25).Select(i => Tcp4Row(11, "192.168.1.10", 80, $"198.51.100.{1 + i % 5}", 50000 + i, 0)));
+            rows.Add(Tcp4Row(8, "192.168.1.10", 80, "198.51.100.9", 51000, 4242));
+            rows.Add(Tcp4Row(11, "192.168.1.10", 49700, "203.0.113.8", 8443, 0));
+            var snapshot = new SocketSnapshot();
+            var issues = new List<ParseIssue>();
+            WindowsSocketTableDecoder.DecodeTcp4(Table(rows.Count, rows.ToArray()), snapshot.Sockets, issues);
+            Assert.Empty(issues);
+
+            var findings = FluxForensics.Detection.ListenerRules.Evaluate(new ListenerFacts(snapshot, new Dictionary<int, SocketOwner>()),
+                new FluxForensics.Detection.ListenerRuleOptions { WindowsPaths = true });
+            var relay = findings.Single(f => f.ProcessId == 4242);
+            Assert.Equal((25, 1, 6), (relay.TimeWaitCount, relay.CloseWaitCount, relay.ClosedConnectionClientCount));
+            Assert.Contains(relay.Reasons, r => r.Points == FluxForensics.Detection.ListenerRules.ChurnPoints && r.Reason.StartsWith("26 short-lived connections to TCP 80 just ended", StringComparison.Ordinal));
+            Assert.Equal(0, findings.Single(f => f.ProcessId == 77).TimeWaitCount);
+        }
+
+        [Fact]
+        public void TimeWaitLinesOfProcNetTcpHaveNoInodeAndAreAttributedToTheListener()
+        {
+            // st 06 = TIME_WAIT: the kernel prints inode 0, so no /proc/<pid>/fd names its process.
+            string table = "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n" +
+                "   0: 0300007F:0050 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 51001 1 0000000000000000 100 0 0 10 0\n" +
+                string.Concat(Enumerable.Range(0, 21).Select(i =>
+                    $"   {i + 1}: 0300007F:0050 010A007F:{(0xC000 + i).ToString("X4")} 06 00000000:00000000 03:00001102 00000000     0        0 0 3 0000000000000000\n"));
+            var snapshot = new SocketSnapshot();
+            var issues = new List<ParseIssue>();
+            ProcNetParser.Parse(Encoding.ASCII.GetBytes(table), SocketProtocol.Tcp, false, "/proc/net/tcp", snapshot.Sockets, issues);
+            Assert.Empty(issues);
+            Assert.All(snapshot.Sockets.Skip(1), s => Assert.Equal((TcpState.TimeWait, 0L), (s.State, s.Inode)));
+            snapshot.Sockets[0].ProcessId = 900; // what the inode walk finds for the listener
+            var f = FluxForensics.Detection.ListenerRules.Evaluate(new ListenerFacts(snapshot, new Dictionary<int, SocketOwner>()),
+                new FluxForensics.Detection.ListenerRuleOptions { WindowsPaths = false }).Single();
+            Assert.Equal(900, f.ProcessId);
+            Assert.Equal(21, f.TimeWaitCount);
+            Assert.Equal(1, f.ClosedConnectionClientCount);
+        }
+
+        [Fact]
         public void MibTcp6TableOwnerPidRowsDecodeWithScope()
         {
             var sockets = new List<SocketEntry>();

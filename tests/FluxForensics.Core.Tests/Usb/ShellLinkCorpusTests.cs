@@ -147,6 +147,7 @@ namespace FluxForensics.Tests.Usb
                 Assert.Equal(Path.Combine(stick, "_"), trap.HiddenFolderPath);
                 Assert.Equal("w-51511", trap.MachineId);
                 Assert.Equal(@"B:\", trap.WorkingDirectory);
+                Assert.Equal(Detection.UsbTrapRules.FamilyShortcutLauncher, trap.Family);
                 Assert.Empty(reporter.Errors);
             }
             finally
