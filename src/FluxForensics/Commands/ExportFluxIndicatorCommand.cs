@@ -17,9 +17,7 @@ namespace FluxForensics.Commands
     [OutputType(typeof(FileInfo))]
     public sealed class ExportFluxIndicatorCommand : FluxCmdlet
     {
-        private readonly List<FluxIncident> _incidents = new List<FluxIncident>();
-        private readonly List<FluxFinding> _findings = new List<FluxFinding>();
-        private readonly List<FluxQuarantineItem> _quarantine = new List<FluxQuarantineItem>();
+        private readonly IncidentInput _input = new IncidentInput();
         private string _resolvedPath = string.Empty;
 
         [Parameter(Mandatory = true, Position = 0)]
@@ -109,34 +107,15 @@ namespace FluxForensics.Commands
 
             // A live incident is exported as it was built (with its -ComputerAddress joins); anything else is read back
             // into model objects (Import-Clixml, Invoke-Command, ConvertFrom-Json) and joined again.
-            if (InputObject.BaseObject is FluxIncident live)
-            {
-                _incidents.Add(live);
-                return;
-            }
-
-            if (!FindingInput.TryConvert(InputObject, out object? value, out string? error))
+            if (!_input.Take(InputObject, out string? error, out string? problems))
             {
                 WriteError(new ErrorRecord(new ArgumentException($"Not a FluxForensics finding or incident: {error}"), "NotAFinding", ErrorCategory.InvalidData, InputObject));
                 return;
             }
 
-            if (error is not null)
+            if (problems is not null)
             {
-                WriteVerbose($"Part of a {value!.GetType().Name} could not be read back: {error}");
-            }
-
-            switch (value)
-            {
-                case FluxFinding finding:
-                    _findings.Add(finding);
-                    break;
-                case FluxQuarantineItem item:
-                    _quarantine.Add(item);
-                    break;
-                default:
-                    WriteVerbose($"A {value!.GetType().Name} carries no indicator; left out.");
-                    break;
+                WriteVerbose($"Part of an input object could not be read back: {problems}");
             }
         }
 
@@ -229,35 +208,13 @@ namespace FluxForensics.Commands
         /// <summary>The incident to export: the one live incident piped in, or the join of everything piped in.</summary>
         private FluxIncident? Incident()
         {
-            if (_incidents.Count == 1 && _findings.Count == 0 && _quarantine.Count == 0)
-            {
-                return _incidents[0];
-            }
-
-            if (_incidents.Count == 0 && _findings.Count == 0 && _quarantine.Count == 0)
+            if (_input.IsEmpty)
             {
                 WriteWarning("No FluxIncident or finding was piped in; nothing was written.");
                 return null;
             }
 
-            var builder = new IncidentBuilder(new IncidentOptions { Reporter = Reporter });
-            foreach (var incident in _incidents)
-            {
-                builder.Add(incident);
-            }
-
-            foreach (var finding in _findings)
-            {
-                builder.Add(finding);
-            }
-
-            foreach (var item in _quarantine)
-            {
-                builder.Add(item);
-            }
-
-            WriteVerbose($"Joining {builder.Count} findings into one incident.");
-            return builder.Build(CancellationToken);
+            return _input.Incident(new IncidentOptions { Reporter = Reporter }, CancellationToken);
         }
     }
 }

@@ -20,10 +20,7 @@ namespace FluxForensics.Commands
         private const string PathSet = "Path";
         private const string LiteralPathSet = "LiteralPath";
 
-        private readonly List<FluxFinding> _findings = new List<FluxFinding>();
-        private readonly List<FluxQuarantineItem> _quarantine = new List<FluxQuarantineItem>();
-        private FluxIncident? _incident;
-        private int _incidents;
+        private readonly IncidentInput _input = new IncidentInput();
 
         [Parameter(Mandatory = true, ValueFromPipeline = true)]
         public PSObject? InputObject { get; set; }
@@ -62,73 +59,34 @@ namespace FluxForensics.Commands
                 return;
             }
 
-            if (!FindingInput.TryConvert(InputObject, out object? value, out string? error))
+            if (!_input.Take(InputObject, out string? error, out string? problems))
             {
                 WriteError(new ErrorRecord(new ArgumentException(error ?? "Not a FluxForensics finding or incident."), "NotAFinding", ErrorCategory.InvalidArgument, InputObject));
                 return;
             }
 
-            if (error is not null)
+            if (problems is not null)
             {
-                WriteWarning($"Read with problems: {error}");
-            }
-
-            switch (value)
-            {
-                case FluxIncident incident:
-                    _incident = incident;
-                    _incidents++;
-                    break;
-                case FluxFinding finding:
-                    _findings.Add(finding);
-                    break;
-                case FluxQuarantineItem item:
-                    _quarantine.Add(item);
-                    break;
-                default:
-                    WriteError(new ErrorRecord(new ArgumentException("Not a FluxForensics finding or incident."), "NotAFinding", ErrorCategory.InvalidArgument, InputObject));
-                    break;
+                WriteWarning($"Read with problems: {problems}");
             }
         }
 
         protected override void EndProcessing()
         {
-            FluxIncident incident;
-            if (_incident is not null)
-            {
-                if (_incidents > 1 || _findings.Count > 0)
-                {
-                    WriteWarning($"{_incidents} incidents and {_findings.Count} findings were piped in; the report is of the last incident only. Pipe findings alone to have them joined into one incident.");
-                }
-
-                incident = _incident;
-            }
-            else if (_findings.Count > 0)
-            {
-                // Findings are joined as New-FluxIncident joins them, so the report has correlations and a timeline.
-                var builder = new IncidentBuilder(new IncidentOptions { Title = Title, Reporter = Reporter });
-                foreach (var finding in _findings)
-                {
-                    builder.Add(finding);
-                }
-
-                foreach (var item in _quarantine)
-                {
-                    builder.Add(item);
-                }
-
-                try
-                {
-                    incident = builder.Build(CancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
-            else
+            if (_input.IsEmpty)
             {
                 ThrowTerminating("NoInput", ErrorCategory.InvalidData, null, "No finding or incident was piped in; nothing to report.");
+                return;
+            }
+
+            // Findings are joined as New-FluxIncident joins them, so the report has correlations and a timeline.
+            FluxIncident incident;
+            try
+            {
+                incident = _input.Incident(new IncidentOptions { Title = Title, Reporter = Reporter }, CancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
                 return;
             }
 
