@@ -344,6 +344,9 @@ try { Save-PSResource -Name FluxForensics -Repository $repository -Path '$Destin
 finally { Unregister-PSResourceRepository -Name $repository }
 "@
         New-Item -ItemType Directory -Force -Path $Destination | Out-Null
+        # The XDG folders exist before PowerShell starts: while XDG_DATA_HOME is missing, .NET answers LocalApplicationData
+        # with an empty string and PSResourceGet writes its repository list relative to the current directory.
+        foreach ($folder in 'data', 'config', 'cache') { New-Item -ItemType Directory -Force -Path (Join-Path $sandbox $folder) | Out-Null }
         $environment = @{ HOME = $sandbox; XDG_DATA_HOME = (Join-Path $sandbox 'data'); XDG_CONFIG_HOME = (Join-Path $sandbox 'config'); XDG_CACHE_HOME = (Join-Path $sandbox 'cache'); DOTNET_CLI_HOME = [Environment]::GetFolderPath('UserProfile') }
         $r = Invoke-FluxFreshPwsh -NoModule -Script $script -Environment $environment -TimeoutSeconds 180
         if ($r.ExitCode -or -not (Test-Path -LiteralPath (Join-Path $Destination 'FluxForensics'))) { throw "installing $($package.Name) failed ($($r.ExitCode)): $($r.Output) $($r.Error)" }

@@ -26,7 +26,7 @@ namespace FluxForensics.Commands
         [Parameter(Mandatory = true, Position = 1)]
         [Alias("PSPath", "LiteralPath")]
         [ValidateNotNullOrEmpty]
-        public string Path { get; set; } = string.Empty;
+        public string? Path { get; set; }
 
         /// <summary>A FluxIncident (New-FluxIncident) or findings, live or deserialized; findings are joined into an incident.</summary>
         [Parameter(Mandatory = true, ValueFromPipeline = true)]
@@ -74,7 +74,7 @@ namespace FluxForensics.Commands
             string resolved;
             try
             {
-                resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path, out var provider, out _);
+                resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(Path!, out var provider, out _);
                 if (!string.Equals(provider.Name, "FileSystem", StringComparison.OrdinalIgnoreCase))
                 {
                     ThrowTerminating("NotAFileSystemPath", ErrorCategory.InvalidArgument, Path, $"'{Path}' is not a file system path.");

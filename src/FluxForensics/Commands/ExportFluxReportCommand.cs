@@ -28,12 +28,12 @@ namespace FluxForensics.Commands
         /// <summary>The HTML file to write.</summary>
         [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet)]
         [ValidateNotNullOrEmpty]
-        public string Path { get; set; } = string.Empty;
+        public string? Path { get; set; }
 
         [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet)]
         [Alias("PSPath", "LP")]
         [ValidateNotNullOrEmpty]
-        public string LiteralPath { get; set; } = string.Empty;
+        public string? LiteralPath { get; set; }
 
         /// <summary>The report's title; the incident's title when not given.</summary>
         [Parameter]
@@ -91,8 +91,8 @@ namespace FluxForensics.Commands
             }
 
             string path = ParameterSetName == LiteralPathSet
-                ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(LiteralPath)
-                : ResolveOutputPath(Path);
+                ? SessionState.Path.GetUnresolvedProviderPathFromPSPath(LiteralPath!)
+                : ResolveOutputPath(Path!);
             if (File.Exists(path) && !Force)
             {
                 ThrowTerminating("FileExists", ErrorCategory.ResourceExists, path, $"{path} exists; use -Force to overwrite it.");

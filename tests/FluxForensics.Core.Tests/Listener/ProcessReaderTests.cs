@@ -15,7 +15,14 @@ namespace FluxForensics.Tests.Listener
             string dir = Path.Combine(Path.GetTempPath(), "ff-proc-" + Guid.NewGuid().ToString("N"), ".hidden");
             Directory.CreateDirectory(dir);
             string image = Path.Combine(dir, "sleeper");
-            File.Copy("/bin/sleep", image);
+            // Copied by cp, not File.Copy: under Mono a file this process has open for writing leaks into children forked
+            // meanwhile by parallel tests, and exec of the copy then fails with ETXTBSY (the child exits at once).
+            using (var copy = Process.Start(new ProcessStartInfo("/bin/cp", $"/bin/sleep {image}") { UseShellExecute = false })!)
+            {
+                copy.WaitForExit();
+                Assert.Equal(0, copy.ExitCode);
+            }
+
             if (OperatingSystem.IsLinux())
             {
                 File.SetUnixFileMode(image, UnixFileMode.UserRead | UnixFileMode.UserExecute | UnixFileMode.UserWrite);

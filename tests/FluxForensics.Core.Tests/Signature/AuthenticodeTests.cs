@@ -112,6 +112,9 @@ namespace FluxForensics.Tests.Signature
         [InlineData("old_firefox_x86.exe")]
         public void FirefoxWithBrokenCertificatesHoldsItsDigestButIsNotValid(string name)
         {
+#if !NET
+            Skip.If(true, "the net472 build reads no signing timestamps (RFC 3161 and old counter-signatures are checked on .NET 8 only), so there a signature is judged as of now");
+#endif
             var r = Verify(Corpus(name));
             Assert.Equal(r.SignedDigest, r.ComputedDigest);
             Assert.NotEqual(AuthenticodeStatus.HashMismatch, r.Status);
@@ -129,6 +132,9 @@ namespace FluxForensics.Tests.Signature
         [SkippableFact]
         public void AMicrosoftSignedDllChainsToThePinnedMicrosoftRootAtItsTimestamp()
         {
+#if !NET
+            Skip.If(true, "the net472 build reads no signing timestamps (RFC 3161 and old counter-signatures are checked on .NET 8 only), so there a signature is judged as of now");
+#endif
             byte[] bytes = Corpus("dotnet_x64.dll");
             var r = Verify(bytes);
             Assert.Equal(AuthenticodeStatus.Valid, r.Status);
@@ -147,6 +153,9 @@ namespace FluxForensics.Tests.Signature
         [SkippableFact]
         public void AMicrosoftBrandedDllChangedAfterSigningRaisesTheScoreInsteadOfLoweringIt()
         {
+#if !NET
+            Skip.If(true, "the net472 build reads no signing timestamps (RFC 3161 and old counter-signatures are checked on .NET 8 only), so there a signature is judged as of now");
+#endif
             byte[] bytes = Corpus("dotnet_x64.dll");
             string genuine = Path.Combine(_scratch, "genuine", "dotnet.dll");
             string changed = Path.Combine(_scratch, "changed", "dotnet.dll");

@@ -266,7 +266,7 @@ namespace FluxForensics.Tests.Usb
                     f.SetLength(16 * 1024 * 1024);
                 }
 
-                var start = new System.Diagnostics.ProcessStartInfo(path!) { RedirectStandardOutput = true, RedirectStandardError = true };
+                var start = new System.Diagnostics.ProcessStartInfo(path!) { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
                 foreach (var o in options.Split(' '))
                 {
                     start.ArgumentList.Add(o);
