@@ -74,8 +74,9 @@ namespace FluxForensics.Incident
         public void Add(FluxQuarantineItem item)
         {
             _quarantine.Add(item ?? throw new ArgumentNullException(nameof(item)));
-            IndicatorSightings.Read(item, -1 - (_quarantine.Count - 1), _sightings);
-            TimelineEvents.Read(item, _timeline);
+            int index = -_quarantine.Count;
+            IndicatorSightings.Read(item, index, _sightings);
+            TimelineEvents.Read(item, index, _timeline);
         }
 
         public FluxIncident Build(CancellationToken cancellation = default)

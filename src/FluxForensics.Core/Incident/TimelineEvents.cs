@@ -74,7 +74,7 @@ namespace FluxForensics.Incident
             }
         }
 
-        public static void Read(FluxQuarantineItem item, List<FluxTimelineEvent> into)
+        public static void Read(FluxQuarantineItem item, int index, List<FluxTimelineEvent> into)
         {
             if (item.QuarantinedAt.Year > 1601)
             {
@@ -85,7 +85,7 @@ namespace FluxForensics.Incident
                     Kind = nameof(FluxQuarantineItem),
                     Event = $"{item.OriginalPath} quarantined ({item.Action})",
                     Location = item.OriginalPath,
-                    FindingIndex = -1,
+                    FindingIndex = index,
                 });
             }
         }

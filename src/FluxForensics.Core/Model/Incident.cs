@@ -65,7 +65,8 @@ namespace FluxForensics.Model
         public Severity Severity { get; internal set; }
         public int RiskScore { get; internal set; }
 
-        /// <summary>Index of the finding in <see cref="FluxIncident.Findings"/>.</summary>
+        /// <summary>Index of the finding in <see cref="FluxIncident.Findings"/>; negative for a quarantine item given as evidence
+        /// (-1 the first, -2 the second …), which is not a finding.</summary>
         public int FindingIndex { get; internal set; }
 
         public override string ToString() => $"{Kind} on {ComputerName}: {Location}";
@@ -111,7 +112,8 @@ namespace FluxForensics.Model
         public string? Location { get; internal set; }
         public Severity Severity { get; internal set; }
 
-        /// <summary>Index of the finding in <see cref="FluxIncident.Findings"/>.</summary>
+        /// <summary>Index of the finding in <see cref="FluxIncident.Findings"/>; negative for a quarantine item given as evidence
+        /// (-1 the first, -2 the second …), which is not a finding.</summary>
         public int FindingIndex { get; internal set; }
 
         public override string ToString() => $"{Time:yyyy-MM-ddTHH:mm:ssZ} {ComputerName} {Event}";

@@ -417,6 +417,34 @@ namespace FluxForensics.Tests.Incident
         }
 
         [Fact]
+        public void AQuarantinedFileJoinsTheFileItWasByItsHash()
+        {
+            var builder = new IncidentBuilder();
+            builder.Add(Listener("pc17", Malware));
+            builder.Add(new FluxQuarantineItem
+            {
+                ComputerName = "pc17",
+                QuarantineId = "q1",
+                OriginalPath = "/home/alice/.cache/.mobile7",
+                Sha256 = Malware,
+                Action = "QuarantineFile",
+                QuarantinedAt = T0.AddDays(1),
+            });
+            var incident = builder.Build();
+
+            var c = Assert.Single(incident.Correlations);
+            Assert.Equal(new[] { "FluxListener", "FluxQuarantineItem" }, c.EvidenceKinds);
+            var quarantined = Assert.Single(c.Evidence, e => e.Kind == "FluxQuarantineItem");
+            Assert.Equal(-1, quarantined.FindingIndex);
+            Assert.Contains(c.Reasons, r => r.Points == Detection.IncidentRules.QuarantinedPoints);
+            var e = Assert.Single(incident.Timeline, t => t.Kind == "FluxQuarantineItem");
+            Assert.Equal("/home/alice/.cache/.mobile7 quarantined (QuarantineFile)", e.Event);
+            Assert.Equal(-1, e.FindingIndex);
+            Assert.Equal(2, incident.FindingCount);
+            Assert.Contains(HostRole.InfectedHost, Assert.Single(incident.Hosts).Roles);
+        }
+
+        [Fact]
         public void HashesAreLowercaseHex()
         {
             Assert.Equal("00ff10ab", Hex.Lower(new byte[] { 0x00, 0xFF, 0x10, 0xAB }));
