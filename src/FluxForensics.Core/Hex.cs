@@ -16,36 +16,43 @@ namespace FluxForensics
         /// <summary>Uppercase, only where a Windows API wants it so (catalog member tags).</summary>
         public static string Upper(ReadOnlySpan<byte> bytes) => Encode(bytes, UpperDigits);
 
-        /// <summary>A hash as given by a user or another tool, in the form findings carry (lowercase, trimmed); null if empty.</summary>
-        public static string? Normalize(string? hash)
+        /// <summary>Lowercase hex of exactly <paramref name="length"/> digits, surrounding blanks ignored; null otherwise.</summary>
+        public static string? Normalize(string? text, int length)
         {
-            if (hash is null)
+            if (text is null)
             {
                 return null;
             }
 
-            string trimmed = hash.Trim();
-            return trimmed.Length == 0 ? null : trimmed.ToLowerInvariant();
-        }
-
-        /// <summary>True for a string of exactly <paramref name="length"/> hex digits (64 for SHA-256, 32 for MD5).</summary>
-        public static bool IsHex(string? text, int length)
-        {
-            if (text is null || text.Length != length)
+            var span = text.AsSpan().Trim();
+            if (span.Length != length)
             {
-                return false;
+                return null;
             }
 
-            foreach (char c in text)
+            var chars = new char[length];
+            for (int i = 0; i < span.Length; i++)
             {
-                if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')))
+                char c = span[i];
+                if (c >= '0' && c <= '9' || c >= 'a' && c <= 'f')
                 {
-                    return false;
+                    chars[i] = c;
+                }
+                else if (c >= 'A' && c <= 'F')
+                {
+                    chars[i] = (char)(c + 32);
+                }
+                else
+                {
+                    return null;
                 }
             }
 
-            return true;
+            return new string(chars);
         }
+
+        /// <summary>A SHA-256 (64 digits) or MD5 (32 digits) as findings carry it; null when it is neither.</summary>
+        public static string? Normalize(string? text) => Normalize(text, 64) ?? Normalize(text, 32);
 
         private static string Encode(ReadOnlySpan<byte> bytes, string digits)
         {

@@ -158,44 +158,6 @@ namespace FluxForensics.Export
             return n.Length == 0 ? null : n;
         }
 
-        /// <summary>The address in its canonical text (IPv6 compressed, lowercase), or null when it is not an address.</summary>
-        internal static string? NormalizeAddress(string? text)
-        {
-            if (text is null)
-            {
-                return null;
-            }
-
-            string t = text.Trim();
-            if (t.Length > 2 && t[0] == '[' && t[t.Length - 1] == ']')
-            {
-                t = t.Substring(1, t.Length - 2);
-            }
-
-            // IPAddress.TryParse also takes "1" or "1.2" (inet_aton shorthands); indicators are dotted quads or IPv6.
-            if (t.IndexOf(':') < 0 && t.Count(c => c == '.') != 3)
-            {
-                return null;
-            }
-
-            if (!IPAddress.TryParse(t, out var address))
-            {
-                return null;
-            }
-
-            if (address.IsIPv4MappedToIPv6)
-            {
-                address = address.MapToIPv4();
-            }
-
-            if (address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6)
-            {
-                // A zone index (fe80::1%eth0) names an interface of the machine that saw it, not the address.
-                address.ScopeId = 0;
-            }
-            return address.ToString().ToLowerInvariant();
-        }
-
         /// <summary>
         /// A URL without the password of its user information (ftp://user:secret@host/ → ftp://user@host/), trimmed; null when
         /// it is no absolute URL. Downloads fetched with a login carry it in the URL, and passwords are never exported.
@@ -255,7 +217,7 @@ namespace FluxForensics.Export
             if (authority.StartsWith("[", StringComparison.Ordinal))
             {
                 int close = authority.IndexOf(']');
-                return close > 0 ? NormalizeAddress(authority.Substring(1, close - 1)) : null;
+                return close > 0 ? IndicatorText.Address(authority.Substring(1, close - 1)) : null;
             }
 
             int port = authority.LastIndexOf(':');
@@ -264,7 +226,7 @@ namespace FluxForensics.Export
                 authority = authority.Substring(0, port);
             }
 
-            return NormalizeAddress(authority) ?? NormalizeName(authority);
+            return IndicatorText.Address(authority) ?? NormalizeName(authority);
         }
 
         private sealed class Collector
@@ -322,7 +284,7 @@ namespace FluxForensics.Export
             {
                 IndicatorType.Sha256 or IndicatorType.Md5 => Hex.Normalize(value),
                 IndicatorType.Domain => NormalizeName(value),
-                IndicatorType.Address => NormalizeAddress(value),
+                IndicatorType.Address => IndicatorText.Address(value),
                 IndicatorType.Url => CleanUrl(value),
                 _ => value?.Trim(),
             };
@@ -381,7 +343,7 @@ namespace FluxForensics.Export
 
             private static void AddAddress(HashSet<string> set, string? text)
             {
-                string? a = NormalizeAddress(text);
+                string? a = IndicatorText.Address(text);
                 if (a is not null)
                 {
                     set.Add(a);
@@ -494,8 +456,8 @@ namespace FluxForensics.Export
             {
                 foreach (var file in _incident.MalwareFiles.OrderBy(f => f.FirstSeen ?? DateTime.MaxValue).ThenBy(f => f.Sha256, StringComparer.Ordinal))
                 {
-                    string? sha = Hex.Normalize(file.Sha256);
-                    if (sha is null || sha.Length != 64 || !sha.All(IsHexDigit))
+                    string? sha = Hex.Normalize(file.Sha256, 64);
+                    if (sha is null)
                     {
                         continue;
                     }
@@ -522,10 +484,10 @@ namespace FluxForensics.Export
                     string names = file.Names.Length == 0 ? "unnamed file" : string.Join(", ", file.Names.Take(5));
                     string context = $"malware file {names}" + (reputation?.Ratio is { } ratio ? $", {reputation.Source} {ratio}" : string.Empty);
                     // The MD5 comes with the file, or from a carved download of the same bytes.
-                    string? md5 = Hex.Normalize(file.Md5) ?? FindingsNaming(sha).OfType<FluxDownload>().Select(d => Hex.Normalize(d.Md5)).FirstOrDefault(m => m is not null);
+                    string? md5 = Hex.Normalize(file.Md5, 32) ?? FindingsNaming(sha).OfType<FluxDownload>().Select(d => Hex.Normalize(d.Md5, 32)).FirstOrDefault(m => m is not null);
                     foreach (var (type, value) in new[] { (IndicatorType.Sha256, (string?)sha), (IndicatorType.Md5, md5) })
                     {
-                        if (value is null || (type == IndicatorType.Md5 && (value.Length != 32 || !value.All(IsHexDigit))))
+                        if (value is null)
                         {
                             continue;
                         }
@@ -551,8 +513,6 @@ namespace FluxForensics.Export
                     }
                 }
             }
-
-            private static bool IsHexDigit(char c) => (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
 
             private IEnumerable<FluxFinding> FindingsNaming(string sha256) => _incident.Findings.Where(f => f switch
             {
@@ -592,7 +552,7 @@ namespace FluxForensics.Export
                 var downloads = _incident.Findings.OfType<FluxDownload>().ToList();
                 foreach (var host in _incident.MalwareHosts)
                 {
-                    string? address = NormalizeAddress(host);
+                    string? address = IndicatorText.Address(host);
                     var served = downloads.Where(d => HostMatches(d, host, address)).ToList();
                     // Every server an executable came from is a malware host to the incident, the analysed host's own
                     // software update included; shared are those that served relayed downloads, a High or worse
@@ -636,7 +596,7 @@ namespace FluxForensics.Export
                         Widen(indicator, d.Time, null, d.RiskScore, SourceOf(d));
                     }
 
-                    foreach (var h in _incident.Hosts.Where(h => string.Equals(NormalizeAddress(h.Name) ?? NormalizeName(h.Name), indicator.Value, StringComparison.OrdinalIgnoreCase)))
+                    foreach (var h in _incident.Hosts.Where(h => string.Equals(IndicatorText.Address(h.Name) ?? NormalizeName(h.Name), indicator.Value, StringComparison.OrdinalIgnoreCase)))
                     {
                         Widen(indicator, h.FirstSeen, h.LastSeen, h.MaxRiskScore, null);
                     }
@@ -647,7 +607,7 @@ namespace FluxForensics.Export
             {
                 if (address is not null)
                 {
-                    return string.Equals(NormalizeAddress(d.Server), address, StringComparison.OrdinalIgnoreCase);
+                    return string.Equals(IndicatorText.Address(d.Server), address, StringComparison.OrdinalIgnoreCase);
                 }
 
                 string? name = NormalizeName(host);
@@ -770,7 +730,7 @@ namespace FluxForensics.Export
                     return;
                 }
 
-                bool isAddress = NormalizeAddress(host) is not null;
+                bool isAddress = IndicatorText.Address(host) is not null;
                 if ((isAddress && IsProtectedAddress(host, _options.IncludeAnalyzedHost)) || (!isAddress && IsExcludedDomain(host)))
                 {
                     return;
@@ -798,7 +758,7 @@ namespace FluxForensics.Export
 
                     foreach (var raw in d.Addresses)
                     {
-                        string? a = NormalizeAddress(raw);
+                        string? a = IndicatorText.Address(raw);
                         if (a is null)
                         {
                             continue;
@@ -821,7 +781,7 @@ namespace FluxForensics.Export
 
                 foreach (var h in _incident.Hosts.Where(h => !h.IsComputer && h.Roles.Contains(HostRole.FluxAgent)))
                 {
-                    string? a = NormalizeAddress(h.Name);
+                    string? a = IndicatorText.Address(h.Name);
                     if (a is null)
                     {
                         continue;
@@ -868,7 +828,7 @@ namespace FluxForensics.Export
                         continue;
                     }
 
-                    foreach (var h in _incident.Hosts.Where(h => string.Equals(NormalizeAddress(h.Name), a, StringComparison.Ordinal) || h.Addresses.Any(x => NormalizeAddress(x) == a)))
+                    foreach (var h in _incident.Hosts.Where(h => string.Equals(IndicatorText.Address(h.Name), a, StringComparison.Ordinal) || h.Addresses.Any(x => IndicatorText.Address(x) == a)))
                     {
                         Widen(indicator, h.FirstSeen, h.LastSeen, h.MaxRiskScore, null);
                     }

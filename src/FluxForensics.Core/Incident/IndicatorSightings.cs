@@ -215,14 +215,14 @@ namespace FluxForensics.Incident
         private static void AddFile(List<Sighting> into, string? sha256, string? md5, string role, string context, int index, string? location, DateTime? time, string? path)
         {
             string? name = PathText.Leaf(path);
-            if (Hex.IsHex(sha256, 64))
+            if (Hex.Normalize(sha256, 64) is { } sha)
             {
-                into.Add(new Sighting(IndicatorType.Sha256, sha256!.ToLowerInvariant(), role, context, index, location, time, name));
+                into.Add(new Sighting(IndicatorType.Sha256, sha, role, context, index, location, time, name));
             }
 
-            if (Hex.IsHex(md5, 32))
+            if (Hex.Normalize(md5, 32) is { } md)
             {
-                into.Add(new Sighting(IndicatorType.Md5, md5!.ToLowerInvariant(), role, context, index, location, time, name));
+                into.Add(new Sighting(IndicatorType.Md5, md, role, context, index, location, time, name));
             }
         }
 
@@ -280,50 +280,25 @@ namespace FluxForensics.Incident
             return text.ToString();
         }
 
-        /// <summary>The canonical text of an address, or null when the text is not one.</summary>
-        internal static string? Address(string? text)
-        {
-            if (string.IsNullOrEmpty(text))
-            {
-                return null;
-            }
-
-            string t = text!.Trim();
-            if (t.StartsWith("[", StringComparison.Ordinal) && t.EndsWith("]", StringComparison.Ordinal))
-            {
-                t = t.Substring(1, t.Length - 2);
-            }
-
-            return IPAddress.TryParse(t, out var address) ? address.ToString() : null;
-        }
+        /// <summary>The canonical text of an address (<see cref="IndicatorText.Address"/>), or null when the text is not one.</summary>
+        internal static string? Address(string? text) => IndicatorText.Address(text);
 
         private static bool IsUnspecified(string address) =>
             address == "0.0.0.0" || address == "::" || address.StartsWith("127.", StringComparison.Ordinal) || address == "::1";
 
-        /// <summary>A domain name in the form joined on (lowercase, no trailing dot), or null for an address or junk.</summary>
+        /// <summary>
+        /// A domain name in the form joined on (<see cref="IndicatorText.Domain"/>), or null for an address, a single label or
+        /// a file name that only looks like a domain (a command line's mobile7.exe).
+        /// </summary>
         internal static string? Domain(string? name)
         {
-            if (string.IsNullOrEmpty(name))
+            string? d = IndicatorText.Domain(name);
+            if (d is null || IPAddress.TryParse(d, out _))
             {
                 return null;
             }
 
-            string d = name!.Trim().TrimEnd('.').ToLowerInvariant();
-            if (d.Length == 0 || d.Length > 253 || d.IndexOf('.') < 0 || IPAddress.TryParse(d, out _))
-            {
-                return null;
-            }
-
-            foreach (char c in d)
-            {
-                if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_'))
-                {
-                    return null;
-                }
-            }
-
-            int lastDot = d.LastIndexOf('.');
-            return NotTopLevel.Contains(d.Substring(lastDot + 1)) ? null : d;
+            return NotTopLevel.Contains(d.Substring(d.LastIndexOf('.') + 1)) ? null : d;
         }
 
         internal static string? HostOf(string? url)

@@ -123,7 +123,7 @@ namespace FluxForensics.Incident
         /// <summary>Adds a SHA-256 as typed; false when it is not 64 hex digits.</summary>
         public bool AddSha256(string text)
         {
-            string? hash = NormalizeHash(text, 64);
+            string? hash = Hex.Normalize(text, 64);
             if (hash is null)
             {
                 return false;
@@ -136,7 +136,7 @@ namespace FluxForensics.Incident
         /// <summary>Adds a domain name as typed (case, trailing dot, IDN are normalised); false when it is not a name.</summary>
         public bool AddDomain(string text)
         {
-            string? name = NormalizeDomain(text);
+            string? name = IndicatorText.Domain(text);
             if (name is null)
             {
                 return false;
@@ -149,13 +149,13 @@ namespace FluxForensics.Incident
         /// <summary>A hash as a string (64 hex: SHA-256, 32 hex: MD5); false for anything else.</summary>
         public bool AddHashText(string text)
         {
-            if (NormalizeHash(text, 64) is string sha)
+            if (Hex.Normalize(text, 64) is string sha)
             {
                 Add(new ReputationQuery(ReputationIndicatorKind.Sha256, sha));
                 return true;
             }
 
-            if (NormalizeHash(text, 32) is string md5)
+            if (Hex.Normalize(text, 32) is string md5)
             {
                 Add(new ReputationQuery(ReputationIndicatorKind.Md5, md5));
                 return true;
@@ -225,11 +225,11 @@ namespace FluxForensics.Incident
                 string name = pair.Key;
                 if (v is string s)
                 {
-                    if (EndsWith(name, "Sha256") && NormalizeHash(s, 64) is string h)
+                    if (EndsWith(name, "Sha256") && Hex.Normalize(s, 64) is string h)
                     {
                         sha256.Add(h);
                     }
-                    else if (EndsWith(name, "Md5") && NormalizeHash(s, 32) is string m)
+                    else if (EndsWith(name, "Md5") && Hex.Normalize(s, 32) is string m)
                     {
                         md5.Add(m);
                     }
@@ -276,18 +276,18 @@ namespace FluxForensics.Incident
                 }
             }
 
-            if (domain is not null && string.Equals(kind, "FluxDomain", StringComparison.Ordinal) && NormalizeDomain(domain) is string d)
+            if (domain is not null && string.Equals(kind, "FluxDomain", StringComparison.Ordinal) && IndicatorText.Domain(domain) is string d)
             {
                 Add(new ReputationQuery(ReputationIndicatorKind.Domain, d));
             }
 
             if (indicator is not null && indicatorType is not null)
             {
-                if (indicatorType == "Sha256" && NormalizeHash(indicator, 64) is string ih)
+                if (indicatorType == "Sha256" && Hex.Normalize(indicator, 64) is string ih)
                 {
                     Add(new ReputationQuery(ReputationIndicatorKind.Sha256, ih));
                 }
-                else if (indicatorType == "Domain" && NormalizeDomain(indicator) is string id)
+                else if (indicatorType == "Domain" && IndicatorText.Domain(indicator) is string id)
                 {
                     Add(new ReputationQuery(ReputationIndicatorKind.Domain, id));
                 }
@@ -315,94 +315,6 @@ namespace FluxForensics.Incident
         private static bool EndsWith(string name, string suffix) => name.EndsWith(suffix, StringComparison.OrdinalIgnoreCase);
 
         private static bool Is(string name, string expected) => string.Equals(name, expected, StringComparison.OrdinalIgnoreCase);
-
-        /// <summary>Lowercase hex of exactly <paramref name="length"/> digits, surrounding blanks ignored; null otherwise.</summary>
-        public static string? NormalizeHash(string? text, int length)
-        {
-            if (text is null)
-            {
-                return null;
-            }
-
-            var span = text.AsSpan().Trim();
-            if (span.Length != length)
-            {
-                return null;
-            }
-
-            var chars = new char[length];
-            for (int i = 0; i < span.Length; i++)
-            {
-                char c = span[i];
-                if (c >= '0' && c <= '9' || c >= 'a' && c <= 'f')
-                {
-                    chars[i] = c;
-                }
-                else if (c >= 'A' && c <= 'F')
-                {
-                    chars[i] = (char)(c + 32);
-                }
-                else
-                {
-                    return null;
-                }
-            }
-
-            return new string(chars);
-        }
-
-        private static readonly IdnMapping Idn = new IdnMapping();
-
-        /// <summary>A lowercase ASCII host name (IDN as punycode, trailing dot dropped); null when it is not one.</summary>
-        public static string? NormalizeDomain(string? text)
-        {
-            if (text is null)
-            {
-                return null;
-            }
-
-            string name = text.Trim().TrimEnd('.');
-            if (name.Length == 0 || name.Length > 253)
-            {
-                return null;
-            }
-
-            try
-            {
-                name = Idn.GetAscii(name).ToLowerInvariant();
-            }
-            catch (ArgumentException)
-            {
-                return null;
-            }
-
-            int labelLength = 0;
-            foreach (char c in name)
-            {
-                if (c == '.')
-                {
-                    if (labelLength == 0)
-                    {
-                        return null;
-                    }
-
-                    labelLength = 0;
-                }
-                else if (c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_')
-                {
-                    if (++labelLength > 63)
-                    {
-                        return null;
-                    }
-                }
-                else
-                {
-                    return null;
-                }
-            }
-
-            return labelLength == 0 || name.IndexOf('.') < 0 ? null : name;
-        }
 
         /// <summary>SHA-256 and MD5 of a file in one read, as lowercase hex.</summary>
         public static (string Sha256, string Md5) HashFile(string path, CancellationToken cancellation)

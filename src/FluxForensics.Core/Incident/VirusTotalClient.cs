@@ -337,10 +337,10 @@ namespace FluxForensics.Incident
                 var answer = new ReputationAnswer(query, ReputationSourceKind.VirusTotal, "VirusTotal") { Known = true };
                 if (query.IsFile)
                 {
-                    answer.Sha256 = ReputationIndicators.NormalizeHash(String(attributes, "sha256"), 64) ??
-                                    ReputationIndicators.NormalizeHash(String(data, "id"), 64) ??
+                    answer.Sha256 = Hex.Normalize(String(attributes, "sha256"), 64) ??
+                                    Hex.Normalize(String(data, "id"), 64) ??
                                     (query.Kind == ReputationIndicatorKind.Sha256 ? query.Value : null);
-                    answer.Md5 = ReputationIndicators.NormalizeHash(String(attributes, "md5"), 32) ??
+                    answer.Md5 = Hex.Normalize(String(attributes, "md5"), 32) ??
                                  query.Md5 ?? (query.Kind == ReputationIndicatorKind.Md5 ? query.Value : null);
                 }
                 else

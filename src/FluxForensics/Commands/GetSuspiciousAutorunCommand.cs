@@ -100,10 +100,10 @@ namespace FluxForensics.Commands
             object? baseObject = item.BaseObject;
             string kind = item.Properties["Kind"]?.Value as string ?? baseObject?.GetType().Name ?? "finding";
             string? Property(string name) => item.Properties[name]?.Value as string;
-            string? sha = Property("PayloadSha256") ?? Property("Sha256");
-            if (sha is null || sha.Length != 64)
+            string? sha = Hex.Normalize(Property("PayloadSha256") ?? Property("Sha256"), 64);
+            if (sha is null)
             {
-                if (baseObject is string text && text.Length == 64)
+                if (Hex.Normalize(baseObject as string, 64) is { } text)
                 {
                     sha = text;
                     kind = "hash";
@@ -121,7 +121,7 @@ namespace FluxForensics.Commands
                 "UsbLnkTrap" => $"a USB shortcut-trap payload (Find-UsbLnkTrap: {Property("PayloadPath") ?? Property("Path")})",
                 _ => $"a {kind} given for correlation",
             };
-            _correlated[Hex.Normalize(sha)!] = description;
+            _correlated[sha] = description;
         }
     }
 }

@@ -449,8 +449,8 @@ namespace FluxForensics.Tests.Incident
         {
             Assert.Equal("00ff10ab", Hex.Lower(new byte[] { 0x00, 0xFF, 0x10, 0xAB }));
             Assert.Equal("00FF10AB", Hex.Upper(new byte[] { 0x00, 0xFF, 0x10, 0xAB }));
-            Assert.True(Hex.IsHex(Malware, 64));
-            Assert.False(Hex.IsHex(Malware + "0", 64));
+            Assert.Equal(Malware, Hex.Normalize(Malware, 64));
+            Assert.Null(Hex.Normalize(Malware + "0", 64));
             Assert.Equal(Malware, Hex.Normalize(" " + Malware.ToUpperInvariant() + " "));
         }
     }

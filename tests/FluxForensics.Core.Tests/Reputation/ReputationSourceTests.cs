@@ -199,7 +199,7 @@ namespace FluxForensics.Tests.Reputation
         [InlineData("", null)]
         public void DomainsAreNormalised(string typed, string? expected)
         {
-            Assert.Equal(expected, ReputationIndicators.NormalizeDomain(typed));
+            Assert.Equal(expected, IndicatorText.Domain(typed));
         }
 
         [Fact]
