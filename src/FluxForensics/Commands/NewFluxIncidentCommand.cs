@@ -127,6 +127,12 @@ namespace FluxForensics.Commands
                 WriteVerbose($"{origin}: part of a {value!.GetType().Name} could not be read back: {error}");
             }
 
+            Add(value!, origin);
+        }
+
+        /// <summary>Joins a model object, from the pipeline or a file.</summary>
+        private void Add(object value, string origin)
+        {
             switch (value)
             {
                 case FluxFinding finding:
@@ -137,7 +143,7 @@ namespace FluxForensics.Commands
                     break;
                 default:
                     // Remediation records say what was done, not what was found.
-                    WriteVerbose($"{origin}: a {value!.GetType().Name} carries no evidence; left out.");
+                    WriteVerbose($"{origin}: a {value.GetType().Name} carries no evidence; left out.");
                     break;
             }
         }
@@ -217,19 +223,14 @@ namespace FluxForensics.Commands
                     }
 
                     var rebuilt = FindingRehydrator.Rehydrate(record.Bag);
-                    if (rebuilt.Value is FluxFinding finding)
-                    {
-                        _builder!.Add(finding);
-                    }
-                    else if (rebuilt.Value is FluxQuarantineItem item)
-                    {
-                        _builder!.Add(item);
-                    }
-                    else
+                    if (rebuilt.Value is null)
                     {
                         _ignored++;
                         WriteError(new ErrorRecord(new InvalidDataException($"{file}: {string.Join("; ", rebuilt.Problems)}"), "NotAFinding", ErrorCategory.InvalidData, file));
+                        continue;
                     }
+
+                    Add(rebuilt.Value, file);
                 }
             }
             else
