@@ -7,9 +7,13 @@ using FluxForensics.Model;
 namespace FluxForensics.Capture
 {
     /// <summary>
-    /// One capture analysis: reads the packets (files or a live interface), feeds every analyser, and collects the
-    /// findings with a <see cref="CaptureSummary"/> always last. Cancellation stops the reading promptly; what was
-    /// seen until then is still judged and returned (the summary then says Completed = false).
+    /// One capture analysis, wired here and only here: the reader (files or a live interface) decodes packets; the
+    /// packets of each address pair go to one of <see cref="CaptureAnalysisOptions.Workers"/> flow workers (flow
+    /// table, TCP reassembly, one analyser per protocol); what the workers find goes, in capture order, to the
+    /// correlators (DNS tables and flux scoring; relay pairing, credentials and downloads); carved files go to the
+    /// writer. Findings reach the caller as soon as they are final; DNS and flux findings come when the capture ends,
+    /// and the <see cref="CaptureSummary"/> last. The same capture gives the same findings in the same order for any
+    /// number of workers. Cancellation stops the reading promptly; what was read is still judged.
     /// </summary>
     public sealed class CaptureAnalysis
     {
@@ -23,99 +27,46 @@ namespace FluxForensics.Capture
             _reporter = reporter ?? NullReporter.Instance;
         }
 
-        /// <summary>Findings so far (the summary included once the analysis ended); readable after a Ctrl+C.</summary>
+        /// <summary>Findings collected by the overloads that return a list (the summary last once the analysis ended).</summary>
         public IReadOnlyList<FluxFinding> Findings => _findings;
 
-        /// <summary>Analyses capture files as one continuous capture.</summary>
+        /// <summary>Analyses capture files as one continuous capture and returns every finding.</summary>
         public IReadOnlyList<FluxFinding> AnalyzeFiles(IReadOnlyList<string> paths, CancellationToken cancellationToken)
         {
-            string source = string.Join(", ", paths);
-            var position = new CapturePosition();
-            return Run(source, cancellationToken, (onPacket, onIssue) => CaptureReader.Read(paths, onPacket, onIssue, _reporter, cancellationToken, position), position);
+            _findings.Clear();
+            AnalyzeFiles(paths, _findings.Add, cancellationToken);
+            return _findings;
         }
 
-        /// <summary>Analyses a live capture (the capture thread queues, this thread analyses).</summary>
+        /// <summary>
+        /// Analyses capture files as one continuous capture, handing each finding to <paramref name="onFinding"/> (on
+        /// this thread) as soon as it is final; returns the summary, which was handed over last.
+        /// </summary>
+        public CaptureSummary AnalyzeFiles(IReadOnlyList<string> paths, Action<FluxFinding> onFinding, CancellationToken cancellationToken)
+        {
+            if (paths is null)
+            {
+                throw new ArgumentNullException(nameof(paths));
+            }
+
+            string source = string.Join(", ", paths);
+            return new CaptureRun(_options, _reporter, source, onFinding)
+                .Run((onPacket, onIssue, reporter, token, position) => CaptureReader.Read(paths, onPacket, onIssue, reporter, token, position), cancellationToken);
+        }
+
+        /// <summary>Analyses a live capture and returns every finding.</summary>
         public IReadOnlyList<FluxFinding> AnalyzeLive(LiveCaptureOptions live, CancellationToken cancellationToken)
         {
-            return Run("Live", cancellationToken, (onPacket, onIssue) => LiveCapture.Capture(live, onPacket, onIssue, _reporter, cancellationToken), null);
+            _findings.Clear();
+            AnalyzeLive(live, _findings.Add, cancellationToken);
+            return _findings;
         }
 
-        private IReadOnlyList<FluxFinding> Run(
-            string source, CancellationToken cancellationToken, Func<PacketHandler, Action<ParseIssue>, CaptureReadResult> read, CapturePosition? position)
+        /// <summary>Analyses a live capture through the same pipeline as files, streaming findings as they are final.</summary>
+        public CaptureSummary AnalyzeLive(LiveCaptureOptions live, Action<FluxFinding> onFinding, CancellationToken cancellationToken)
         {
-            _findings.Clear();
-            var context = new CaptureAnalysisContext(_options, _reporter, source, cancellationToken);
-            var analyzers = context.CreateAnalyzers();
-            var feed = analyzers.ToArray();
-            // TCP connections are counted by the relay analyser's reassembler as it opens them (context.FlowCount);
-            // the counter then keeps the UDP and other 5-tuples only, and TCP packets cost it nothing.
-            bool tcpCounted = feed.OfType<RelayAnalyzer>().Any();
-            var flows = new CaptureFlowCounter(_options.FlowTimeout, countTcp: !tcpCounted);
-            DnsAnalyzer? dns = feed.OfType<DnsAnalyzer>().FirstOrDefault();
-            if (dns is not null && position is not null)
-            {
-                // DNS issues name the file and record of the packet that carried the bad message.
-                dns.Position = () => (position.File ?? source, position.Offset);
-            }
-
-            void OnPacket(in DecodedPacket packet)
-            {
-                flows.Observe(packet);
-                for (int i = 0; i < feed.Length; i++)
-                {
-                    feed[i].OnPacket(packet);
-                }
-            }
-
-            CaptureReadResult? result = null;
-            try
-            {
-                result = read(OnPacket, context.AddIssue);
-            }
-            finally
-            {
-                // Even when reading failed midway, judge what was seen.
-                foreach (var analyzer in analyzers)
-                {
-                    try
-                    {
-                        _findings.AddRange(analyzer.Complete());
-                    }
-                    catch (Exception e) when (e is not OutOfMemoryException)
-                    {
-                        _reporter.Error(new FluxError("CaptureAnalyzerFailed", FluxErrorCategory.InvalidOperation, analyzer.GetType().Name,
-                            $"The {analyzer.GetType().Name} failed while judging the capture: {e.Message}", e));
-                    }
-                }
-            }
-
-            bool completed = result!.Completed && !cancellationToken.IsCancellationRequested;
-            var summary = new CaptureSummary
-            {
-                Files = result.Files.ToArray(),
-                PacketCount = result.PacketCount,
-                ByteCount = result.ByteCount,
-                FirstPacketTime = result.First,
-                LastPacketTime = result.Last,
-                TimeSpan = result.First.HasValue && result.Last.HasValue ? result.Last.Value - result.First.Value : (TimeSpan?)null,
-                FlowCount = tcpCounted ? flows.Count + context.FlowCount : flows.Count,
-                DnsMessageCount = dns?.MessageCount ?? 0,
-                PacketsPerSecond = Math.Round(result.PacketsPerSecond),
-                Elapsed = result.Elapsed,
-                Completed = completed,
-                ParseIssues = context.Issues.ToArray(),
-                ParseIssueCount = Math.Max(context.IssueCount, result.IssueCount),
-                Source = source,
-            };
-            var card = new ScoreCard();
-            if (!completed)
-            {
-                card.Add("the analysis was stopped before the end of the capture: findings cover what was read", 0);
-            }
-
-            summary.SetScore(card);
-            _findings.Add(summary);
-            return _findings;
+            return new CaptureRun(_options, _reporter, "Live", onFinding)
+                .Run((onPacket, onIssue, reporter, token, position) => LiveCapture.Capture(live, onPacket, onIssue, reporter, token), cancellationToken);
         }
     }
 

@@ -33,6 +33,12 @@ namespace FluxForensics.Capture
         /// </summary>
         public long MaxBufferedBytesTotal { get; set; } = 64 * 1024 * 1024;
 
+        /// <summary>
+        /// Flow workers (threads) the packets are spread over by address pair; 1 runs everything on the calling thread.
+        /// The findings are the same for any number.
+        /// </summary>
+        public int Workers { get; set; } = 1;
+
         /// <summary>Idle time after which a flow is expired.</summary>
         public TimeSpan FlowTimeout { get; set; } = TimeSpan.FromMinutes(5);
     }

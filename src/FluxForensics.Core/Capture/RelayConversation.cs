@@ -28,7 +28,7 @@ namespace FluxForensics.Capture
         private const ulong FnvOffset = 14695981039346656037UL;
         private const ulong FnvPrime = 1099511628211UL;
 
-        private readonly RelayAnalyzer _owner;
+        private readonly TcpSessionAnalyzer _owner;
         private TcpLineBuffer? _clientLines;
         private TcpLineBuffer? _serverLines;
         private HttpStreamParser? _httpRequests;
@@ -56,7 +56,7 @@ namespace FluxForensics.Capture
         private bool _clientSkipToNewline;
         private bool _serverSkipToNewline;
 
-        public RelayConversation(RelayAnalyzer owner, TcpFlow flow, RelayConversation? parent = null)
+        public RelayConversation(TcpSessionAnalyzer owner, TcpFlow flow, RelayConversation? parent = null)
         {
             _owner = owner;
             Client = flow.Client;
@@ -107,7 +107,10 @@ namespace FluxForensics.Capture
 
         public bool Paired { get; set; }
 
-        /// <summary>Let go by the analyser's sweep (unpaired, nothing to report).</summary>
+        /// <summary>Ended and handed to the correlators by its worker, which no longer changes it.</summary>
+        public bool HandedOver { get; set; }
+
+        /// <summary>Let go by the correlator's sweep (unpaired, nothing to report).</summary>
         public bool Dropped { get; set; }
 
         /// <summary>Reported and let go by the analyser (paired, or settled with findings).</summary>

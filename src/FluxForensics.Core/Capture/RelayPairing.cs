@@ -68,7 +68,7 @@ namespace FluxForensics.Capture
     /// <summary>
     /// Pairs relayed conversations. A relay forwards bytes unchanged, so the inbound and outbound legs share the same
     /// first bytes in at least one direction (the bot's commands, or the server's greeting and replies); the outbound
-    /// leg starts within <see cref="RelayAnalyzer.PairingWindowTicks"/> of the inbound one. Each conversation is in at
+    /// leg starts within <see cref="RelayCorrelator.PairingWindowTicks"/> of the inbound one. Each conversation is in at
     /// most one pair; among candidates the one that started closest after the inbound leg wins.
     /// </summary>
     internal static class RelayPairing
@@ -169,7 +169,7 @@ namespace FluxForensics.Capture
                 }
 
                 long delta = c.StartTicks - inbound.StartTicks;
-                if (delta < -Slack || delta > RelayAnalyzer.PairingWindowTicks)
+                if (delta < -Slack || delta > RelayCorrelator.PairingWindowTicks)
                 {
                     continue;
                 }

@@ -167,6 +167,19 @@ namespace FluxForensics.Capture
             _sweepEveryTicks = Math.Max(TimeSpan.TicksPerSecond, _timeoutTicks / 4);
         }
 
+        /// <summary>
+        /// Global index of the packet being handed in (set by the worker before each packet): a new flow takes it as its
+        /// id, so flows are named the same whichever worker holds them. -1: flows are numbered 1, 2, 3 … instead.
+        /// </summary>
+        public long PacketIndex { get; set; } = -1;
+
+        /// <summary>
+        /// Whether the reassembler expires idle flows by itself as packet time passes (alone), or only when
+        /// <see cref="ExpireIdle"/> is called (in the capture engine, where every worker sweeps at the same point of
+        /// the capture so the result does not depend on how packets were spread).
+        /// </summary>
+        public bool SweepsItself { get; set; } = true;
+
         /// <summary>Flows created so far (SYN or mid-stream pickup).</summary>
         public long FlowsCreated { get; private set; }
 
@@ -191,7 +204,7 @@ namespace FluxForensics.Capture
             }
 
             long ticks = packet.TimestampTicks;
-            if (ticks > _nowTicks)
+            if (SweepsItself && ticks > _nowTicks)
             {
                 _nowTicks = ticks;
                 if (_lastSweep == 0)
@@ -303,8 +316,8 @@ namespace FluxForensics.Capture
             }
 
             var flow = sourceIsClient
-                ? new TcpFlow(++_nextId, packet.Source, packet.SourcePort, packet.Destination, packet.DestinationPort, packet.TimestampTicks)
-                : new TcpFlow(++_nextId, packet.Destination, packet.DestinationPort, packet.Source, packet.SourcePort, packet.TimestampTicks);
+                ? new TcpFlow(NextId(), packet.Source, packet.SourcePort, packet.Destination, packet.DestinationPort, packet.TimestampTicks)
+                : new TcpFlow(NextId(), packet.Destination, packet.DestinationPort, packet.Source, packet.SourcePort, packet.TimestampTicks);
             _flows.Add(key, flow);
             FlowsCreated++;
             if (_flows.Count > PeakOpenFlows)
@@ -315,6 +328,8 @@ namespace FluxForensics.Capture
             _handler.OnOpen(flow);
             return flow;
         }
+
+        private long NextId() => PacketIndex >= 0 ? PacketIndex : ++_nextId;
 
         private void Accept(TcpFlow flow, bool fromClient, TcpDirection dir, uint seq, ReadOnlySpan<byte> payload, long ticks)
         {
@@ -478,7 +493,8 @@ namespace FluxForensics.Capture
             }
         }
 
-        private void ExpireIdle(long now)
+        /// <summary>Closes every flow idle for the flow timeout at capture time <paramref name="now"/>, oldest flow first.</summary>
+        public void ExpireIdle(long now)
         {
             List<KeyValuePair<TcpFlowKey, TcpFlow>>? idle = null;
             foreach (var pair in _flows)
@@ -494,6 +510,7 @@ namespace FluxForensics.Capture
                 return;
             }
 
+            idle.Sort((x, y) => x.Value.Id.CompareTo(y.Value.Id));
             foreach (var pair in idle)
             {
                 Close(pair.Value, pair.Key, TcpCloseReason.Timeout);

@@ -63,8 +63,10 @@ namespace FluxForensics.Commands
         [Parameter]
         public SwitchParameter IncludeSecret { get; set; }
 
-        /// <summary>Where the findings of an interrupted run are kept: PowerShell drops output written after Ctrl+C.</summary>
-        public const string PartialResultVariable = "FluxForensicsPartialAnalysis";
+        /// <summary>Flow workers (threads) the packets are spread over; the findings are the same for any number. Default: the number of processors.</summary>
+        [Parameter]
+        [ValidateRange(1, 64)]
+        public int ThrottleLimit { get; set; }
 
         private readonly List<string> _files = new List<string>();
         private int _unreadable;
@@ -137,11 +139,12 @@ namespace FluxForensics.Commands
                 ThrowTerminating("CountryDatabaseNotFound", ErrorCategory.ObjectNotFound, CountryDatabase, $"Cannot find the country database '{CountryDatabase}'.");
             }
 
+            options.Workers = MyInvocation.BoundParameters.ContainsKey(nameof(ThrottleLimit)) ? ThrottleLimit : Environment.ProcessorCount;
             var analysis = new CaptureAnalysis(options, Reporter);
-            SessionState.PSVariable.Set("global:" + PartialResultVariable, null);
-            IReadOnlyList<FluxFinding> findings;
+            CaptureSummary summary;
             try
             {
+                // Each finding is written as soon as it is final; after Ctrl+C, what was written stays with the caller.
                 if (ParameterSetName == LiveSet)
                 {
                     var live = new LiveCaptureOptions
@@ -156,7 +159,7 @@ namespace FluxForensics.Commands
                         WriteWarning("Neither -Duration nor -PacketCount was given: capturing until Ctrl+C.");
                     }
 
-                    findings = analysis.AnalyzeLive(live, CancellationToken);
+                    summary = analysis.AnalyzeLive(live, WriteObject, CancellationToken);
                 }
                 else
                 {
@@ -166,7 +169,7 @@ namespace FluxForensics.Commands
                             "None of the given capture files exists; nothing to analyse.");
                     }
 
-                    findings = analysis.AnalyzeFiles(_files.Distinct(StringComparer.Ordinal).ToList(), CancellationToken);
+                    summary = analysis.AnalyzeFiles(_files.Distinct(StringComparer.Ordinal).ToList(), WriteObject, CancellationToken);
                 }
             }
             catch (CaptureLibraryMissingException e)
@@ -185,31 +188,9 @@ namespace FluxForensics.Commands
                 return;
             }
 
-            if (CancellationToken.IsCancellationRequested)
+            if (!summary.Completed && CancellationToken.IsCancellationRequested && !Stopping)
             {
-                // Output written after Ctrl+C is dropped by PowerShell: keep the findings where the user can get them.
-                SessionState.PSVariable.Set("global:" + PartialResultVariable, findings.ToArray());
-                string message = $"Stopped: the findings so far ({findings.Count}, CaptureSummary last) are in ${PartialResultVariable}.";
-                if (Stopping)
-                {
-                    // The pipeline refuses WriteWarning now; the host still shows a line (there may be no UI when hosted).
-                    try
-                    {
-                        Host?.UI?.WriteWarningLine(message);
-                    }
-                    catch (Exception e) when (e is PipelineStoppedException or NotImplementedException or InvalidOperationException)
-                    {
-                    }
-
-                    return;
-                }
-
-                WriteWarning(message);
-            }
-
-            foreach (var finding in findings)
-            {
-                WriteObject(finding);
+                WriteWarning("Stopped before the end of the capture: the findings cover what was read.");
             }
 
             base.EndProcessing();

@@ -124,7 +124,7 @@ namespace FluxForensics.Fixtures.Relay
     public sealed class RelayAnalyzeCommand : IFixtureCommand
     {
         public string Name => "relay-analyze";
-        public string Usage => "relay-analyze FILE [--read-only] (CaptureReader + RelayAnalyzer; prints packets/s, peak memory, findings)";
+        public string Usage => "relay-analyze FILE [--read-only] [--workers=N] (the capture engine without the cmdlet; prints packets/s, peak memory, findings)";
 
         public int Run(string[] args)
         {
@@ -135,25 +135,34 @@ namespace FluxForensics.Fixtures.Relay
 
             bool readOnly = args.Contains("--read-only");
             using var profile = args.Contains("--alloc-profile") ? new AllocationSampler() : null;
-            var context = new CaptureAnalysisContext(new CaptureAnalysisOptions(), NullReporter.Instance, args[0]);
-            var analyzer = new RelayAnalyzer(context);
+            var workers = args.FirstOrDefault(a => a.StartsWith("--workers=", StringComparison.Ordinal));
+            var options = new CaptureAnalysisOptions { Workers = workers is null ? 1 : int.Parse(workers.Substring(10), CultureInfo.InvariantCulture) };
             long seen = 0;
             var watch = Stopwatch.StartNew();
-            var result = readOnly
-                ? CaptureReader.Read(new[] { args[0] }, (in DecodedPacket p) => { seen += p.Payload.Length; }, _ => { }, null, default)
-                : CaptureReader.Read(new[] { args[0] }, analyzer.OnPacket, context.AddIssue, null, default);
+            var findings = new List<FluxFinding>();
+            CaptureSummary? summary = null;
+            long packets;
+            if (readOnly)
+            {
+                packets = CaptureReader.Read(new[] { args[0] }, (in DecodedPacket p) => { seen += p.Payload.Length; }, _ => { }, null, default).PacketCount;
+            }
+            else
+            {
+                summary = new CaptureAnalysis(options, NullReporter.Instance).AnalyzeFiles(new[] { args[0] }, findings.Add, default);
+                packets = summary.PacketCount;
+            }
+
             double readSeconds = watch.Elapsed.TotalSeconds;
-            var findings = readOnly ? new List<FluxFinding>() : analyzer.Complete().ToList();
             watch.Stop();
             double seconds = watch.Elapsed.TotalSeconds;
             var inv = CultureInfo.InvariantCulture;
             Console.WriteLine(
-                $"packets={result.PacketCount} seconds={seconds.ToString("F3", inv)} read_and_reassemble_seconds={readSeconds.ToString("F3", inv)} cpu_seconds={Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds.ToString("F1", inv)} gc_pause_seconds={GC.GetTotalPauseDuration().TotalSeconds.ToString("F1", inv)} packets_per_second={(result.PacketCount / seconds).ToString("F0", inv)} " +
-                $"flows={context.FlowCount} peak_open_flows={analyzer.Reassembler.PeakOpenFlows} dropped_conversations={analyzer.DroppedConversations} " +
+                $"packets={packets} seconds={seconds.ToString("F3", inv)} read_and_reassemble_seconds={readSeconds.ToString("F3", inv)} cpu_seconds={Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds.ToString("F1", inv)} gc_pause_seconds={GC.GetTotalPauseDuration().TotalSeconds.ToString("F1", inv)} packets_per_second={(packets / seconds).ToString("F0", inv)} " +
+                $"flows={summary?.FlowCount ?? 0} workers={options.Workers} " +
                 $"relay_sessions={findings.OfType<RelaySession>().Count()} downloads={findings.OfType<FluxDownload>().Count()} " +
-                $"credentials={findings.OfType<ExposedCredential>().Count()} issues={context.IssueCount} " +
+                $"credentials={findings.OfType<ExposedCredential>().Count()} issues={summary?.ParseIssueCount ?? 0} " +
                 $"peak_working_set_mb={(Process.GetCurrentProcess().PeakWorkingSet64 / 1e6).ToString("F0", inv)} " +
-                $"managed_heap_mb={(GC.GetTotalMemory(false) / 1e6).ToString("F0", inv)} allocated_bytes_per_packet={(GC.GetTotalAllocatedBytes() / (double)Math.Max(1, result.PacketCount)).ToString("F0", inv)} gen0={GC.CollectionCount(0)} gen2={GC.CollectionCount(2)}");
+                $"managed_heap_mb={(GC.GetTotalMemory(false) / 1e6).ToString("F0", inv)} allocated_bytes_per_packet={(GC.GetTotalAllocatedBytes() / (double)Math.Max(1, packets)).ToString("F0", inv)} gen0={GC.CollectionCount(0)} gen2={GC.CollectionCount(2)}");
             if (profile is not null)
             {
                 foreach (var pair in profile.ByType.OrderByDescending(p => p.Value).Take(25))
@@ -179,9 +188,7 @@ namespace FluxForensics.Fixtures.Relay
                 throw new ArgumentException(Usage);
             }
 
-            var context = new CaptureAnalysisContext(new CaptureAnalysisOptions(), NullReporter.Instance, args[0]);
-            var analyzer = new RelayAnalyzer(context);
-            CaptureReader.Read(new[] { args[0] }, analyzer.OnPacket, context.AddIssue, null, default);
+            var findings = new CaptureAnalysis(new CaptureAnalysisOptions(), NullReporter.Instance).AnalyzeFiles(new[] { args[0] }, default);
             var graph = new FluxGraph();
             var max = args.FirstOrDefault(a => a.StartsWith("--max=", StringComparison.Ordinal));
             if (max is not null)
@@ -189,7 +196,7 @@ namespace FluxForensics.Fixtures.Relay
                 graph.MaxNodesPerRole = int.Parse(max.Substring(6), CultureInfo.InvariantCulture);
             }
 
-            foreach (var finding in analyzer.Complete())
+            foreach (var finding in findings)
             {
                 switch (finding)
                 {

@@ -266,7 +266,7 @@ namespace FluxForensics.Tests.Dns
             Assert.Equal(flux.AddressCount, flux.Addresses.Length);
             Assert.Equal(60, flux.MinTtl);
             Assert.True(flux.AnswerChangeCount >= 20);
-            Assert.Contains(Relay, context.DnsAnswerers);
+            Assert.Contains(Relay, analyzer.DnsAnswerers);
         }
 
         [Fact]
@@ -281,7 +281,7 @@ namespace FluxForensics.Tests.Dns
             Feed(analyzer, 2000, Relay, client, 53, 5000, framed.Skip(5).ToArray(), TransportProtocol.Tcp, 105, TcpFlags.Ack | TcpFlags.Psh);
             Assert.Equal(1, analyzer.MessageCount);
             analyzer.Complete().ToList();
-            Assert.Contains(Relay, context.DnsAnswerers);
+            Assert.Contains(Relay, analyzer.DnsAnswerers);
         }
 
         [Fact]

@@ -80,7 +80,7 @@ namespace FluxForensics.Tests.Relay
             Assert.Contains("identical", session.PairingEvidence);
             Assert.True(session.BytesToServer > 0 && session.BytesToClient > 0);
             Assert.True(session.End > session.Start);
-            Assert.Contains(NetAddress.FromIPAddress(System.Net.IPAddress.Parse(Relay)), run.Context.RelayHosts);
+            Assert.Contains(NetAddress.FromIPAddress(System.Net.IPAddress.Parse(Relay)), run.Analyzer.RelayHosts);
 
             var credential = Assert.Single(run.Of<ExposedCredential>());
             Assert.Equal("Smtp", credential.Protocol);
@@ -91,7 +91,7 @@ namespace FluxForensics.Tests.Relay
             Assert.Equal("victim@mail.example", credential.Account);
             Assert.Equal(Redaction.Mask, credential.Secret);
             Assert.True(credential.Accepted);
-            Assert.Equal(2, run.Context.FlowCount);
+            Assert.Equal(2, run.Analyzer.FlowCount);
         }
 
         [Fact]
@@ -117,7 +117,7 @@ namespace FluxForensics.Tests.Relay
              .C("DATA\r\n").S("354 go\r\n").C("Subject: lunch\r\n\r\nsee http://intranet.corp/menu\r\n.\r\n").S("250 ok\r\n").Close();
             run.Complete();
             Assert.Empty(run.Of<RelaySession>());
-            Assert.Empty(run.Context.RelayHosts);
+            Assert.Empty(run.Analyzer.RelayHosts);
             var credential = Assert.Single(run.Of<ExposedCredential>());
             Assert.Equal("PLAIN", credential.Mechanism);
             Assert.Equal("alice", credential.Account);
@@ -374,8 +374,17 @@ namespace FluxForensics.Tests.Relay
 
             run.Complete();
             Assert.Equal(5, run.Of<RelaySession>().Count());
-            Assert.Single(run.Context.RelayHosts);
-            Assert.All(run.Of<RelaySession>(), s => Assert.Contains("relay serves 5 clients", s.Reasons.Select(r => r.Reason)));
+            Assert.Single(run.Analyzer.RelayHosts);
+            // Each session is reported when it pairs, scored on what its relay had done by then: the k-th pair of the
+            // relay has seen k bots, and the last one all five.
+            var inOrder = run.Of<RelaySession>().ToList();
+            Assert.DoesNotContain(inOrder[0].Reasons, r => r.Reason.StartsWith("relay serves", StringComparison.Ordinal));
+            for (int k = 1; k < inOrder.Count; k++)
+            {
+                Assert.Contains($"relay serves {k + 1} clients", inOrder[k].Reasons.Select(r => r.Reason));
+            }
+
+            Assert.Contains("relay serves 5 clients", inOrder[4].Reasons.Select(r => r.Reason));
             Assert.Equal(5, run.Of<ExposedCredential>().Count());
         }
 
@@ -486,8 +495,20 @@ namespace FluxForensics.Tests.Relay
             Assert.Equal(13, sessions.Count);
             var smtp = sessions.Where(x => x.Protocol == "Smtp").ToList();
             Assert.Equal(12, smtp.Count);
-            Assert.All(smtp, x => Assert.Contains(x.Reasons, r => r.Reason == "relay serves 13 clients"));
-            Assert.All(smtp, x => Assert.Contains(x.Reasons, r => r.Reason == "relay reaches 13 servers"));
+            // Sessions are reported as they pair, each scored on what the relay had done by then: the FTP pair came first,
+            // so the k-th SMTP session (from 0) is the relay's (k + 2)-th pair, with as many bots and servers; the last has 13.
+            for (int k = 0; k < smtp.Count; k++)
+            {
+                int seen = k + 2;
+                Assert.Contains(smtp[k].Reasons, r => r.Reason == $"relay serves {seen} clients");
+                if (seen >= 5)
+                {
+                    Assert.Contains(smtp[k].Reasons, r => r.Reason == $"relay reaches {seen} servers");
+                }
+            }
+
+            Assert.Contains(smtp[11].Reasons, r => r.Reason == "relay serves 13 clients");
+            Assert.Contains(smtp[11].Reasons, r => r.Reason == "relay reaches 13 servers");
             Assert.Equal(12, run.Of<ExposedCredential>().Count(c => c.Protocol == "Smtp" && c.Relay == Relay));
             var ftpLogin = Assert.Single(run.Of<ExposedCredential>(), c => c.Protocol == "Ftp");
             Assert.Equal("dropper", ftpLogin.Account);

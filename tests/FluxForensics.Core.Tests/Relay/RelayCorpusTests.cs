@@ -160,7 +160,7 @@ namespace FluxForensics.Tests.Relay
             Assert.Equal(smtp["rcptto"].Split(','), session.Recipients);
             Assert.Equal(new[] { smtp["subject"] }, session.Subjects);
             Assert.Contains("CONNECT", session.PairingEvidence);
-            Assert.Contains(NetAddress.FromIPAddress(System.Net.IPAddress.Parse(http["id.resp_h"])), run.Context.RelayHosts);
+            Assert.Contains(NetAddress.FromIPAddress(System.Net.IPAddress.Parse(http["id.resp_h"])), run.Analyzer.RelayHosts);
         }
     }
 }

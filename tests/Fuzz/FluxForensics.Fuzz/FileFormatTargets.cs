@@ -16,22 +16,18 @@ namespace FluxForensics.Fuzz
 
         public void Run(byte[] input)
         {
-            var context = new CaptureAnalysisContext(new CaptureAnalysisOptions(), NullReporter.Instance, "fuzz");
-            var analyzers = context.CreateAnalyzers();
-            using var reader = new CaptureFileReader(new MemoryStream(input, writable: false), "fuzz", context.AddIssue, 64 * 1024);
+            var engine = new CaptureEngine(new CaptureAnalysisOptions(), NullReporter.Instance, "fuzz");
+            using var reader = new CaptureFileReader(new MemoryStream(input, writable: false), "fuzz", engine.Context.AddIssue, 64 * 1024);
             while (reader.ReadNext())
             {
                 var status = PacketDecoder.Decode(reader.LinkType, reader.TimestampTicks, reader.Frame, reader.OriginalLength, out var packet);
                 if (status is DecodeStatus.Decoded or DecodeStatus.DecodedTruncated)
                 {
-                    foreach (var a in analyzers) a.OnPacket(packet);
+                    engine.OnPacket(packet);
                 }
             }
 
-            foreach (var a in analyzers)
-            {
-                foreach (var finding in a.Complete()) _ = finding.RiskScore;
-            }
+            foreach (var finding in engine.Complete()) _ = finding.RiskScore;
         }
     }
 

@@ -61,8 +61,7 @@ namespace FluxForensics.Fuzz
         public void Run(byte[] input)
         {
             if (input.Length == 0) return;
-            var context = new CaptureAnalysisContext(new CaptureAnalysisOptions { MaxBufferedBytesPerFlow = 64 * 1024 }, NullReporter.Instance, "fuzz");
-            var analyzers = context.CreateAnalyzers();
+            var engine = new CaptureEngine(new CaptureAnalysisOptions { MaxBufferedBytesPerFlow = 64 * 1024 }, NullReporter.Instance, "fuzz");
             NetAddress.TryParse("198.51.100.7", out var client);
             NetAddress.TryParse("140.127.1.77", out var server);
             ushort clientPort = 40000, serverPort = Ports[input[0] % Ports.Length];
@@ -77,7 +76,7 @@ namespace FluxForensics.Fuzz
                 var packet = new DecodedPacket(ticks += 10_000, fromServer ? server : client, fromServer ? client : server,
                     fromServer ? serverPort : clientPort, fromServer ? clientPort : serverPort, TransportProtocol.Tcp, flags,
                     sent, ack, payload, payload.Length + 54, false);
-                foreach (var a in analyzers) a.OnPacket(packet);
+                engine.OnPacket(packet);
                 seq = unchecked(sent + (uint)payload.Length + ((flags & (TcpFlags.Syn | TcpFlags.Fin)) != 0 ? 1u : 0u));
             }
 
@@ -99,10 +98,7 @@ namespace FluxForensics.Fuzz
                 Send(fromServer, flags, payload, skew);
             }
 
-            foreach (var a in analyzers)
-            {
-                foreach (var finding in a.Complete()) _ = finding.RiskScore;
-            }
+            foreach (var finding in engine.Complete()) _ = finding.RiskScore;
         }
     }
 }

@@ -8,34 +8,29 @@ using FluxForensics.Model;
 namespace FluxForensics.Capture
 {
     /// <summary>
-    /// Watches DNS over UDP and TCP (port 53): who answers DNS for whom, and what every name resolved to over the
-    /// capture. At the end it publishes the DNS answerers, judges every name with <see cref="FluxRules"/> and emits
-    /// <see cref="DnsProxy"/> and <see cref="FluxDomain"/> findings. Memory grows with names, servers and open TCP
-    /// DNS flows, never with packets.
+    /// The DNS tables of the whole capture, fed with every DNS message the workers found, in capture order: who answers
+    /// DNS for whom, and what every name resolved to. At the end it judges every name with <see cref="FluxRules"/> and
+    /// returns <see cref="DnsProxy"/> and <see cref="FluxDomain"/> findings. Memory grows with names and servers, never
+    /// with packets.
     /// </summary>
-    public sealed class DnsAnalyzer : ICaptureAnalyzer
+    internal sealed class DnsCorrelator
     {
         public const int DnsPort = 53;
         public const int MaxNames = 262144;
         public const int MaxServers = 16384;
-        public const int MaxTcpFlows = 4096;
         public const int MaxSampleFluxDomains = 10;
         public const int MaxReportedAddresses = DnsNameObservation.MaxAddresses;
 
         private readonly CaptureAnalysisContext _context;
         private readonly DnsNameTable _names = new DnsNameTable(MaxNames);
         private readonly Dictionary<NetAddress, DnsServerObservation> _servers = new Dictionary<NetAddress, DnsServerObservation>();
-        private readonly Dictionary<TcpFlowKey, DnsTcpStream> _tcp = new Dictionary<TcpFlowKey, DnsTcpStream>();
         private long _refusedServers;
-        private long _droppedTcpFlows;
         private bool _warnedNames;
 
-        public DnsAnalyzer(CaptureAnalysisContext context)
+        public DnsCorrelator(CaptureAnalysisContext context)
         {
             _context = context ?? throw new ArgumentNullException(nameof(context));
         }
-
-        public int Order => 20;
 
         /// <summary>The names seen, for tests that compare them with other tools.</summary>
         internal IReadOnlyList<DnsNameObservation> Names => _names.Entries;
@@ -43,95 +38,16 @@ namespace FluxForensics.Capture
         /// <summary>DNS messages read (UDP datagrams and TCP length-prefixed messages).</summary>
         public long MessageCount { get; private set; }
 
-        /// <summary>
-        /// Where the packet being analysed is (file and byte offset of its record), for parse issues; set by
-        /// <see cref="CaptureAnalysis"/> when the reader can tell.
-        /// </summary>
-        internal Func<(string File, long Offset)>? Position { get; set; }
-
         /// <summary>Used by tests and the benchmark instead of the MaxMind database.</summary>
         public IAsnLookup? AsnLookup { get; set; }
 
-        public void OnPacket(in DecodedPacket packet)
-        {
-            if (packet.SourcePort != DnsPort && packet.DestinationPort != DnsPort)
-            {
-                return;
-            }
-
-            if (packet.Protocol == TransportProtocol.Udp)
-            {
-                if (packet.Payload.Length > 0)
-                {
-                    OnMessage(packet.Payload, packet.Source, packet.Destination, packet.TimestampTicks, packet.PayloadTruncated);
-                }
-            }
-            else if (packet.Protocol == TransportProtocol.Tcp)
-            {
-                OnTcpSegment(packet);
-            }
-        }
-
-        private void OnTcpSegment(in DecodedPacket packet)
-        {
-            var key = new TcpFlowKey(packet.Source, packet.Destination, packet.SourcePort, packet.DestinationPort);
-            bool closing = (packet.TcpFlags & (TcpFlags.Fin | TcpFlags.Rst)) != 0;
-            if (packet.Payload.Length == 0)
-            {
-                if (closing)
-                {
-                    _tcp.Remove(key);
-                }
-
-                return;
-            }
-
-            if (!_tcp.TryGetValue(key, out var stream))
-            {
-                if (_tcp.Count >= MaxTcpFlows)
-                {
-                    // A flood of half-open DNS-over-TCP flows must not grow memory: forget the lot and start over.
-                    _droppedTcpFlows += _tcp.Count;
-                    _tcp.Clear();
-                }
-
-                stream = new DnsTcpStream();
-                _tcp[key] = stream;
-            }
-
-            if (packet.PayloadTruncated)
-            {
-                stream.Reset(packet.Sequence + (uint)packet.Payload.Length);
-                if (closing)
-                {
-                    _tcp.Remove(key);
-                }
-
-                return;
-            }
-
-            stream.Append(packet.Sequence, packet.Payload);
-            while (stream.TryTakeMessage(out var message, out bool oversized))
-            {
-                if (oversized)
-                {
-                    continue;
-                }
-
-                OnMessage(message, packet.Source, packet.Destination, packet.TimestampTicks, truncated: false);
-            }
-
-            stream.Compact();
-            if (closing)
-            {
-                _tcp.Remove(key);
-            }
-        }
-
+        /// <summary>One DNS message; <paramref name="file"/> and <paramref name="offset"/> locate its packet for parse issues.</summary>
         // Three name buffers per message: only the bytes DecodeName wrote are ever read, so they need no zeroing.
         [System.Runtime.CompilerServices.SkipLocalsInit]
-        private void OnMessage(ReadOnlySpan<byte> message, NetAddress source, NetAddress destination, long ticks, bool truncated)
+        public void OnMessage(ReadOnlySpan<byte> message, NetAddress source, NetAddress destination, long ticks, bool truncated, string? file, long offset)
         {
+            _file = file;
+            _offset = offset;
             if (!DnsMessageReader.TryCreate(message, out var reader))
             {
                 if (!truncated)
@@ -339,6 +255,9 @@ namespace FluxForensics.Capture
             return entry;
         }
 
+        private string? _file;
+        private long _offset = -1;
+
         private DnsServerObservation? Server(NetAddress address)
         {
             if (_servers.TryGetValue(address, out var server))
@@ -369,23 +288,26 @@ namespace FluxForensics.Capture
         private void Issue(long ticks, NetAddress source, NetAddress destination, int messageOffset, string what)
         {
             string when = new DateTime(ticks, DateTimeKind.Utc).ToString("yyyy-MM-ddTHH:mm:ss.ffffffZ", System.Globalization.CultureInfo.InvariantCulture);
-            var position = Position?.Invoke() ?? (_context.Source, -1L);
             _context.AddIssue(new ParseIssue(
-                position.File,
-                position.Offset,
+                _file ?? _context.Source,
+                _file is null ? -1 : _offset,
                 $"{source} → {destination} at {when}: DNS message offset {messageOffset}: {what}",
                 "DNS message"));
         }
 
-        public IEnumerable<FluxFinding> Complete()
+        /// <summary>Hosts seen answering DNS for others; known after <see cref="Complete"/>.</summary>
+        public HashSet<NetAddress> DnsAnswerers { get; } = new HashSet<NetAddress>();
+
+        /// <summary>End of the capture: judges every name and every answering host, knowing the relay hosts the relay correlator found.</summary>
+        public IReadOnlyList<FluxFinding> Complete(IEnumerable<NetAddress> relayHosts, long droppedTcpFlows)
         {
             var answerers = _servers.Values.Where(s => s.AnswersOthers).ToList();
             foreach (var s in answerers)
             {
-                _context.DnsAnswerers.Add(s.Address);
+                DnsAnswerers.Add(s.Address);
             }
 
-            var relays = new HashSet<NetAddress>(_context.RelayHosts);
+            var relays = new HashSet<NetAddress>(relayHosts);
             foreach (var h in _context.Options.HostAddresses)
             {
                 relays.Add(h);
@@ -399,7 +321,7 @@ namespace FluxForensics.Capture
             {
                 foreach (var a in name.Addresses)
                 {
-                    if (_context.DnsAnswerers.Contains(a))
+                    if (DnsAnswerers.Contains(a))
                     {
                         namesOnAnswerer.TryGetValue(a, out int n);
                         namesOnAnswerer[a] = n + 1;
@@ -513,7 +435,7 @@ namespace FluxForensics.Capture
                 _context.Reporter.Warning($"{_names.RefusedCount} DNS names beyond the first {MaxNames} were not tracked.");
             }
 
-            _context.Reporter.Verbose($"DNS: {MessageCount} messages, {_names.Count} names, {_servers.Count} servers, {answerers.Count} answering others, {domains.Count} flux names, {_droppedTcpFlows} DNS-over-TCP flows dropped at the cap.");
+            _context.Reporter.Verbose($"DNS: {MessageCount} messages, {_names.Count} names, {_servers.Count} servers, {answerers.Count} answering others, {domains.Count} flux names, {droppedTcpFlows} DNS-over-TCP flows dropped at the cap.");
 
             return proxies.OrderByDescending(p => p.RiskScore).ThenBy(p => p.Address, StringComparer.Ordinal).Cast<FluxFinding>()
                 .Concat(domains.OrderByDescending(d => d.RiskScore).ThenByDescending(d => d.FluxScore).ThenBy(d => d.Domain, StringComparer.Ordinal))
@@ -628,133 +550,5 @@ namespace FluxForensics.Capture
         private static int ClampTtl(uint ttl) => ttl > int.MaxValue ? int.MaxValue : (int)ttl;
 
         private static DateTime? Time(long ticks) => ticks <= 0 ? null : new DateTime(ticks, DateTimeKind.Utc);
-
-        private readonly struct TcpFlowKey : IEquatable<TcpFlowKey>
-        {
-            private readonly NetAddress _source;
-            private readonly NetAddress _destination;
-            private readonly int _ports;
-
-            public TcpFlowKey(NetAddress source, NetAddress destination, ushort sourcePort, ushort destinationPort)
-            {
-                _source = source;
-                _destination = destination;
-                _ports = (sourcePort << 16) | destinationPort;
-            }
-
-            public bool Equals(TcpFlowKey other) => _ports == other._ports && _source == other._source && _destination == other._destination;
-            public override bool Equals(object? obj) => obj is TcpFlowKey other && Equals(other);
-            public override int GetHashCode() => _source.GetHashCode() * 31 + _destination.GetHashCode() * 17 + _ports;
-        }
-    }
-
-    /// <summary>
-    /// One direction of a DNS-over-TCP flow (RFC 1035 §4.2.2: each message behind a 2-byte length). In-order
-    /// segments only: a gap or an out-of-order segment resets the buffer, which holds at most one maximal message.
-    /// </summary>
-    internal sealed class DnsTcpStream
-    {
-        public const int MaxBuffered = 2 + 65535;
-
-        private byte[] _buffer = new byte[512];
-        private int _start;
-        private int _end;
-        private uint _nextSequence;
-        private bool _synchronised;
-        private int _skip;
-
-        public void Reset(uint nextSequence)
-        {
-            _start = _end = 0;
-            _skip = 0;
-            _nextSequence = nextSequence;
-            _synchronised = false;
-        }
-
-        public void Append(uint sequence, ReadOnlySpan<byte> data)
-        {
-            if (_synchronised && sequence != _nextSequence)
-            {
-                if ((int)(sequence - _nextSequence) < 0 && (int)(sequence + (uint)data.Length - _nextSequence) <= 0)
-                {
-                    return; // a retransmission of what we already have
-                }
-
-                _start = _end = 0;
-                _skip = 0;
-                _synchronised = false;
-            }
-
-            if (!_synchronised && _end != _start)
-            {
-                _start = _end = 0;
-            }
-
-            _synchronised = true;
-            _nextSequence = sequence + (uint)data.Length;
-            if (_skip > 0)
-            {
-                int skipped = Math.Min(_skip, data.Length);
-                _skip -= skipped;
-                data = data.Slice(skipped);
-            }
-
-            int needed = _end - _start + data.Length;
-            if (needed > MaxBuffered)
-            {
-                // Cannot be a valid stream of messages we still need; drop what we have and resynchronise later.
-                _start = _end = 0;
-                _synchronised = false;
-                return;
-            }
-
-            if (_end + data.Length > _buffer.Length)
-            {
-                var grown = new byte[Math.Min(MaxBuffered, Math.Max(_buffer.Length * 2, needed))];
-                Buffer.BlockCopy(_buffer, _start, grown, 0, _end - _start);
-                _end -= _start;
-                _start = 0;
-                _buffer = grown;
-            }
-
-            data.CopyTo(_buffer.AsSpan(_end));
-            _end += data.Length;
-        }
-
-        /// <summary>The next complete message, if any. Messages are never larger than 65535 bytes, so none is oversized today.</summary>
-        public bool TryTakeMessage(out ReadOnlySpan<byte> message, out bool oversized)
-        {
-            message = default;
-            oversized = false;
-            if (_end - _start < 2)
-            {
-                return false;
-            }
-
-            int length = (_buffer[_start] << 8) | _buffer[_start + 1];
-            if (_end - _start < 2 + length)
-            {
-                return false;
-            }
-
-            message = _buffer.AsSpan(_start + 2, length);
-            _start += 2 + length;
-            return true;
-        }
-
-        /// <summary>Moves the unread tail to the front so the buffer never creeps.</summary>
-        public void Compact()
-        {
-            if (_start == _end)
-            {
-                _start = _end = 0;
-            }
-            else if (_start > 0)
-            {
-                Buffer.BlockCopy(_buffer, _start, _buffer, 0, _end - _start);
-                _end -= _start;
-                _start = 0;
-            }
-        }
     }
 }

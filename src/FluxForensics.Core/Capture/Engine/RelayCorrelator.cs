@@ -11,60 +11,48 @@ using FluxForensics.Model;
 namespace FluxForensics.Capture
 {
     /// <summary>
-    /// Reconstructs the relay: reassembles TCP, recognises SMTP, FTP and HTTP by content, pairs each inbound
-    /// conversation (client → relay) with the outbound one it caused (relay → server) by time and shared bytes, and
-    /// reports RelaySession, FluxDownload and ExposedCredential findings. Publishes the relay hosts for the DNS rules.
+    /// Pairs each inbound conversation (client → relay) with the outbound one it caused (relay → server) by time and
+    /// shared bytes, over the conversations the workers hand over in capture order, and turns them into RelaySession,
+    /// FluxDownload and ExposedCredential findings as soon as they are final: a session, its login and its downloads
+    /// when it pairs; an unpaired conversation's login or download when it can no longer pair. A session is scored on
+    /// what its relay had done by then (clients and servers seen so far). Publishes the relay hosts for the DNS rules.
     /// </summary>
-    public sealed class RelayAnalyzer : ICaptureAnalyzer, ITcpStreamHandler
+    internal sealed class RelayCorrelator
     {
         /// <summary>How long after the inbound connection the relay may open the outbound one.</summary>
         internal static readonly long PairingWindowTicks = TimeSpan.FromSeconds(30).Ticks;
-        private const int MaxExpectedChannels = 10_000;
         private const int MaxKeptConversations = 2_000_000;
-        private const int MaxKeptExecutables = 10_000;
-        private const int MaxKeptOtherFiles = 10_000;
-        private int _keptOtherFiles;
+        private const int SweepAtCount = 4096;
 
         private readonly CaptureAnalysisContext _context;
-        private readonly TcpReassembler _reassembler;
+        private readonly Action<FluxFinding> _emit;
+        private readonly CarvedFileWriter? _writer;
+        private readonly GeoLookup? _geo;
+
         /// <summary>Closed conversations that may still pair (closed within the retention window, or not yet swept).</summary>
         private readonly List<RelayConversation> _working = new List<RelayConversation>();
-
-        // Findings are built as soon as a conversation leaves the working set (paired, or settled unpaired past the
-        // window), and the conversation is let go: memory holds the findings, not the conversations behind them.
-        // What needs the whole capture is scored at the end: a session by how many clients and servers its relay had,
-        // a download by whether any relay was found.
-        private readonly List<FluxFinding> _sessions = new List<FluxFinding>();
-        private readonly List<FluxFinding> _otherFindings = new List<FluxFinding>();
-        private readonly List<(RelaySession Session, NetAddress Relay)> _unscoredSessions = new List<(RelaySession, NetAddress)>();
-        private readonly List<(FluxDownload Download, bool Complete)> _unscoredDownloads = new List<(FluxDownload, bool)>();
         private readonly Dictionary<NetAddress, RelayCounts> _relays = new Dictionary<NetAddress, RelayCounts>();
         private readonly HashSet<NetAddress> _tunnelProxies = new HashSet<NetAddress>();
         private readonly long _retentionTicks;
         private long _lastSweepTicks;
         private long _dropped;
-        private readonly Dictionary<(NetAddress Address, ushort Port), (RelayConversation Control, FtpDataChannel Channel)> _expected =
-            new Dictionary<(NetAddress, ushort), (RelayConversation, FtpDataChannel)>();
-        private readonly List<RelayCarvedFile> _files = new List<RelayCarvedFile>();
-        private int _keptExecutables;
         private bool _conversationCapReported;
 
-        public RelayAnalyzer(CaptureAnalysisContext context)
+        /// <param name="context">Options, reporter, source and parse issues of the analysis.</param>
+        /// <param name="emit">Receives each finding once it is final, on the thread that feeds the correlator.</param>
+        /// <param name="writer">Saves carved executables under their hash, when extraction was asked for.</param>
+        /// <param name="geo">ASN and country of the servers, when databases were given.</param>
+        public RelayCorrelator(CaptureAnalysisContext context, Action<FluxFinding> emit, CarvedFileWriter? writer = null, GeoLookup? geo = null)
         {
             _context = context ?? throw new ArgumentNullException(nameof(context));
-            _reassembler = new TcpReassembler(context.Options, this);
+            _emit = emit ?? throw new ArgumentNullException(nameof(emit));
+            _writer = writer;
+            _geo = geo;
             _retentionTicks = Math.Max(PairingWindowTicks * 2, context.Options.FlowTimeout.Ticks);
         }
 
         /// <summary>Conversations that left memory unpaired and with nothing to report (what keeps memory flat).</summary>
         internal long DroppedConversations => _dropped;
-
-        public int Order => 10;
-
-        internal int MaxBuffered => Math.Max(1024, _context.Options.MaxBufferedBytesPerFlow);
-
-        /// <summary>Files carved from HTTP bodies and FTP data: the first 10,000 executables and the first 10,000 others, for tests and tools.</summary>
-        internal IReadOnlyList<RelayCarvedFile> CarvedFiles => _files;
 
         /// <summary>
         /// Unpaired conversations still held (not yet let go by a sweep; after <see cref="Complete"/>, those of the last
@@ -78,63 +66,14 @@ namespace FluxForensics.Capture
         /// <summary>Relayed conversations paired so far.</summary>
         internal long PairCount { get; private set; }
 
-        internal TcpReassembler Reassembler => _reassembler;
+        /// <summary>Hosts seen relaying (a paired conversation's middle host, a CONNECT proxy); complete after <see cref="Complete"/>.</summary>
+        public HashSet<NetAddress> RelayHosts { get; } = new HashSet<NetAddress>();
 
-        public void OnPacket(in DecodedPacket packet)
+        private bool AnyRelay => _relays.Count > 0 || _tunnelProxies.Count > 0;
+
+        /// <summary>A conversation a worker finished.</summary>
+        public void Add(RelayConversation conversation)
         {
-            if (packet.Protocol == TransportProtocol.Tcp)
-            {
-                _reassembler.OnPacket(in packet);
-            }
-        }
-
-        void ITcpStreamHandler.OnOpen(TcpFlow flow)
-        {
-            _context.FlowCount++;
-            var conversation = new RelayConversation(this, flow);
-            flow.State = conversation;
-            if (_expected.Count > 0 &&
-                (_expected.TryGetValue((flow.Server, flow.ServerPort), out var expected) || _expected.TryGetValue((flow.Client, flow.ClientPort), out expected)))
-            {
-                _expected.Remove((flow.Server, flow.ServerPort));
-                _expected.Remove((flow.Client, flow.ClientPort));
-                conversation.MarkFtpData(expected.Control, expected.Channel);
-            }
-        }
-
-        void ITcpStreamHandler.OnData(TcpFlow flow, bool fromClient, ReadOnlySpan<byte> data, long ticks)
-        {
-            var conversation = (RelayConversation)flow.State!;
-            if (conversation.Protocol != RelayProtocol.Ignored)
-            {
-                conversation.OnData(fromClient, data, ticks);
-            }
-        }
-
-        void ITcpStreamHandler.OnGap(TcpFlow flow, bool fromClient, long missing, long ticks)
-        {
-            ((RelayConversation)flow.State!).OnGap(fromClient, missing);
-        }
-
-        void ITcpStreamHandler.OnClose(TcpFlow flow, TcpCloseReason reason)
-        {
-            var conversation = (RelayConversation)flow.State!;
-            flow.State = null;
-            conversation.OnClose(reason, flow.LastTicks);
-            Keep(conversation);
-            if (conversation.Tunnel is not null)
-            {
-                Keep(conversation.Tunnel);
-            }
-        }
-
-        private void Keep(RelayConversation conversation)
-        {
-            if (conversation.Protocol is RelayProtocol.Ignored or RelayProtocol.Unknown or RelayProtocol.FtpData)
-            {
-                return;
-            }
-
             if (_working.Count >= MaxKeptConversations)
             {
                 if (!_conversationCapReported)
@@ -155,7 +94,23 @@ namespace FluxForensics.Capture
             }
         }
 
-        private const int SweepAtCount = 4096;
+        /// <summary>
+        /// An executable from an FTP data connection that ended after its control connection: it joins the control
+        /// conversation while that still waits to pair, and is reported on its own (relayed when the control connection
+        /// was the outbound leg of a pair) once the conversation was reported or let go.
+        /// </summary>
+        public void AddLateFile(RelayConversation control, RelayCarvedFile file)
+        {
+            if (control.Released || control.Dropped)
+            {
+                LateFiles++;
+                AddDownload(file, control, control.PairedInbound);
+            }
+            else
+            {
+                control.AddFile(file);
+            }
+        }
 
         /// <summary>
         /// Reports each pair as it is found and lets both legs go. A relayed message travels on both legs: the outbound
@@ -193,8 +148,8 @@ namespace FluxForensics.Capture
                 }
 
                 var session = SessionOf(pair);
-                _sessions.Add(session);
-                _unscoredSessions.Add((session, inbound.Server));
+                session.SetScore(RelayRules.ScoreSession(session, counts.Clients.Count, counts.Servers.Count, _context.Options.HostAddresses.Count > 0));
+                Emit(session);
 
                 if (outbound.HasLogins)
                 {
@@ -235,7 +190,7 @@ namespace FluxForensics.Capture
             {
                 // A CONNECT tunnel whose outbound leg is not in the capture is still a relayed conversation.
                 _tunnelProxies.Add(conversation.Server);
-                _sessions.Add(TunnelSessionOf(conversation));
+                Emit(TunnelSessionOf(conversation));
                 AddCredentials(conversation, conversation, Text(conversation.Server));
             }
             else
@@ -293,86 +248,9 @@ namespace FluxForensics.Capture
             public HashSet<NetAddress> Servers { get; } = new HashSet<NetAddress>();
         }
 
-        internal RelayCarvedFile NewFile(string protocol, bool gzip) =>
-            new RelayCarvedFile(protocol, gzip, _context.Options.ExtractPath, MaxBuffered, _hashCache);
-
-        private readonly CarvedHashCache _hashCache = new CarvedHashCache();
-
-        /// <summary>Carved files whose hashes were taken from an identical earlier one instead of hashing again.</summary>
-        internal long HashCacheHits => _hashCache.Hits;
-
-        /// <summary>Whether a finished file that is not an executable would still be kept (the first few, for tests and tools).</summary>
-        internal bool KeepsOtherFiles => _keptOtherFiles < MaxKeptOtherFiles;
-
-        /// <summary>Keeps a finished file where findings and tests find it; false when nothing holds on to it.</summary>
-        internal bool AddFile(RelayConversation owner, RelayCarvedFile file, RelayConversation carrier)
+        /// <summary>End of the capture: pairs what is left, reports what carries something, and publishes the relay hosts.</summary>
+        public void Complete()
         {
-            if (file.Size == 0 && file.MissingBytes == 0)
-            {
-                return false;
-            }
-
-            if (file.Issue is not null && carrier.Protocol == RelayProtocol.FtpData)
-            {
-                Issue(carrier.Describe(false), -1, file.Issue, "FTP data");
-            }
-
-            if (file.ExecutableType is null)
-            {
-                // Not an executable: no finding comes of it. A few are kept for tests and tools; the conversation does not
-                // hold them, so a long keep-alive connection with thousands of responses costs nothing per response.
-                if (_keptOtherFiles < MaxKeptOtherFiles)
-                {
-                    _keptOtherFiles++;
-                    _files.Add(file);
-                    return true;
-                }
-
-                return false;
-            }
-
-            if (owner.Released || owner.Dropped)
-            {
-                // An FTP control connection already reported (or swept away) before its data connection ended: the
-                // file is reported on its own, relayed when the control connection was the outbound leg of a pair.
-                AddDownload(file, owner, owner.PairedInbound);
-                LateFiles++;
-            }
-            else
-            {
-                owner.AddFile(file);
-            }
-
-            if (_keptExecutables < MaxKeptExecutables)
-            {
-                _keptExecutables++;
-                _files.Add(file);
-            }
-
-            return true;
-        }
-
-        internal void ExpectFtpData(RelayConversation control, FtpDataChannel channel)
-        {
-            if (_expected.Count >= MaxExpectedChannels)
-            {
-                _expected.Clear();
-            }
-
-            var address = channel.Address ?? (channel.Passive ? control.Server : control.Client);
-            _expected[(address, channel.Port)] = (control, channel);
-        }
-
-        internal void Issue(string where, long offset, string message, string record)
-        {
-            _context.AddIssue(new ParseIssue(_context.Source, -1, offset >= 0 ? $"{where} @ {offset}: {message}" : $"{where}: {message}", record));
-        }
-
-        public IEnumerable<FluxFinding> Complete()
-        {
-            _reassembler.CloseAll(TcpCloseReason.EndOfCapture);
-            _expected.Clear();
-
             AddPairs(RelayPairing.Pair(_working, _context.Options.HostAddresses));
             var unpaired = _working.Where(c => !c.Paired).OrderBy(c => c.StartTicks).ToList();
             foreach (var conversation in unpaired)
@@ -383,88 +261,36 @@ namespace FluxForensics.Capture
             // What is left stays for inspection (tests, tools); the paired legs are gone.
             _working.Clear();
             _working.AddRange(unpaired);
-
             foreach (var relay in _relays.Keys)
             {
-                _context.RelayHosts.Add(relay);
+                RelayHosts.Add(relay);
             }
 
             foreach (var proxy in _tunnelProxies)
             {
-                _context.RelayHosts.Add(proxy);
+                RelayHosts.Add(proxy);
             }
-
-            bool named = _context.Options.HostAddresses.Count > 0;
-            foreach (var (session, relay) in _unscoredSessions)
-            {
-                var counts = _relays[relay];
-                session.SetScore(RelayRules.ScoreSession(session, counts.Clients.Count, counts.Servers.Count, named));
-            }
-
-            bool anyRelay = _context.RelayHosts.Count > 0;
-            foreach (var (download, complete) in _unscoredDownloads)
-            {
-                download.SetScore(RelayRules.ScoreDownload(download, complete, anyRelay && download.Relay is not null));
-            }
-
-            _unscoredSessions.Clear();
-            _unscoredDownloads.Clear();
-            SaveDownloads(_otherFindings.OfType<FluxDownload>().ToList());
-            AddGeo();
-            var findings = new List<FluxFinding>(_sessions.Count + _otherFindings.Count);
-            findings.AddRange(_sessions);
-            findings.AddRange(_otherFindings);
-            _sessions.Clear();
-            _otherFindings.Clear();
-            return findings;
         }
 
-        /// <summary>ASN and country of every upstream/mail server, once per distinct address (GeoLookup caches).</summary>
-        private void AddGeo()
+        private void Emit(FluxFinding finding)
         {
-            var options = _context.Options;
-            if (string.IsNullOrEmpty(options.AsnDatabasePath) && string.IsNullOrEmpty(options.CountryDatabasePath))
+            switch (finding)
             {
-                return;
+                case RelaySession session when _geo is not null && _geo.Lookup(session.Server) is { } info:
+                    session.ServerAsn = info.Asn;
+                    session.ServerAsOrganization = info.AsOrganization;
+                    session.ServerCountry = info.CountryCode;
+                    session.ServerCountryName = info.CountryName;
+                    break;
+                case FluxDownload download when _geo is not null && _geo.Lookup(download.Server) is { } info:
+                    download.ServerAsn = info.Asn;
+                    download.ServerAsOrganization = info.AsOrganization;
+                    download.ServerCountry = info.CountryCode;
+                    download.ServerCountryName = info.CountryName;
+                    break;
             }
 
-            GeoLookup geo;
-            try
-            {
-                geo = new GeoLookup(options.AsnDatabasePath, options.CountryDatabasePath);
-            }
-            catch (Exception e) when (e is System.IO.IOException or UnauthorizedAccessException or MaxMind.Db.InvalidDatabaseException or ArgumentException)
-            {
-                string path = options.CountryDatabasePath ?? options.AsnDatabasePath!;
-                _context.Reporter.Error(new FluxError("GeoDatabaseUnreadable", FluxErrorCategory.ReadError, path,
-                    $"The ASN or country database could not be read ({e.Message}); relay sessions and downloads carry no ASN or country.", e));
-                return;
-            }
-
-            using (geo)
-            {
-                foreach (var session in _sessions.OfType<RelaySession>().Concat(_otherFindings.OfType<RelaySession>()))
-                {
-                    if (geo.Lookup(session.Server) is { } info)
-                    {
-                        session.ServerAsn = info.Asn;
-                        session.ServerAsOrganization = info.AsOrganization;
-                        session.ServerCountry = info.CountryCode;
-                        session.ServerCountryName = info.CountryName;
-                    }
-                }
-
-                foreach (var download in _otherFindings.OfType<FluxDownload>())
-                {
-                    if (geo.Lookup(download.Server) is { } info)
-                    {
-                        download.ServerAsn = info.Asn;
-                        download.ServerAsOrganization = info.AsOrganization;
-                        download.ServerCountry = info.CountryCode;
-                        download.ServerCountryName = info.CountryName;
-                    }
-                }
-            }
+            _emit(finding);
         }
 
         private RelaySession SessionOf(RelayPair pair)
@@ -641,7 +467,7 @@ namespace FluxForensics.Capture
                     Time = new DateTime(source.StartTicks, DateTimeKind.Utc),
                 };
                 credential.SetScore(RelayRules.ScoreCredential(credential));
-                _otherFindings.Add(credential);
+                Emit(credential);
             }
         }
 
@@ -658,7 +484,7 @@ namespace FluxForensics.Capture
             }
         }
 
-        /// <summary>A download finding for an executable carried on <paramref name="source"/> (scored at the end).</summary>
+        /// <summary>A download finding for an executable carried on <paramref name="source"/>, saved and reported at once.</summary>
         private void AddDownload(RelayCarvedFile file, RelayConversation source, RelayConversation? inbound)
         {
             if (file.ExecutableType is null)
@@ -686,72 +512,9 @@ namespace FluxForensics.Capture
                 Time = new DateTime(file.TimeTicks, DateTimeKind.Utc),
             };
             download.SavedPath = file.TempPath;
-            _otherFindings.Add(download);
-            _unscoredDownloads.Add((download, file.Complete));
-        }
-
-        /// <summary>Renames carved executables to names that cannot run by double-click and writes the manifest.</summary>
-        private void SaveDownloads(List<FluxDownload> downloads)
-        {
-            string? folder = _context.Options.ExtractPath;
-            if (folder is null)
-            {
-                return;
-            }
-
-            var manifest = new StringBuilder();
-            manifest.AppendLine("Sha256\tMd5\tSize\tFileType\tSavedName\tFileName\tUrl\tClient\tRelay\tServer\tTime");
-            foreach (var download in downloads)
-            {
-                string? temp = download.SavedPath;
-                if (temp is null)
-                {
-                    continue;
-                }
-
-                string finalPath = Path.Combine(folder, download.Sha256 + ".bin");
-                try
-                {
-                    if (File.Exists(finalPath))
-                    {
-                        RelayCarvedFile.TryDelete(temp);
-                    }
-                    else
-                    {
-                        File.Move(temp, finalPath);
-                    }
-
-                    download.SavedPath = finalPath;
-                }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-                {
-                    _context.Reporter.Error(new FluxError("ExtractWriteFailed", FluxErrorCategory.WriteError, finalPath, $"Could not save the carved file: {e.Message}", e));
-                    download.SavedPath = null;
-                }
-            }
-
-            foreach (var download in downloads.Where(d => d.SavedPath is not null))
-            {
-                manifest.Append(download.Sha256).Append('\t').Append(download.Md5).Append('\t')
-                    .Append(download.Size.ToString(CultureInfo.InvariantCulture)).Append('\t').Append(download.FileType).Append('\t')
-                    .Append(Path.GetFileName(download.SavedPath)).Append('\t').Append(Clean(download.FileName)).Append('\t')
-                    .Append(Clean(download.Url)).Append('\t').Append(download.Client).Append('\t').Append(download.Relay).Append('\t')
-                    .Append(download.Server).Append('\t').Append(download.Time.ToString("o", CultureInfo.InvariantCulture)).AppendLine();
-            }
-
-            try
-            {
-                Directory.CreateDirectory(folder);
-                string manifestPath = Path.Combine(folder, "manifest.tsv");
-                string text = manifest.ToString();
-                File.AppendAllText(manifestPath, File.Exists(manifestPath) ? text.Substring(text.IndexOf('\n') + 1) : text);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                _context.Reporter.Error(new FluxError("ExtractWriteFailed", FluxErrorCategory.WriteError, folder, $"Could not write the manifest: {e.Message}", e));
-            }
-
-            static string Clean(string? text) => text is null ? string.Empty : text.Replace('\t', ' ').Replace('\r', ' ').Replace('\n', ' ');
+            download.SetScore(RelayRules.ScoreDownload(download, file.Complete, AnyRelay && download.Relay is not null));
+            _writer?.Save(download);
+            Emit(download);
         }
 
         private const int MaxPooledStrings = 65_536;
