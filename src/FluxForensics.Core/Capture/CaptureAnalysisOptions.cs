@@ -21,6 +21,12 @@ namespace FluxForensics.Capture
         /// <summary>When set, carved executables are written here (with a manifest). Otherwise nothing is written.</summary>
         public string? ExtractPath { get; set; }
 
+        /// <summary>
+        /// Decode and keep every MIME part of the mail seen (attachments included) so its size and hashes can be read;
+        /// off by default: no finding reports them, and relayed spam carries hundreds of thousands of attachments.
+        /// </summary>
+        public bool KeepMailParts { get; set; }
+
         /// <summary>Show secrets in clear instead of <c>********</c>.</summary>
         public bool IncludeSecret { get; set; }
 

@@ -58,11 +58,7 @@ namespace FluxForensics.Capture
         /// </summary>
         internal void Reset(string protocol, bool gzip)
         {
-            if (_head is not null)
-            {
-                ArrayPool<byte>.Shared.Return(_head);
-            }
-
+            ReturnHead();
             _sha256?.Dispose();
             _md5?.Dispose();
             _temp?.Dispose();
@@ -70,7 +66,6 @@ namespace FluxForensics.Capture
             _sha256Bytes = _md5Bytes = null;
             _sha256Text = _md5Text = null;
             _hashesDone = false;
-            _head = null;
             _headLength = 0;
             _compressed = gzip ? new MemoryStream() : null;
             _temp = null;
@@ -148,10 +143,17 @@ namespace FluxForensics.Capture
 
             bool wasShort = _headLength < 4;
             int take = 0;
-            if (_headLength < HeadSize)
+            if (_headLength < HeadSize && _sha256 is null)
             {
-                _head ??= ArrayPool<byte>.Shared.Rent(HeadSize);
                 take = Math.Min(HeadSize - _headLength, data.Length);
+                if (!GrowHead(_headLength + take))
+                {
+                    // Past the budget for files held whole: this one hashes as it streams from here on.
+                    take = Math.Max(0, (_head?.Length ?? 0) - _headLength);
+                    take = Math.Min(take, data.Length);
+                    _headFull = true;
+                }
+
                 data.Slice(0, take).CopyTo(new Span<byte>(_head, _headLength, take));
                 _headLength += take;
             }
@@ -162,8 +164,7 @@ namespace FluxForensics.Capture
                 // An HTTP body that does not start like an executable is neither hashed nor kept: from here on only its
                 // size is counted (a relay carries hundreds of thousands of pages and images).
                 _notExecutable = true;
-                ArrayPool<byte>.Shared.Return(_head!);
-                _head = null;
+                ReturnHead();
                 _headLength = 0;
                 return;
             }
@@ -307,12 +308,7 @@ namespace FluxForensics.Capture
                 }
 
                 ExecutableType = _head is null ? null : ExecutableKind(new ReadOnlySpan<byte>(_head, 0, _headLength));
-                if (_head is not null)
-                {
-                    ArrayPool<byte>.Shared.Return(_head);
-                }
-
-                _head = null;
+                ReturnHead();
                 if (ExecutableType is null && _tempPath is not null)
                 {
                     TryDelete(_tempPath);
@@ -320,6 +316,70 @@ namespace FluxForensics.Capture
                 }
             }
         }
+
+        /// <summary>
+        /// Makes room for <paramref name="length"/> bytes in the head, doubling from <see cref="CarvedHashCache.SmallHead"/>;
+        /// beyond that size it asks the analysis-wide budget. False when the budget refused (the head keeps what it has).
+        /// </summary>
+        private bool GrowHead(int length)
+        {
+            if (_headFull)
+            {
+                return false;
+            }
+
+            if (_head is not null && _head.Length >= length)
+            {
+                return true;
+            }
+
+            int size = Math.Min(HeadSize, Math.Max(length, Math.Max(CarvedHashCache.SmallHead, (_head?.Length ?? 0) * 2)));
+            long extra = Math.Max(0, size - CarvedHashCache.SmallHead) - _heldBytes;
+            if (extra > 0)
+            {
+                if (_hashCache is null || !_hashCache.TryHold(extra))
+                {
+                    if (_head is null)
+                    {
+                        _head = ArrayPool<byte>.Shared.Rent(CarvedHashCache.SmallHead);
+                    }
+
+                    return _head.Length >= length;
+                }
+
+                _heldBytes += extra;
+            }
+
+            var bigger = ArrayPool<byte>.Shared.Rent(size);
+            if (_head is not null)
+            {
+                Buffer.BlockCopy(_head, 0, bigger, 0, _headLength);
+                ArrayPool<byte>.Shared.Return(_head);
+            }
+
+            _head = bigger;
+            return true;
+        }
+
+        private void ReturnHead()
+        {
+            if (_head is not null)
+            {
+                ArrayPool<byte>.Shared.Return(_head);
+                _head = null;
+            }
+
+            if (_heldBytes > 0)
+            {
+                _hashCache?.Release(_heldBytes);
+                _heldBytes = 0;
+            }
+
+            _headFull = false;
+        }
+
+        private long _heldBytes;
+        private bool _headFull;
 
         /// <summary>FTP files always; anything else only when it starts like an executable.</summary>
         private bool ShouldHash =>

@@ -355,7 +355,7 @@ namespace FluxForensics.Capture
             else if (detected == RelayProtocol.Smtp)
             {
                 Protocol = RelayProtocol.Smtp;
-                Smtp = new SmtpSession(_owner.MaxBuffered, (offset, message) => _owner.Issue(Describe(true), offset, message, "SMTP"));
+                Smtp = new SmtpSession(_owner.MaxBuffered, (offset, message) => _owner.Issue(Describe(true), offset, message, "SMTP"), _owner.KeepMailParts);
             }
             else
             {

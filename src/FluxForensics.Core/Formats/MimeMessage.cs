@@ -5,14 +5,18 @@ using System.Text;
 
 namespace FluxForensics.Formats
 {
-    /// <summary>One leaf entity of a MIME message, decoded (base64 / quoted-printable undone).</summary>
+    /// <summary>
+    /// One leaf entity of a MIME message, decoded (base64 / quoted-printable undone) when the parser was asked to keep
+    /// parts; otherwise only its type, name and encoding (no finding reports part hashes, and relayed spam carries
+    /// hundreds of thousands of attachments: the capture analysis keeps them only when told to).
+    /// </summary>
     internal sealed class MimePart
     {
-        private readonly byte[] _decoded;
+        private readonly byte[]? _decoded;
         private string? _md5;
         private string? _sha256;
 
-        public MimePart(byte[] decoded)
+        public MimePart(byte[]? decoded)
         {
             _decoded = decoded;
         }
@@ -20,11 +24,16 @@ namespace FluxForensics.Formats
         public string ContentType { get; set; } = "text/plain";
         public string? FileName { get; set; }
         public string? TransferEncoding { get; set; }
-        public long Size => _decoded.Length;
 
-        // Hashed when asked (no finding reports part hashes; relayed mail is hundreds of thousands of parts).
-        public string Md5 => _md5 ??= FluxForensics.Hex.Lower(MimeMessage.MD5Hash(_decoded));
-        public string Sha256 => _sha256 ??= FluxForensics.Hex.Lower(MimeMessage.Sha256Hash(_decoded));
+        /// <summary>Decoded size in bytes; -1 when the part was not kept.</summary>
+        public long Size => _decoded?.Length ?? -1;
+
+        /// <summary>Whether the part's bytes were kept (and can be hashed).</summary>
+        public bool IsKept => _decoded is not null;
+
+        // Hashed when asked; null when the part was not kept.
+        public string? Md5 => _decoded is null ? null : _md5 ??= FluxForensics.Hex.Lower(MimeMessage.MD5Hash(_decoded));
+        public string? Sha256 => _decoded is null ? null : _sha256 ??= FluxForensics.Hex.Lower(MimeMessage.Sha256Hash(_decoded));
     }
 
     /// <summary>What a mail message says: headers the report needs, its parts with hashes, and every URL in its text.</summary>
@@ -40,15 +49,19 @@ namespace FluxForensics.Formats
         public string? Date { get; private set; }
         public string? MessageId { get; private set; }
         public List<MimePart> Parts { get; } = new List<MimePart>();
+
+        private bool _keepParts = true;
         public List<string> Urls { get; } = new List<string>();
 
         /// <summary>What could not be decoded: (offset in the message, what).</summary>
         public List<(long Offset, string Message)> Issues { get; } = new List<(long, string)>();
 
         /// <summary>Parses a message as carried by SMTP DATA (dot-stuffing already undone). Never throws on bad input.</summary>
-        public static MimeMessage Parse(ReadOnlySpan<byte> message)
+        /// <param name="message">The message bytes.</param>
+        /// <param name="keepParts">Decode and keep every part (for hashes); false keeps text parts' URLs and every part's type, name and encoding only.</param>
+        public static MimeMessage Parse(ReadOnlySpan<byte> message, bool keepParts = true)
         {
-            var result = new MimeMessage();
+            var result = new MimeMessage { _keepParts = keepParts };
             result.ParseEntity(message, 0, 0, top: true);
             return result;
         }
@@ -95,15 +108,37 @@ namespace FluxForensics.Formats
                 return;
             }
 
-            byte[] decoded = Decode(body, encoding, offset + bodyOffset);
-            var part = new MimePart(decoded)
+            bool text = type.StartsWith("text/", StringComparison.Ordinal) || type == "message/rfc822";
+            byte[]? decoded = null;
+            if (_keepParts)
+            {
+                decoded = Decode(body, encoding, offset + bodyOffset);
+            }
+            else if (text)
+            {
+                if (encoding is "base64" or "quoted-printable")
+                {
+                    decoded = Decode(body, encoding, offset + bodyOffset);
+                }
+                else
+                {
+                    // Identity encodings: the URLs are read in place, nothing is copied.
+                    FindUrls(body, Urls, MaxUrls);
+                }
+            }
+            else if (encoding == "base64" && !IsBase64(body))
+            {
+                Issues.Add((offset + bodyOffset, "base64 part is not base64; its text is read as is"));
+            }
+
+            var part = new MimePart(_keepParts ? decoded : null)
             {
                 ContentType = type,
                 TransferEncoding = encoding,
                 FileName = Parameter(disposition ?? string.Empty, "filename") ?? Parameter(contentType ?? string.Empty, "name"),
             };
             Parts.Add(part);
-            if (type.StartsWith("text/", StringComparison.Ordinal) || type == "message/rfc822")
+            if (text && decoded is not null)
             {
                 FindUrls(decoded, Urls, MaxUrls);
             }
@@ -185,6 +220,32 @@ namespace FluxForensics.Formats
             }
 
             return body.ToArray();
+        }
+
+#if NET8_0_OR_GREATER
+        private static readonly System.Buffers.SearchValues<byte> Base64Text =
+            System.Buffers.SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/= \r\n\t"u8);
+
+        private static readonly System.Buffers.SearchValues<byte> PaddingText = System.Buffers.SearchValues.Create("= \r\n\t"u8);
+#endif
+
+        /// <summary>
+        /// Whether <see cref="TryDecodeBase64"/> would accept the text (base64 characters and whitespace, nothing but
+        /// padding and whitespace after the first '='), without decoding it.
+        /// </summary>
+        public static bool IsBase64(ReadOnlySpan<byte> text)
+        {
+#if NET8_0_OR_GREATER
+            if (text.IndexOfAnyExcept(Base64Text) >= 0)
+            {
+                return false;
+            }
+
+            int padding = text.IndexOf((byte)'=');
+            return padding < 0 || text.Slice(padding).IndexOfAnyExcept(PaddingText) < 0;
+#else
+            return TryDecodeBase64(text, out _);
+#endif
         }
 
         /// <summary>Lenient base64: whitespace ignored, padding optional; any other character fails.</summary>

@@ -29,47 +29,37 @@ namespace FluxForensics.Formats
     /// <summary>One mail transaction: envelope and the parsed message.</summary>
     internal sealed class SmtpTransaction
     {
-        private byte[]? _raw;
-        private Action<long, string>? _issue;
         private MimeMessage? _message;
+        private List<(long Offset, string Message)>? _pendingIssues;
 
         public string? MailFrom { get; set; }
         public List<string> Recipients { get; } = new List<string>();
 
-        /// <summary>The message, MIME-parsed on first use (a relayed message is carried twice; it is parsed once).</summary>
-        public MimeMessage? Message
+        /// <summary>The message, MIME-parsed when its DATA ended (attachments are decoded only when asked).</summary>
+        public MimeMessage? Message => _message;
+
+        public bool HasMessage => _message is not null;
+
+        /// <summary>Parses the message from the session's buffer; its MIME issues wait until someone reports or discards them.</summary>
+        internal void SetMessage(ReadOnlySpan<byte> raw, bool keepParts)
         {
-            get
-            {
-                if (_message is null && _raw is not null)
-                {
-                    _message = MimeMessage.Parse(_raw);
-                    foreach (var (offset, message) in _message.Issues)
-                    {
-                        _issue?.Invoke(offset, message);
-                    }
-
-                    _raw = null;
-                    _issue = null;
-                }
-
-                return _message;
-            }
+            _message = MimeMessage.Parse(raw, keepParts);
+            _pendingIssues = _message.Issues.Count > 0 ? _message.Issues : null;
         }
 
-        public bool HasMessage => _raw is not null || _message is not null;
-
-        internal void SetRaw(byte[] raw, Action<long, string> issue)
+        /// <summary>The message's MIME issues not reported yet (each reported once).</summary>
+        internal IReadOnlyList<(long Offset, string Message)> TakeIssues()
         {
-            _raw = raw;
-            _issue = issue;
+            var issues = (IReadOnlyList<(long, string)>?)_pendingIssues ?? Array.Empty<(long, string)>();
+            _pendingIssues = null;
+            return issues;
         }
 
-        /// <summary>Forgets an unparsed message (the other leg of a relay carries the same bytes).</summary>
-        internal void DiscardRaw()
+        /// <summary>Forgets the message (the other leg of a relay carries the same bytes, reported from there).</summary>
+        internal void Discard()
         {
-            _raw = null;
-            _issue = null;
+            _message = null;
+            _pendingIssues = null;
         }
     }
 
@@ -93,8 +83,14 @@ namespace FluxForensics.Formats
         private bool _messageTruncated;
         private int _multiLineCode;
 
-        public SmtpSession(int maxMessageBytes, Action<long, string> issue)
+        private readonly bool _keepParts;
+
+        /// <param name="maxMessageBytes">Cap on one message's bytes.</param>
+        /// <param name="issue">Receives what could not be parsed (offset in the client stream, what).</param>
+        /// <param name="keepParts">Decode and keep every MIME part of every message (for part hashes).</param>
+        public SmtpSession(int maxMessageBytes, Action<long, string> issue, bool keepParts = true)
         {
+            _keepParts = keepParts;
             _maxMessage = Math.Max(1024, maxMessageBytes);
             _issue = issue;
         }
@@ -105,20 +101,24 @@ namespace FluxForensics.Formats
 
         public bool InData => _state == ClientState.Data;
 
-        /// <summary>Parses every message not parsed yet (so their issues are reported).</summary>
-        public void ParseMessages()
+        /// <summary>Hands the MIME issues of every message not reported yet to <paramref name="report"/> (offset in the message, what).</summary>
+        public void ReportMessageIssues(Action<long, string> report)
         {
             foreach (var t in Transactions)
             {
-                _ = t.Message;
+                foreach (var (offset, message) in t.TakeIssues())
+                {
+                    report(offset, message);
+                }
             }
         }
 
+        /// <summary>Forgets every message and its issues (the relay's other leg carries the same ones).</summary>
         public void DiscardMessages()
         {
             foreach (var t in Transactions)
             {
-                t.DiscardRaw();
+                t.Discard();
             }
         }
 
@@ -333,7 +333,7 @@ namespace FluxForensics.Formats
                 Transactions.Add(_current);
             }
 
-            _current.SetRaw(_message is null ? Array.Empty<byte>() : _message.AsSpan(0, _messageLength).ToArray(), _issue);
+            _current.SetMessage(_message is null ? ReadOnlySpan<byte>.Empty : _message.AsSpan(0, _messageLength), _keepParts);
             _messageLength = 0;
             _current = null;
         }

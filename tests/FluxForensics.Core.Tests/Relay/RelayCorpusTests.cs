@@ -16,13 +16,13 @@ namespace FluxForensics.Tests.Relay
             return path;
         }
 
-        private static RelayRun Run(string path, bool includeSecret = false) =>
-            RelayRun.FromPcap(path, new CaptureAnalysisOptions { IncludeSecret = includeSecret });
+        private static RelayRun Run(string path, bool includeSecret = false, bool keepMailParts = false) =>
+            RelayRun.FromPcap(path, new CaptureAnalysisOptions { IncludeSecret = includeSecret, KeepMailParts = keepMailParts });
 
         [SkippableFact]
         public void ZeekSmtpAccountEnvelopeAndMimeHashesMatchTheBaselines()
         {
-            var run = Run(Need(Corpus.Zeek("Traces/smtp.pcap")), includeSecret: true);
+            var run = Run(Need(Corpus.Zeek("Traces/smtp.pcap")), includeSecret: true, keepMailParts: true);
             var log = Corpus.ZeekLog(Corpus.Zeek("Baseline/scripts.base.protocols.smtp.basic/smtp.log"))[0];
             // The trace holds a second, unrelated session (the second row of the baseline): take the AUTH LOGIN one.
             var conversation = Assert.Single(run.Analyzer.Conversations, c => c.Smtp is not null && c.Client.ToString() == log["id.orig_h"]);
@@ -45,6 +45,13 @@ namespace FluxForensics.Tests.Relay
                 .Select(m => m.Groups[1].Value).ToArray();
             Assert.Equal(3, expectedMd5.Length);
             Assert.Equal(expectedMd5, transaction.Message.Parts.Select(p => p.Md5).ToArray());
+
+            // Without being asked, the analysis reads the same message but keeps no part bytes.
+            var lean = Run(Need(Corpus.Zeek("Traces/smtp.pcap")), includeSecret: true);
+            var leanMessage = Assert.Single(Assert.Single(lean.Analyzer.Conversations, c => c.Smtp is not null && c.Client.ToString() == log["id.orig_h"]).Smtp!.Transactions).Message!;
+            Assert.Equal(log["subject"], leanMessage.Subject);
+            Assert.Equal(3, leanMessage.Parts.Count);
+            Assert.All(leanMessage.Parts, p => Assert.Null(p.Md5));
         }
 
         [SkippableFact]

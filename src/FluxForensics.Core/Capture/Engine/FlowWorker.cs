@@ -13,11 +13,11 @@ namespace FluxForensics.Capture
     {
         private readonly CaptureFlowCounter _flows;
 
-        public FlowWorker(CaptureAnalysisOptions options, string source, ICaptureTransactions sink)
+        public FlowWorker(CaptureAnalysisOptions options, string source, ICaptureTransactions sink, CarvedHashCache? hashCache = null)
         {
             // TCP connections are counted by the reassembler as it opens them; the counter keeps the UDP 5-tuples.
             _flows = new CaptureFlowCounter(options.FlowTimeout, countTcp: false);
-            Tcp = new TcpSessionAnalyzer(options, source, sink);
+            Tcp = new TcpSessionAnalyzer(options, source, sink, hashCache);
             Tcp.Reassembler.SweepsItself = false;
             Dns = new DnsFlowAnalyzer(sink);
         }

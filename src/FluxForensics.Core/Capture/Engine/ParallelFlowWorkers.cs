@@ -37,9 +37,10 @@ namespace FluxForensics.Capture
             _reporter = reporter;
             _output = new BlockingCollection<OutputBatch>(QueueDepth * count * 2);
             _slots = new WorkerSlot[count];
+            var hashCache = new CarvedHashCache();
             for (int i = 0; i < count; i++)
             {
-                _slots[i] = new WorkerSlot(i, options, source);
+                _slots[i] = new WorkerSlot(i, options, source, hashCache);
             }
         }
 
@@ -508,11 +509,11 @@ namespace FluxForensics.Capture
             private readonly ConcurrentQueue<InputBatch> _freeInputs = new ConcurrentQueue<InputBatch>();
             private readonly ConcurrentQueue<OutputBatch> _freeOutputs = new ConcurrentQueue<OutputBatch>();
 
-            public WorkerSlot(int id, CaptureAnalysisOptions options, string source)
+            public WorkerSlot(int id, CaptureAnalysisOptions options, string source, CarvedHashCache hashCache)
             {
                 Id = id;
                 Sink = new StampingTransactions(id);
-                Worker = new FlowWorker(options, source, Sink);
+                Worker = new FlowWorker(options, source, Sink, hashCache);
                 Input = new BlockingCollection<InputBatch>(QueueDepth);
             }
 

@@ -125,13 +125,13 @@ namespace FluxForensics.Capture
                 var outbound = pair.Outbound;
                 if (outbound.Smtp is not null && inbound.Smtp is not null)
                 {
-                    outbound.Smtp.ParseMessages();
+                    ReportMessageIssues(outbound);
                     inbound.Smtp.DiscardMessages();
                 }
                 else
                 {
-                    outbound.Smtp?.ParseMessages();
-                    inbound.Smtp?.ParseMessages();
+                    ReportMessageIssues(outbound);
+                    ReportMessageIssues(inbound);
                 }
 
                 PairCount++;
@@ -185,7 +185,7 @@ namespace FluxForensics.Capture
         /// </summary>
         private void Settle(RelayConversation conversation, bool letGo)
         {
-            conversation.Smtp?.ParseMessages();
+            ReportMessageIssues(conversation);
             if (conversation.IsConnectTunnel)
             {
                 // A CONNECT tunnel whose outbound leg is not in the capture is still a relayed conversation.
@@ -226,7 +226,7 @@ namespace FluxForensics.Capture
                     return false;
                 }
 
-                c.Smtp?.ParseMessages();
+                ReportMessageIssues(c);
                 if (c.HasFindings)
                 {
                     Settle(c, letGo: true);
@@ -246,6 +246,19 @@ namespace FluxForensics.Capture
         {
             public HashSet<NetAddress> Clients { get; } = new HashSet<NetAddress>();
             public HashSet<NetAddress> Servers { get; } = new HashSet<NetAddress>();
+        }
+
+        /// <summary>
+        /// Reports the MIME issues of a conversation's messages (parsed by its worker, kept until now so that a relayed
+        /// message, carried on both legs, is reported once: from the leg that reached the server).
+        /// </summary>
+        private void ReportMessageIssues(RelayConversation conversation)
+        {
+            conversation.Smtp?.ReportMessageIssues((offset, message) =>
+            {
+                string where = conversation.Describe(true);
+                _context.AddIssue(new ParseIssue(_context.Source, -1, offset >= 0 ? $"{where} @ {offset}: {message}" : $"{where}: {message}", "SMTP"));
+            });
         }
 
         /// <summary>End of the capture: pairs what is left, reports what carries something, and publishes the relay hosts.</summary>

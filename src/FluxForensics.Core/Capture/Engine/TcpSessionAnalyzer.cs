@@ -22,15 +22,20 @@ namespace FluxForensics.Capture
         private readonly string _source;
         private readonly ICaptureTransactions _sink;
         private readonly TcpReassembler _reassembler;
-        private readonly CarvedHashCache _hashCache = new CarvedHashCache();
+        private readonly CarvedHashCache _hashCache;
         private readonly Dictionary<(NetAddress Address, ushort Port), (RelayConversation Control, FtpDataChannel Channel)> _expected =
             new Dictionary<(NetAddress, ushort), (RelayConversation, FtpDataChannel)>();
         private readonly List<RelayCarvedFile> _files = new List<RelayCarvedFile>();
         private int _keptExecutables;
         private int _keptOtherFiles;
 
-        public TcpSessionAnalyzer(CaptureAnalysisOptions options, string source, ICaptureTransactions sink)
+        /// <param name="options">What the analysis was told.</param>
+        /// <param name="source">The capture the parse issues name.</param>
+        /// <param name="sink">Where finished conversations, late files and issues go.</param>
+        /// <param name="hashCache">Hashes of recent carved files, shared by the workers of one analysis (the two legs of a relayed download).</param>
+        public TcpSessionAnalyzer(CaptureAnalysisOptions options, string source, ICaptureTransactions sink, CarvedHashCache? hashCache = null)
         {
+            _hashCache = hashCache ?? new CarvedHashCache();
             _options = options ?? throw new ArgumentNullException(nameof(options));
             _source = source;
             _sink = sink ?? throw new ArgumentNullException(nameof(sink));
@@ -41,6 +46,9 @@ namespace FluxForensics.Capture
 
         /// <summary>TCP connections opened (counted once each, for the capture summary).</summary>
         public long FlowCount { get; private set; }
+
+        /// <summary>Whether relayed mail keeps its decoded MIME parts (for their hashes).</summary>
+        internal bool KeepMailParts => _options.KeepMailParts;
 
         internal int MaxBuffered => Math.Max(1024, _options.MaxBufferedBytesPerFlow);
 
