@@ -121,34 +121,62 @@ Describe 'Invoke-PcapFluxAnalysis with bad and several files' {
 }
 
 Describe 'Invoke-PcapFluxAnalysis stopped with Ctrl+C' {
-    It 'stops promptly in the middle of a large file and keeps what it found in $FluxForensicsPartialAnalysis' {
+    It 'writes findings while it reads, stops promptly, and what it wrote stays with the caller' {
         # PowerShell.Stop() is what Ctrl+C does to a running pipeline: the cmdlet's StopProcessing cancels the read.
-        $big = Join-Path $work 'big.pcap'
-        Invoke-FluxFixture -Name 'bench-capture' -Arguments @($big, '--packets', '3000000', '--flows', '2000') | Out-Null
+        # Relayed sessions are written as they pair, so the findings downstream already hold some when it is stopped.
+        $big = Join-Path $work 'relayed-big.pcap'
+        Invoke-FluxFixture -Name 'bench-relay-capture' -Arguments @($big, '60000') | Out-Null
+        $received = [System.Collections.Concurrent.ConcurrentQueue[object]]::new()
         $ps = [powershell]::Create()
         try {
-            $null = $ps.AddScript("Import-Module '$(Get-FluxManifestPath)'; Invoke-PcapFluxAnalysis -LiteralPath '$big' -WarningAction SilentlyContinue")
+            $ps.Runspace.SessionStateProxy.SetVariable('received', $received)
+            $null = $ps.AddScript("Import-Module '$(Get-FluxManifestPath)'; Invoke-PcapFluxAnalysis -LiteralPath '$big' -ThrottleLimit 2 -WarningAction SilentlyContinue | ForEach-Object { `$received.Enqueue(`$_) }")
             $async = $ps.BeginInvoke()
-            # Stop once reading is under way (the first progress record), not before the cmdlet started.
-            $deadline = [DateTime]::UtcNow.AddSeconds(60)
-            while ($ps.Streams.Progress.Count -eq 0 -and -not $async.IsCompleted -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 20 }
-            $async.IsCompleted | Should -BeFalse -Because 'the 3-million-packet file must still be being read when it is stopped'
+            $deadline = [DateTime]::UtcNow.AddSeconds(120)
+            while ($received.Count -eq 0 -and -not $async.IsCompleted -and [DateTime]::UtcNow -lt $deadline) { Start-Sleep -Milliseconds 10 }
+            $async.IsCompleted | Should -BeFalse -Because 'the first findings must arrive while the capture is still being read'
+            $received.Count | Should -BeGreaterThan 0
             $watch = [Diagnostics.Stopwatch]::StartNew()
             $ps.Stop()
             $watch.Stop()
             $watch.Elapsed.TotalSeconds | Should -BeLessThan 10 -Because 'Ctrl+C must stop the read promptly'
             $ps.InvocationStateInfo.State | Should -Be 'Stopped'
-            $partial = @($ps.Runspace.SessionStateProxy.GetVariable('FluxForensicsPartialAnalysis'))
-            $partial.Count | Should -BeGreaterThan 0
-            $summary = $partial[-1]
-            $summary.Kind | Should -Be 'CaptureSummary'
-            $summary.Completed | Should -BeFalse
-            $summary.PacketCount | Should -BeGreaterThan 0
-            $summary.PacketCount | Should -BeLessThan 3000000
+            $kept = @($received.ToArray())
+            $kept.Count | Should -BeGreaterThan 0
+            $kept[0].Kind | Should -Be 'RelaySession'
+            @($kept | Where-Object Kind -eq 'CaptureSummary').Count | Should -Be 0 -Because 'the summary comes last, and the run was stopped before it'
+            $ps.Runspace.SessionStateProxy.GetVariable('FluxForensicsPartialAnalysis') | Should -BeNullOrEmpty -Because 'findings are no longer parked in a global variable'
         } finally {
             $ps.Dispose()
             Remove-Item -LiteralPath $big -Force -ErrorAction SilentlyContinue
         }
+    }
+}
+
+Describe 'Invoke-PcapFluxAnalysis -ThrottleLimit' {
+    It 'gives the same findings, in the same order, with one worker and with several' {
+        $capture = Join-Path $work 'workers-incident.pcap'
+        Invoke-FluxFixture -Name 'incident-capture' -Arguments @($capture) | Out-Null
+        $canonical = {
+            param($findings)
+            foreach ($f in $findings) {
+                ($f.PSObject.Properties | Where-Object Name -notin 'Elapsed', 'PacketsPerSecond', 'ObservedAt' | Sort-Object Name |
+                    ForEach-Object { '{0}={1}' -f $_.Name, (@($_.Value) -join ',') }) -join '|'
+            }
+        }
+        $one = @(Invoke-PcapFluxAnalysis -LiteralPath $capture -ThrottleLimit 1 -WarningAction SilentlyContinue)
+        $two = @(Invoke-PcapFluxAnalysis -LiteralPath $capture -ThrottleLimit 2 -WarningAction SilentlyContinue)
+        $four = @(Invoke-PcapFluxAnalysis -LiteralPath $capture -ThrottleLimit 4 -WarningAction SilentlyContinue)
+        $one.Count | Should -BeGreaterThan 100
+        $one[-1].Kind | Should -Be 'CaptureSummary'
+        (& $canonical $two) | Should -Be (& $canonical $one)
+        (& $canonical $four) | Should -Be (& $canonical $one)
+        $default = @(Invoke-PcapFluxAnalysis -LiteralPath $capture -WarningAction SilentlyContinue)
+        (& $canonical $default) | Should -Be (& $canonical $one)
+    }
+
+    It 'refuses a worker count out of range' {
+        { Invoke-PcapFluxAnalysis -LiteralPath (Join-Path $work 'workers-incident.pcap') -ThrottleLimit 0 } | Should -Throw -ErrorId 'ParameterArgumentValidationError*'
     }
 }
 
