@@ -1,7 +1,7 @@
 using System;
 using System.Buffers;
 
-namespace FluxForensics.Capture
+namespace FluxForensics.Formats
 {
     /// <summary>
     /// Cuts a reassembled stream into lines. Lines that fall inside one delivered chunk are returned as slices of it

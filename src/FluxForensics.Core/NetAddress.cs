@@ -2,7 +2,7 @@ using System;
 using System.Buffers.Binary;
 using System.Net;
 
-namespace FluxForensics.Capture
+namespace FluxForensics
 {
     /// <summary>
     /// An IPv4 or IPv6 address as a 16-byte value (IPv4 stored IPv4-mapped), cheap to hash and compare, so flow
