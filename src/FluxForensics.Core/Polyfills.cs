@@ -24,3 +24,21 @@ namespace System.Diagnostics.CodeAnalysis
     internal sealed class DoesNotReturnAttribute : Attribute { }
 }
 #endif
+
+namespace FluxForensics
+{
+    /// <summary>How the per-packet code asks the JIT for its final code at once.</summary>
+    internal static class Jit
+    {
+        /// <summary>
+        /// Compile fully optimised on first call: a capture is one long run of the same few methods, and tiered
+        /// compilation would run them unoptimised while it waits to promote them. The .NET Framework has no such
+        /// option and always optimises.
+        /// </summary>
+#if NET
+        public const System.Runtime.CompilerServices.MethodImplOptions Hot = System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization;
+#else
+        public const System.Runtime.CompilerServices.MethodImplOptions Hot = 0;
+#endif
+    }
+}

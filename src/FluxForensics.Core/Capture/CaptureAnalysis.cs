@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
@@ -93,6 +94,7 @@ namespace FluxForensics.Capture
 
         public long Count { get; private set; }
 
+        [MethodImpl(Jit.Hot)]
         public void Observe(in DecodedPacket packet)
         {
             if (packet.Protocol == TransportProtocol.Other || (!_countTcp && packet.Protocol == TransportProtocol.Tcp))

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 
 namespace FluxForensics.Capture
@@ -63,6 +64,7 @@ namespace FluxForensics.Capture
         /// <paramref name="wireLength"/> bytes on the wire). <paramref name="packet"/> is set when the result is
         /// <see cref="DecodeStatus.Decoded"/> or <see cref="DecodeStatus.DecodedTruncated"/>.
         /// </summary>
+        [MethodImpl(Jit.Hot)]
         public static DecodeStatus Decode(int linkType, long timestampTicks, ReadOnlySpan<byte> frame, int wireLength, out DecodedPacket packet)
         {
             var status = DecodeLink(linkType, timestampTicks, frame, wireLength, out packet);
@@ -82,6 +84,7 @@ namespace FluxForensics.Capture
             return status;
         }
 
+        [MethodImpl(Jit.Hot)]
         private static DecodeStatus DecodeLink(int linkType, long timestampTicks, ReadOnlySpan<byte> frame, int wireLength, out DecodedPacket packet)
         {
             packet = default;
@@ -173,6 +176,7 @@ namespace FluxForensics.Capture
             return DecodeEtherType(timestampTicks, frame, offset, etherType, wireLength, out packet);
         }
 
+        [MethodImpl(Jit.Hot)]
         private static DecodeStatus DecodeEtherType(long ticks, ReadOnlySpan<byte> frame, int offset, int etherType, int wireLength, out DecodedPacket packet)
         {
             packet = default;
@@ -253,6 +257,7 @@ namespace FluxForensics.Capture
             };
         }
 
+        [MethodImpl(Jit.Hot)]
         private static DecodeStatus DecodeIpByVersion(long ticks, ReadOnlySpan<byte> frame, int offset, int wireLength, out DecodedPacket packet)
         {
             packet = default;
@@ -269,6 +274,7 @@ namespace FluxForensics.Capture
             };
         }
 
+        [MethodImpl(Jit.Hot)]
         private static DecodeStatus DecodeIPv4(long ticks, ReadOnlySpan<byte> frame, int offset, int wireLength, out DecodedPacket packet)
         {
             packet = default;
@@ -318,6 +324,7 @@ namespace FluxForensics.Capture
             return DecodeTransport(ticks, ip[9], ip.Slice(headerLength, end - headerLength), cut, moreFragments, source, destination, wireLength, out packet);
         }
 
+        [MethodImpl(Jit.Hot)]
         private static DecodeStatus DecodeIPv6(long ticks, ReadOnlySpan<byte> frame, int offset, int wireLength, out DecodedPacket packet)
         {
             packet = default;
@@ -435,6 +442,7 @@ namespace FluxForensics.Capture
             }
         }
 
+        [MethodImpl(Jit.Hot)]
         private static DecodeStatus DecodeTransport(
             long ticks, byte protocol, ReadOnlySpan<byte> data, bool cut, bool moreFragments, NetAddress source, NetAddress destination,
             int wireLength, out DecodedPacket packet)

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.IO;
 using System.IO.Compression;
@@ -106,6 +107,7 @@ namespace FluxForensics.Capture
 
         public string? Issue { get; private set; }
 
+        [MethodImpl(Jit.Hot)]
         public void Append(ReadOnlySpan<byte> data)
         {
             if (_finished || data.IsEmpty)
@@ -133,6 +135,7 @@ namespace FluxForensics.Capture
             AppendPlain(data);
         }
 
+        [MethodImpl(Jit.Hot)]
         private void AppendPlain(ReadOnlySpan<byte> data)
         {
             if (_notExecutable)

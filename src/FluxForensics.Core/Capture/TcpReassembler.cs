@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Collections.Generic;
 
@@ -196,6 +197,7 @@ namespace FluxForensics.Capture
         /// <summary>Largest number of out-of-order bytes held at once.</summary>
         public long PeakBufferedBytes { get; private set; }
 
+        [MethodImpl(Jit.Hot)]
         public void OnPacket(in DecodedPacket packet)
         {
             if (packet.Protocol != TransportProtocol.Tcp)
@@ -331,6 +333,7 @@ namespace FluxForensics.Capture
 
         private long NextId() => PacketIndex >= 0 ? PacketIndex : ++_nextId;
 
+        [MethodImpl(Jit.Hot)]
         private void Accept(TcpFlow flow, bool fromClient, TcpDirection dir, uint seq, ReadOnlySpan<byte> payload, long ticks)
         {
             int delta = (int)(seq - dir.NextSequence);
@@ -395,6 +398,7 @@ namespace FluxForensics.Capture
             }
         }
 
+        [MethodImpl(Jit.Hot)]
         private void Drain(TcpFlow flow, bool fromClient, TcpDirection dir, long ticks)
         {
             var pending = dir.Pending;
@@ -447,6 +451,7 @@ namespace FluxForensics.Capture
             Drain(flow, fromClient, dir, ticks);
         }
 
+        [MethodImpl(Jit.Hot)]
         private void Deliver(TcpFlow flow, bool fromClient, TcpDirection dir, ReadOnlySpan<byte> data, long ticks)
         {
             dir.NextSequence += (uint)data.Length;

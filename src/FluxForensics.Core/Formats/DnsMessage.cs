@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using System.Text;
 
@@ -154,6 +155,7 @@ namespace FluxForensics.Formats
 
         public ReadOnlySpan<byte> Message => _message;
 
+        [MethodImpl(Jit.Hot)]
         public static bool TryCreate(ReadOnlySpan<byte> message, out DnsMessageReader reader)
         {
             if (message.Length < HeaderLength)
@@ -174,6 +176,7 @@ namespace FluxForensics.Formats
         }
 
         /// <summary>Reads the next question; false when there are no more or the message is damaged (see <see cref="Error"/>).</summary>
+        [MethodImpl(Jit.Hot)]
         public bool TryReadQuestion(out DnsQuestion question)
         {
             question = default;
@@ -201,6 +204,7 @@ namespace FluxForensics.Formats
         }
 
         /// <summary>Reads the next record of the answer, authority or additional section (questions are skipped first).</summary>
+        [MethodImpl(Jit.Hot)]
         public bool TryReadRecord(out DnsRecord record)
         {
             record = default;
@@ -277,6 +281,7 @@ namespace FluxForensics.Formats
         }
 
         /// <summary>The address of an A (4 bytes) or AAAA (16 bytes) record; false for other types or a wrong length.</summary>
+        [MethodImpl(Jit.Hot)]
         public bool TryReadAddress(in DnsRecord record, out ReadOnlySpan<byte> address)
         {
             address = default;
@@ -413,6 +418,7 @@ namespace FluxForensics.Formats
         /// contains them, so a pointer loop cannot spin: it is reported instead. Returns the number of bytes written,
         /// or -1 with <paramref name="error"/> set.
         /// </summary>
+        [MethodImpl(Jit.Hot)]
         public static int DecodeName(ReadOnlySpan<byte> message, int offset, Span<byte> destination, out DnsParseError error)
         {
             int written = 0;

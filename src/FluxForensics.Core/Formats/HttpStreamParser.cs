@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Collections.Generic;
 using System.Text;
 
@@ -256,6 +257,7 @@ namespace FluxForensics.Formats
             }
         }
 
+        [MethodImpl(Jit.Hot)]
         public void Feed(ReadOnlySpan<byte> data)
         {
             while (!data.IsEmpty)
@@ -384,6 +386,7 @@ namespace FluxForensics.Formats
             _offset += count;
         }
 
+        [MethodImpl(Jit.Hot)]
         private void OnLine(ReadOnlySpan<byte> line)
         {
             switch (_state)
@@ -584,6 +587,7 @@ namespace FluxForensics.Formats
             return response;
         }
 
+        [MethodImpl(Jit.Hot)]
         private void ParseHeader(ReadOnlySpan<byte> line, HttpMessageHead head)
         {
             int colon = line.IndexOf((byte)':');

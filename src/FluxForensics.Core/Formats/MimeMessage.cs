@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Collections.Generic;
 using System.Security.Cryptography;
 using System.Text;
@@ -66,6 +67,7 @@ namespace FluxForensics.Formats
             return result;
         }
 
+        [MethodImpl(Jit.Hot)]
         private void ParseEntity(ReadOnlySpan<byte> entity, long offset, int depth, bool top)
         {
             if (depth > MaxDepth)
@@ -144,6 +146,7 @@ namespace FluxForensics.Formats
             }
         }
 
+        [MethodImpl(Jit.Hot)]
         private void ParseMultipart(ReadOnlySpan<byte> body, long offset, string boundary, int depth)
         {
             byte[] delimiter = Encoding.ASCII.GetBytes("--" + boundary);
@@ -322,6 +325,7 @@ namespace FluxForensics.Formats
         }
 
         /// <summary>Every http, https and ftp URL in a text (HTML included), de-duplicated, in order of appearance.</summary>
+        [MethodImpl(Jit.Hot)]
         public static void FindUrls(ReadOnlySpan<byte> text, List<string> urls, int max)
         {
             int i = 0;

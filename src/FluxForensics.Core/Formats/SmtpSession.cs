@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Buffers;
 using System.Collections.Generic;
 using System.Text;
@@ -122,6 +123,7 @@ namespace FluxForensics.Formats
             }
         }
 
+        [MethodImpl(Jit.Hot)]
         public void ClientLine(ReadOnlySpan<byte> line, long offset)
         {
             switch (_state)
@@ -281,6 +283,7 @@ namespace FluxForensics.Formats
             }
         }
 
+        [MethodImpl(Jit.Hot)]
         private void DataLine(ReadOnlySpan<byte> line, long offset)
         {
             if (line.Length == 1 && line[0] == '.')

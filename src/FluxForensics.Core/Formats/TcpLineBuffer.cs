@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Buffers;
 
 namespace FluxForensics.Formats
@@ -28,6 +29,7 @@ namespace FluxForensics.Formats
         /// complete line is available yet (the tail was kept). <paramref name="overflowed"/> is true once when a line
         /// passed the cap; that line is dropped.
         /// </summary>
+        [MethodImpl(Jit.Hot)]
         public bool TryTakeLine(ref ReadOnlySpan<byte> data, out ReadOnlySpan<byte> line, out bool overflowed)
         {
             overflowed = false;

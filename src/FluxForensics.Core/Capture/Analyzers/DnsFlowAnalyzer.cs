@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Collections.Generic;
 
 namespace FluxForensics.Capture
@@ -31,6 +32,7 @@ namespace FluxForensics.Capture
 
         public long Offset { get; set; } = -1;
 
+        [MethodImpl(Jit.Hot)]
         public void OnPacket(in DecodedPacket packet)
         {
             if (packet.SourcePort != DnsPort && packet.DestinationPort != DnsPort)

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using FluxForensics.Formats;
 
 namespace FluxForensics.Capture
@@ -39,6 +40,7 @@ namespace FluxForensics.Capture
 
         protected abstract void ServerLine(ReadOnlySpan<byte> line, long offset);
 
+        [MethodImpl(Jit.Hot)]
         public void OnData(bool fromClient, ReadOnlySpan<byte> data, long ticks)
         {
             var lines = fromClient ? (_clientLines ??= new TcpLineBuffer(MaxLine)) : (_serverLines ??= new TcpLineBuffer(MaxLine));

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Collections.Generic;
 using FluxForensics.Formats;
 
@@ -160,6 +161,7 @@ namespace FluxForensics.Capture
             };
         }
 
+        [MethodImpl(Jit.Hot)]
         public void OnData(bool fromClient, ReadOnlySpan<byte> data, long ticks)
         {
             EndTicks = ticks;
@@ -291,6 +293,7 @@ namespace FluxForensics.Capture
         internal static RelayProtocol Recognise(ReadOnlySpan<byte> first, bool serverGreeted) =>
             ApplicationProtocols.ForClient(first, serverGreeted)?.Protocol ?? RelayProtocol.Unknown;
 
+        [MethodImpl(Jit.Hot)]
         private static ulong Fingerprint(ulong hash, ReadOnlySpan<byte> data, int already, out int total)
         {
             int take = Math.Min(FingerprintBytes - already, data.Length);

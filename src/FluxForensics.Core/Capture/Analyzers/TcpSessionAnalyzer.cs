@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Collections.Generic;
 using FluxForensics.Formats;
 using FluxForensics.Model;
@@ -61,6 +62,7 @@ namespace FluxForensics.Capture
         /// <summary>Whether a finished file that is not an executable would still be kept (the first few, for tests and tools).</summary>
         internal bool KeepsOtherFiles => _keptOtherFiles < MaxKeptOtherFiles;
 
+        [MethodImpl(Jit.Hot)]
         public void OnPacket(in DecodedPacket packet, long packetIndex)
         {
             _reassembler.PacketIndex = packetIndex;

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Collections.Generic;
 using System.Linq;
 using FluxForensics.Detection;
@@ -44,6 +45,7 @@ namespace FluxForensics.Capture
         /// <summary>One DNS message; <paramref name="file"/> and <paramref name="offset"/> locate its packet for parse issues.</summary>
         // Three name buffers per message: only the bytes DecodeName wrote are ever read, so they need no zeroing.
         [System.Runtime.CompilerServices.SkipLocalsInit]
+        [MethodImpl(Jit.Hot)]
         public void OnMessage(ReadOnlySpan<byte> message, NetAddress source, NetAddress destination, long ticks, bool truncated, string? file, long offset)
         {
             _file = file;

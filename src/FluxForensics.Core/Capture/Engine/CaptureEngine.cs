@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Collections.Generic;
 using FluxForensics.Model;
 
@@ -54,6 +55,7 @@ namespace FluxForensics.Capture
 
         public void OnPacket(in DecodedPacket packet) => OnPacket(in packet, null, -1);
 
+        [MethodImpl(Jit.Hot)]
         public void OnPacket(in DecodedPacket packet, string? file, long offset)
         {
             long index = ++_index;

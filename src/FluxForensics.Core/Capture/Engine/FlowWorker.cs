@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 
 namespace FluxForensics.Capture
 {
@@ -33,6 +34,7 @@ namespace FluxForensics.Capture
         /// <param name="packetIndex">The packet's position among the decoded packets of the whole capture (from 1).</param>
         /// <param name="file">The capture file of the packet, for parse issues (null when live).</param>
         /// <param name="offset">The offset of the packet's record in <paramref name="file"/>, or -1.</param>
+        [MethodImpl(Jit.Hot)]
         public void OnPacket(in DecodedPacket packet, long packetIndex, string? file, long offset)
         {
             _flows.Observe(in packet);

@@ -1,4 +1,5 @@
 using System;
+using System.Runtime.CompilerServices;
 using System.Collections.Concurrent;
 using System.Collections.Generic;
 using System.Runtime.ExceptionServices;
@@ -137,6 +138,7 @@ namespace FluxForensics.Capture
         }
 
         /// <summary>Calling thread: merges the workers' outputs in capture order and applies them to the correlators.</summary>
+        [MethodImpl(Jit.Hot)]
         private void Merge()
         {
             int count = _slots.Length;
@@ -293,6 +295,7 @@ namespace FluxForensics.Capture
             item.File = null;
         }
 
+        [MethodImpl(Jit.Hot)]
         private void WorkerLoop(WorkerSlot slot)
         {
             var token = _abort.Token;
@@ -386,6 +389,7 @@ namespace FluxForensics.Capture
 
             public CapturePosition? Position { get; set; }
 
+            [MethodImpl(Jit.Hot)]
             public void OnPacket(in DecodedPacket packet)
             {
                 long index = ++_index;
