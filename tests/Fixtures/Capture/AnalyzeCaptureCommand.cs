@@ -14,7 +14,7 @@ namespace FluxForensics.Fixtures.Capture
     public sealed class AnalyzeCaptureCommand : IFixtureCommand
     {
         public string Name => "analyze-capture";
-        public string Usage => "analyze-capture FILE… [--repeat=N] [--warmup=SMALLFILE] (CaptureAnalysis with every analyser; prints seconds, packets/s, memory, findings by kind; N runs in one process)";
+        public string Usage => "analyze-capture FILE… [--repeat=N] [--warmup=SMALLFILE] [--workers=N] (CaptureAnalysis with every analyser; prints seconds, packets/s, memory, findings by kind; N runs in one process)";
 
         private static long _exceptions;
 
@@ -32,6 +32,8 @@ namespace FluxForensics.Fixtures.Capture
                     Console.Error.WriteLine($"first-chance exception: {e.Exception.GetType().Name}: {e.Exception.Message}\n{e.Exception.StackTrace}");
                 }
             };
+            var workers = args.FirstOrDefault(a => a.StartsWith("--workers=", StringComparison.Ordinal));
+            _workers = workers is null ? 1 : int.Parse(workers.Substring(10), CultureInfo.InvariantCulture);
             var repeat = args.FirstOrDefault(a => a.StartsWith("--repeat=", StringComparison.Ordinal));
             int runs = repeat is null ? 1 : int.Parse(repeat.Substring(9), CultureInfo.InvariantCulture);
             var files = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
@@ -51,10 +53,12 @@ namespace FluxForensics.Fixtures.Capture
             return 0;
         }
 
+        private static int _workers = 1;
+
         private static void Report(string[] files)
         {
             var watch = Stopwatch.StartNew();
-            var findings = new CaptureAnalysis(new CaptureAnalysisOptions(), null).AnalyzeFiles(files, default);
+            var findings = new CaptureAnalysis(new CaptureAnalysisOptions { Workers = _workers }, null).AnalyzeFiles(files, default);
             watch.Stop();
             var summary = (CaptureSummary)findings[findings.Count - 1];
             var inv = CultureInfo.InvariantCulture;

@@ -26,7 +26,7 @@ namespace FluxForensics.Capture
         private readonly CorrelatorInput _correlators;
         private readonly IFluxReporter _reporter;
         private readonly WorkerSlot[] _slots;
-        private readonly BlockingCollection<OutputBatch> _output;
+        private readonly HandoffQueue<OutputBatch> _output;
         private readonly CancellationTokenSource _abort = new CancellationTokenSource();
         private readonly ConcurrentQueue<Action<IFluxReporter>> _reports = new ConcurrentQueue<Action<IFluxReporter>>();
         private volatile Exception? _failure;
@@ -36,7 +36,7 @@ namespace FluxForensics.Capture
             _options = options;
             _correlators = correlators;
             _reporter = reporter;
-            _output = new BlockingCollection<OutputBatch>(QueueDepth * count * 2);
+            _output = new HandoffQueue<OutputBatch>(QueueDepth * count * 2);
             _slots = new WorkerSlot[count];
             var hashCache = new CarvedHashCache();
             for (int i = 0; i < count; i++)
@@ -92,6 +92,11 @@ namespace FluxForensics.Capture
             {
                 // The caller stopped taking findings, or a correlator failed: stop the reader and the workers, then let go.
                 _abort.Cancel();
+                _output.Abort();
+                foreach (var slot in _slots)
+                {
+                    slot.Input.Abort();
+                }
                 throw;
             }
             finally
@@ -122,11 +127,6 @@ namespace FluxForensics.Capture
         public void Dispose()
         {
             _abort.Dispose();
-            _output.Dispose();
-            foreach (var slot in _slots)
-            {
-                slot.Input.Dispose();
-            }
         }
 
         private void DrainReports()
@@ -298,11 +298,11 @@ namespace FluxForensics.Capture
         [MethodImpl(Jit.Hot)]
         private void WorkerLoop(WorkerSlot slot)
         {
-            var token = _abort.Token;
             try
             {
-                foreach (var input in slot.Input.GetConsumingEnumerable(token))
+                while (true)
                 {
+                    var input = slot.Input.Take();
                     var output = slot.RentOutput();
                     slot.Sink.Target = output;
                     for (int i = 0; i < input.Count; i++)
@@ -342,22 +342,23 @@ namespace FluxForensics.Capture
 
                     output.Watermark = input.UpTo;
                     slot.ReturnInput(input);
-                    _output.Add(output, token);
+                    _output.Add(output);
                     if (output.End)
                     {
                         return;
                     }
                 }
             }
-            catch (OperationCanceledException) when (token.IsCancellationRequested)
+            catch (OperationCanceledException)
             {
+                // Aborted: nobody waits for this worker's output any more.
             }
             catch (Exception e)
             {
                 _failure ??= e;
                 try
                 {
-                    _output.Add(new OutputBatch(slot.Id) { Failed = true }, token);
+                    _output.Add(new OutputBatch(slot.Id) { Failed = true });
                 }
                 catch (OperationCanceledException)
                 {
@@ -489,12 +490,11 @@ namespace FluxForensics.Capture
 
             private void FlushAll()
             {
-                var token = _owner._abort.Token;
                 for (int i = 0; i < _current.Length; i++)
                 {
                     var batch = _current[i];
                     batch.UpTo = _index;
-                    _slots[i].Input.Add(batch, token);
+                    _slots[i].Input.Add(batch);
                     _current[i] = _slots[i].RentInput();
                 }
             }
@@ -518,13 +518,13 @@ namespace FluxForensics.Capture
                 Id = id;
                 Sink = new StampingTransactions(id);
                 Worker = new FlowWorker(options, source, Sink, hashCache);
-                Input = new BlockingCollection<InputBatch>(QueueDepth);
+                Input = new HandoffQueue<InputBatch>(QueueDepth);
             }
 
             public int Id { get; }
             public StampingTransactions Sink { get; }
             public FlowWorker Worker { get; }
-            public BlockingCollection<InputBatch> Input { get; }
+            public HandoffQueue<InputBatch> Input { get; }
 
             public InputBatch RentInput()
             {
