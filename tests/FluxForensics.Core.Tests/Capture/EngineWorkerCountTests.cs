@@ -1,11 +1,9 @@
 using System;
-using System.Collections;
 using System.Collections.Generic;
 using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Net;
-using System.Reflection;
 using System.Text;
 using FluxForensics.Capture;
 using FluxForensics.Fixtures.Capture;
@@ -23,47 +21,13 @@ namespace FluxForensics.Tests.Capture
     {
         private static readonly int[] WorkerCounts = { 1, 2, 3, 4 };
 
-        /// <summary>Every public property of every finding, in order; the run's own timing left out.</summary>
-        internal static List<string> Canonical(IEnumerable<FluxFinding> findings)
-        {
-            var lines = new List<string>();
-            foreach (var finding in findings)
-            {
-                var sb = new StringBuilder(finding.GetType().Name);
-                foreach (var property in finding.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance).OrderBy(p => p.Name, StringComparer.Ordinal))
-                {
-                    if (property.Name is nameof(CaptureSummary.Elapsed) or nameof(CaptureSummary.PacketsPerSecond) or nameof(FluxFinding.ObservedAt) ||
-                        property.GetIndexParameters().Length > 0)
-                    {
-                        continue;
-                    }
-
-                    sb.Append('|').Append(property.Name).Append('=').Append(Text(property.GetValue(finding)));
-                }
-
-                lines.Add(sb.ToString());
-            }
-
-            return lines;
-        }
-
-        private static string Text(object? value) => value switch
-        {
-            null => "null",
-            string s => s,
-            DateTime d => d.ToString("o", CultureInfo.InvariantCulture),
-            IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
-            IEnumerable e => "[" + string.Join(",", e.Cast<object?>().Select(Text)) + "]",
-            _ => value.ToString() ?? string.Empty,
-        };
-
         private static List<string> Analyse(string path, int workers, CaptureAnalysisOptions? options = null)
         {
             var o = options ?? new CaptureAnalysisOptions();
             o.Workers = workers;
             var findings = new List<FluxFinding>();
             new CaptureAnalysis(o, NullReporter.Instance).AnalyzeFiles(new[] { path }, findings.Add, default);
-            return Canonical(findings);
+            return FluxForensics.Fuzz.FindingText.Canonical(findings);
         }
 
         private static void AssertSameForEveryWorkerCount(string path, CaptureAnalysisOptions? options = null, int minimumFindings = 2)
