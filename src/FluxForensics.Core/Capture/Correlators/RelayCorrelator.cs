@@ -22,7 +22,6 @@ namespace FluxForensics.Capture
         /// <summary>How long after the inbound connection the relay may open the outbound one.</summary>
         internal static readonly long PairingWindowTicks = TimeSpan.FromSeconds(30).Ticks;
         private const int MaxKeptConversations = 2_000_000;
-        private const int SweepAtCount = 4096;
 
         private readonly CaptureAnalysisContext _context;
         private readonly Action<FluxFinding> _emit;
@@ -87,7 +86,14 @@ namespace FluxForensics.Capture
 
             _working.Add(conversation);
             long now = conversation.EndTicks;
-            if (_working.Count >= SweepAtCount && now - _lastSweepTicks >= _retentionTicks / 2)
+            if (_lastSweepTicks == 0)
+            {
+                _lastSweepTicks = now;
+            }
+
+            // Every half retention window of capture time: pairs are reported soon after both legs ended, whatever the
+            // density of the capture, and each sweep's cost is paid by the conversations that arrived since the last.
+            if (now - _lastSweepTicks >= _retentionTicks / 2)
             {
                 _lastSweepTicks = now;
                 Sweep(now);
