@@ -48,7 +48,10 @@ namespace FluxForensics.Capture
             _writer = writer;
             _geo = geo;
             _retentionTicks = Math.Max(PairingWindowTicks * 2, context.Options.FlowTimeout.Ticks);
+            _findings = new RelayFindings(context.Source, context.Options.IncludeSecret, context.Options.HostAddresses.Count > 0);
         }
+
+        private readonly RelayFindings _findings;
 
         /// <summary>Conversations that left memory unpaired and with nothing to report (what keeps memory flat).</summary>
         internal long DroppedConversations => _dropped;
@@ -153,9 +156,7 @@ namespace FluxForensics.Capture
                     _tunnelProxies.Add(inbound.Server);
                 }
 
-                var session = SessionOf(pair);
-                session.SetScore(RelayRules.ScoreSession(session, counts.Clients.Count, counts.Servers.Count, _context.Options.HostAddresses.Count > 0));
-                Emit(session);
+                Emit(_findings.Session(pair, counts.Clients.Count, counts.Servers.Count));
 
                 if (outbound.HasLogins)
                 {
@@ -196,8 +197,8 @@ namespace FluxForensics.Capture
             {
                 // A CONNECT tunnel whose outbound leg is not in the capture is still a relayed conversation.
                 _tunnelProxies.Add(conversation.Server);
-                Emit(TunnelSessionOf(conversation));
-                AddCredentials(conversation, conversation, Text(conversation.Server));
+                Emit(_findings.TunnelSession(conversation));
+                AddCredentials(conversation, conversation, _findings.Text(conversation.Server));
             }
             else
             {
@@ -312,184 +313,6 @@ namespace FluxForensics.Capture
             _emit(finding);
         }
 
-        private RelaySession SessionOf(RelayPair pair)
-        {
-            var inbound = pair.Inbound;
-            var outbound = pair.Outbound;
-            var session = new RelaySession
-            {
-                Source = _context.Source,
-                Protocol = ProtocolName(inbound.Protocol != RelayProtocol.Unknown ? inbound.Protocol : outbound.Protocol),
-                Client = Text(inbound.Client),
-                Relay = Text(inbound.Server),
-                Server = Text(outbound.Server),
-                ServerPort = outbound.ServerPort,
-                ServerName = outbound.HttpHost,
-                BytesToServer = outbound.BytesFromClient,
-                BytesToClient = inbound.BytesFromServer,
-                Start = new DateTime(inbound.StartTicks, DateTimeKind.Utc),
-                End = new DateTime(Math.Max(inbound.EndTicks, outbound.EndTicks), DateTimeKind.Utc),
-            };
-            session.SetPairingEvidence(pair.Evidence());
-            FillContent(session, outbound.Smtp is not null || outbound.Ftp is not null || outbound.HttpLogins is not null ? outbound : inbound);
-            return session;
-        }
-
-        private RelaySession TunnelSessionOf(RelayConversation tunnel)
-        {
-            var session = new RelaySession
-            {
-                Source = _context.Source,
-                Protocol = ProtocolName(tunnel.Protocol),
-                Client = Text(tunnel.Client),
-                Relay = Text(tunnel.Server),
-                Server = tunnel.ConnectHost ?? string.Empty,
-                ServerName = tunnel.ConnectHost,
-                ServerPort = tunnel.ConnectPort,
-                BytesToServer = tunnel.BytesFromClient,
-                BytesToClient = tunnel.BytesFromServer,
-                Start = new DateTime(tunnel.StartTicks, DateTimeKind.Utc),
-                End = new DateTime(tunnel.EndTicks, DateTimeKind.Utc),
-                PairingEvidence = $"HTTP CONNECT {tunnel.ConnectHost}:{tunnel.ConnectPort} through proxy {tunnel.Server}:{tunnel.ServerPort}; {ProtocolName(tunnel.Protocol)} spoken inside the tunnel",
-            };
-            FillContent(session, tunnel);
-            session.SetScore(RelayRules.ScoreTunnel(session));
-            return session;
-        }
-
-        private void FillContent(RelaySession session, RelayConversation conversation)
-        {
-            var login = conversation.FirstLogin;
-            session.Account = login?.Account;
-            session.Secret = Redaction.Apply(login?.Secret, _context.Options.IncludeSecret);
-            session.Accepted = login?.Accepted;
-            if (conversation.Smtp is not null)
-            {
-                var transactions = conversation.Smtp.Transactions;
-                if (transactions.Count == 1)
-                {
-                    // The usual relayed session: one mail, its lists taken as they are when they hold no repeats.
-                    var t = transactions[0];
-                    session.MailFrom = Pooled(t.MailFrom);
-                    session.Recipients = Distinct(t.Recipients, StringComparer.OrdinalIgnoreCase);
-                    var message = t.HasMessage ? t.Message : null;
-                    session.Subjects = message?.Subject is { } subject ? new[] { Pooled(subject)! } : Array.Empty<string>();
-                    session.Urls = message is null ? Array.Empty<string>() : Distinct(message.Urls, StringComparer.Ordinal);
-                }
-                else if (transactions.Count > 1)
-                {
-                    var recipients = new List<string>();
-                    var subjects = new List<string>();
-                    var urls = new List<string>();
-                    foreach (var t in transactions)
-                    {
-                        session.MailFrom ??= Pooled(t.MailFrom);
-                        recipients.AddRange(t.Recipients);
-                        var message = t.HasMessage ? t.Message : null;
-                        if (message?.Subject is { } subject)
-                        {
-                            subjects.Add(subject);
-                        }
-
-                        if (message is not null)
-                        {
-                            urls.AddRange(message.Urls);
-                        }
-                    }
-
-                    session.Recipients = Distinct(recipients, StringComparer.OrdinalIgnoreCase);
-                    session.Subjects = Distinct(subjects, StringComparer.Ordinal);
-                    session.Urls = Distinct(urls, StringComparer.Ordinal);
-                }
-            }
-            else if (conversation.RequestedUrls is not null)
-            {
-                // Distinct already (the conversation keeps each URL once).
-                session.Urls = conversation.RequestedUrls.ToArray();
-            }
-            else if (conversation.Ftp is not null)
-            {
-                session.Urls = conversation.Ftp.Transfers.Where(t => t.FileName is not null && (t.Command == "RETR" || t.Command == "STOR"))
-                    .Select(t => $"ftp://{conversation.Server}/{t.FileName!.TrimStart('/')}").Distinct().ToArray();
-            }
-        }
-
-        /// <summary>The items without repeats, in first-seen order; the list's own copy when it has none (no set for short lists).</summary>
-        private static string[] Distinct(List<string> items, StringComparer comparer)
-        {
-            if (items.Count == 0)
-            {
-                return Array.Empty<string>();
-            }
-
-            if (items.Count == 1)
-            {
-                return new[] { items[0] };
-            }
-
-            if (items.Count <= 8)
-            {
-                var kept = new List<string>(items.Count);
-                foreach (var item in items)
-                {
-                    bool seen = false;
-                    foreach (var k in kept)
-                    {
-                        if (comparer.Equals(k, item))
-                        {
-                            seen = true;
-                            break;
-                        }
-                    }
-
-                    if (!seen)
-                    {
-                        kept.Add(item);
-                    }
-                }
-
-                return kept.ToArray();
-            }
-
-            var set = new HashSet<string>(comparer);
-            var result = new List<string>(items.Count);
-            foreach (var item in items)
-            {
-                if (set.Add(item))
-                {
-                    result.Add(item);
-                }
-            }
-
-            return result.ToArray();
-        }
-
-        private void AddCredentials(RelayConversation source, RelayConversation? inbound, string? serverOverride = null)
-        {
-            foreach (var login in source.Logins)
-            {
-                bool relayed = inbound is not null && inbound != source;
-                bool tunnel = source.Parent is not null;
-                var credential = new ExposedCredential
-                {
-                    Source = _context.Source,
-                    Protocol = login.Protocol,
-                    Mechanism = login.Mechanism,
-                    Client = Text(relayed ? inbound!.Client : source.Client),
-                    Server = tunnel ? source.ConnectHost ?? Text(source.Server) : serverOverride ?? Text(source.Server),
-                    ServerPort = tunnel ? source.ConnectPort : source.ServerPort,
-                    Relay = relayed ? Text(inbound!.Server) : tunnel ? Text(source.Server) : null,
-                    Account = login.Account,
-                    Secret = Redaction.Apply(login.Secret, _context.Options.IncludeSecret),
-                    Accepted = login.Accepted,
-                    Reply = Pooled(login.Reply),
-                    Time = new DateTime(source.StartTicks, DateTimeKind.Utc),
-                };
-                credential.SetScore(RelayRules.ScoreCredential(credential));
-                Emit(credential);
-            }
-        }
-
         private void AddDownloads(RelayConversation source, RelayConversation? inbound)
         {
             if (source.Files is null)
@@ -506,88 +329,20 @@ namespace FluxForensics.Capture
         /// <summary>A download finding for an executable carried on <paramref name="source"/>, saved and reported at once.</summary>
         private void AddDownload(RelayCarvedFile file, RelayConversation source, RelayConversation? inbound)
         {
-            if (file.ExecutableType is null)
+            var download = _findings.Download(file, source, inbound, AnyRelay);
+            if (download is not null)
             {
-                return;
+                _writer?.Save(download);
+                Emit(download);
             }
-
-            bool relayed = inbound is not null && inbound != source;
-            string? reportedClient = file.ReportedClient;
-            var download = new FluxDownload
-            {
-                Source = _context.Source,
-                Protocol = file.Protocol,
-                FileType = file.ExecutableType,
-                Client = reportedClient ?? (relayed ? Text(inbound!.Client) : Text(source.Client)),
-                Relay = relayed ? Text(inbound!.Server) : reportedClient is not null ? Text(source.Client) : null,
-                Server = Text(source.Server),
-                ServerPort = source.ServerPort,
-                Url = Pooled(file.Url),
-                FileName = Pooled(file.FileName),
-                Size = file.Size,
-                Sha256 = file.Sha256,
-                Md5 = file.Md5,
-                Account = file.Account,
-                Time = new DateTime(file.TimeTicks, DateTimeKind.Utc),
-            };
-            download.SavedPath = file.TempPath;
-            download.SetScore(RelayRules.ScoreDownload(download, file.Complete, AnyRelay && download.Relay is not null));
-            _writer?.Save(download);
-            Emit(download);
         }
 
-        private const int MaxPooledStrings = 65_536;
-        private const int MaxPooledLength = 256;
-        private readonly Dictionary<string, string> _strings = new Dictionary<string, string>(StringComparer.Ordinal);
-
-        /// <summary>
-        /// One copy of short texts that findings repeat (senders, subjects, server replies, download URLs and names):
-        /// spam runs reuse a handful of each across hundreds of thousands of findings. Bounded; past the bound, texts are
-        /// kept as they are.
-        /// </summary>
-        private string? Pooled(string? text)
+        private void AddCredentials(RelayConversation source, RelayConversation? inbound, string? serverOverride = null)
         {
-            if (text is null || text.Length > MaxPooledLength)
+            foreach (var credential in _findings.Credentials(source, inbound, serverOverride))
             {
-                return text;
+                Emit(credential);
             }
-
-            if (_strings.TryGetValue(text, out var pooled))
-            {
-                return pooled;
-            }
-
-            if (_strings.Count < MaxPooledStrings)
-            {
-                _strings[text] = text;
-            }
-
-            return text;
         }
-
-        private readonly Dictionary<NetAddress, string> _addressText = new Dictionary<NetAddress, string>();
-
-        /// <summary>Addresses as text, once each: the same bots, relay and servers appear in thousands of findings.</summary>
-        private string Text(NetAddress address)
-        {
-            if (!_addressText.TryGetValue(address, out var text))
-            {
-                text = address.ToString();
-                if (_addressText.Count < 1_000_000)
-                {
-                    _addressText[address] = text;
-                }
-            }
-
-            return text;
-        }
-
-        internal static string ProtocolName(RelayProtocol protocol) => protocol switch
-        {
-            RelayProtocol.Smtp => "Smtp",
-            RelayProtocol.Ftp => "Ftp",
-            RelayProtocol.Http => "Http",
-            _ => "Tcp",
-        };
     }
 }
