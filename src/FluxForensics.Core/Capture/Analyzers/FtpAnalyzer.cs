@@ -15,7 +15,7 @@ namespace FluxForensics.Capture
 
         public bool RecognisesServer(ReadOnlySpan<byte> first) => false;
 
-        public IApplicationAnalyzer Start(RelayConversation conversation, TcpSessionAnalyzer owner) => new FtpAnalyzer(conversation, owner);
+        public IApplicationAnalyzer Start(RelayConversation conversation, IConnectionServices owner) => new FtpAnalyzer(conversation, owner);
     }
 
     /// <summary>
@@ -27,7 +27,7 @@ namespace FluxForensics.Capture
     {
         private readonly FtpSession _session;
 
-        public FtpAnalyzer(RelayConversation conversation, TcpSessionAnalyzer owner)
+        public FtpAnalyzer(RelayConversation conversation, IConnectionServices owner)
             : base(conversation, owner)
         {
             _session = new FtpSession(channel => owner.ExpectFtpData(conversation, channel), (offset, message) => owner.Issue(conversation.Describe(true), offset, message, "FTP"));

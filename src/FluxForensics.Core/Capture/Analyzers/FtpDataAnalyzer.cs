@@ -10,10 +10,10 @@ namespace FluxForensics.Capture
     internal sealed class FtpDataAnalyzer : IApplicationAnalyzer
     {
         private readonly RelayConversation _conversation;
-        private readonly TcpSessionAnalyzer _owner;
+        private readonly IConnectionServices _owner;
         private RelayCarvedFile? _file;
 
-        public FtpDataAnalyzer(RelayConversation conversation, TcpSessionAnalyzer owner)
+        public FtpDataAnalyzer(RelayConversation conversation, IConnectionServices owner)
         {
             _conversation = conversation;
             _owner = owner;

@@ -26,7 +26,7 @@ namespace FluxForensics.Capture
 
         public bool RecognisesServer(ReadOnlySpan<byte> first) => first.StartsWith("HTTP/"u8);
 
-        public IApplicationAnalyzer Start(RelayConversation conversation, TcpSessionAnalyzer owner) => new HttpAnalyzer(conversation, owner);
+        public IApplicationAnalyzer Start(RelayConversation conversation, IConnectionServices owner) => new HttpAnalyzer(conversation, owner);
     }
 
     /// <summary>
@@ -40,7 +40,7 @@ namespace FluxForensics.Capture
         private const int MaxPendingRequests = 1000;
 
         private readonly RelayConversation _conversation;
-        private readonly TcpSessionAnalyzer _owner;
+        private readonly IConnectionServices _owner;
         private readonly HttpStreamParser _requests;
         private readonly HttpStreamParser _responses;
         private readonly Queue<HttpMessageHead> _pendingRequests = new Queue<HttpMessageHead>();
@@ -58,7 +58,7 @@ namespace FluxForensics.Capture
         private string? _lastUrlTarget;
         private string? _lastUrlHost;
 
-        public HttpAnalyzer(RelayConversation conversation, TcpSessionAnalyzer owner)
+        public HttpAnalyzer(RelayConversation conversation, IConnectionServices owner)
         {
             _conversation = conversation;
             _owner = owner;

@@ -1,4 +1,5 @@
 using System;
+using FluxForensics.Formats;
 
 namespace FluxForensics.Capture
 {
@@ -20,6 +21,32 @@ namespace FluxForensics.Capture
     }
 
     /// <summary>
+    /// What a worker offers the analysers of one connection: carving files, the FTP data connections to expect, parse
+    /// issues, and the options they need. Analysers see this, not the worker.
+    /// </summary>
+    internal interface IConnectionServices
+    {
+        /// <summary>Cap on bytes one analyser buffers (a mail message, a compressed body).</summary>
+        int MaxBuffered { get; }
+
+        /// <summary>Whether relayed mail keeps its decoded MIME parts (for their hashes).</summary>
+        bool KeepMailParts { get; }
+
+        /// <summary>Whether a finished file that is not an executable would still be kept (the first few, for tests and tools).</summary>
+        bool KeepsOtherFiles { get; }
+
+        RelayCarvedFile NewFile(string protocol, bool gzip);
+
+        /// <summary>A finished file of <paramref name="carrier"/> that belongs to <paramref name="owner"/>; false when nothing holds on to it.</summary>
+        bool AddFile(RelayConversation owner, RelayCarvedFile file, RelayConversation carrier);
+
+        /// <summary>The control connection announced a data connection (PASV/PORT).</summary>
+        void ExpectFtpData(RelayConversation control, FtpDataChannel channel);
+
+        void Issue(string where, long offset, string message, string record);
+    }
+
+    /// <summary>
     /// An application protocol the engine recognises by content (not by port: SMTP reaches the relay on port 80):
     /// from the first bytes either side sends, and how to start its analyser on a connection.
     /// </summary>
@@ -33,7 +60,7 @@ namespace FluxForensics.Capture
         /// <summary>Whether the server's first bytes open this protocol (a connection picked up after the request).</summary>
         bool RecognisesServer(ReadOnlySpan<byte> first);
 
-        IApplicationAnalyzer Start(RelayConversation conversation, TcpSessionAnalyzer owner);
+        IApplicationAnalyzer Start(RelayConversation conversation, IConnectionServices owner);
     }
 
     /// <summary>

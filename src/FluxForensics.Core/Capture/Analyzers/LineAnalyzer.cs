@@ -18,7 +18,7 @@ namespace FluxForensics.Capture
         private bool _clientSkipToNewline;
         private bool _serverSkipToNewline;
 
-        protected LineAnalyzer(RelayConversation conversation, TcpSessionAnalyzer owner)
+        protected LineAnalyzer(RelayConversation conversation, IConnectionServices owner)
         {
             Conversation = conversation;
             Owner = owner;
@@ -26,7 +26,7 @@ namespace FluxForensics.Capture
 
         protected RelayConversation Conversation { get; }
 
-        protected TcpSessionAnalyzer Owner { get; }
+        protected IConnectionServices Owner { get; }
 
         /// <summary>Offset of the next client byte in the client's stream.</summary>
         protected long ClientOffset { get; private set; }

@@ -30,14 +30,14 @@ namespace FluxForensics.Capture
         private const ulong FnvOffset = 14695981039346656037UL;
         private const ulong FnvPrime = 1099511628211UL;
 
-        private readonly TcpSessionAnalyzer _owner;
+        private readonly IConnectionServices _owner;
         private IApplicationAnalyzer? _analyzer;
         private bool _serverGreeted;
         private int _undecidedBytes;
         private byte[]? _stash;
         private int _stashLength;
 
-        public RelayConversation(TcpSessionAnalyzer owner, TcpFlow flow, RelayConversation? parent = null)
+        public RelayConversation(IConnectionServices owner, TcpFlow flow, RelayConversation? parent = null)
         {
             _owner = owner;
             Client = flow.Client;

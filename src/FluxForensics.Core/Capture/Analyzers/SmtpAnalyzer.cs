@@ -14,7 +14,7 @@ namespace FluxForensics.Capture
 
         public bool RecognisesServer(ReadOnlySpan<byte> first) => false;
 
-        public IApplicationAnalyzer Start(RelayConversation conversation, TcpSessionAnalyzer owner) => new SmtpAnalyzer(conversation, owner);
+        public IApplicationAnalyzer Start(RelayConversation conversation, IConnectionServices owner) => new SmtpAnalyzer(conversation, owner);
     }
 
     /// <summary>
@@ -25,7 +25,7 @@ namespace FluxForensics.Capture
     {
         private readonly SmtpSession _session;
 
-        public SmtpAnalyzer(RelayConversation conversation, TcpSessionAnalyzer owner)
+        public SmtpAnalyzer(RelayConversation conversation, IConnectionServices owner)
             : base(conversation, owner)
         {
             _session = new SmtpSession(owner.MaxBuffered, (offset, message) => owner.Issue(conversation.Describe(true), offset, message, "SMTP"), owner.KeepMailParts);

@@ -13,7 +13,7 @@ namespace FluxForensics.Capture
     /// here looks at other workers' flows. FTP control and data connections of one client and server meet on the
     /// same worker because packets are spread by address pair.
     /// </summary>
-    internal sealed class TcpSessionAnalyzer : ITcpStreamHandler
+    internal sealed class TcpSessionAnalyzer : ITcpStreamHandler, IConnectionServices
     {
         private const int MaxExpectedChannels = 10_000;
         private const int MaxKeptExecutables = 10_000;
@@ -49,9 +49,9 @@ namespace FluxForensics.Capture
         public long FlowCount { get; private set; }
 
         /// <summary>Whether relayed mail keeps its decoded MIME parts (for their hashes).</summary>
-        internal bool KeepMailParts => _options.KeepMailParts;
+        public bool KeepMailParts => _options.KeepMailParts;
 
-        internal int MaxBuffered => Math.Max(1024, _options.MaxBufferedBytesPerFlow);
+        public int MaxBuffered => Math.Max(1024, _options.MaxBufferedBytesPerFlow);
 
         /// <summary>Files carved: the first 10,000 executables and the first 10,000 others, for tests and tools.</summary>
         internal IReadOnlyList<RelayCarvedFile> CarvedFiles => _files;
@@ -60,7 +60,7 @@ namespace FluxForensics.Capture
         internal long HashCacheHits => _hashCache.Hits;
 
         /// <summary>Whether a finished file that is not an executable would still be kept (the first few, for tests and tools).</summary>
-        internal bool KeepsOtherFiles => _keptOtherFiles < MaxKeptOtherFiles;
+        public bool KeepsOtherFiles => _keptOtherFiles < MaxKeptOtherFiles;
 
         [MethodImpl(Jit.Hot)]
         public void OnPacket(in DecodedPacket packet, long packetIndex)
@@ -134,11 +134,11 @@ namespace FluxForensics.Capture
             _sink.Conversation(conversation);
         }
 
-        internal RelayCarvedFile NewFile(string protocol, bool gzip) =>
+        public RelayCarvedFile NewFile(string protocol, bool gzip) =>
             new RelayCarvedFile(protocol, gzip, _options.ExtractPath, MaxBuffered, _hashCache);
 
         /// <summary>Keeps a finished file with its conversation (or hands it over on its own); false when nothing holds on to it.</summary>
-        internal bool AddFile(RelayConversation owner, RelayCarvedFile file, RelayConversation carrier)
+        public bool AddFile(RelayConversation owner, RelayCarvedFile file, RelayConversation carrier)
         {
             if (file.Size == 0 && file.MissingBytes == 0)
             {
@@ -184,7 +184,7 @@ namespace FluxForensics.Capture
             return true;
         }
 
-        internal void ExpectFtpData(RelayConversation control, FtpDataChannel channel)
+        public void ExpectFtpData(RelayConversation control, FtpDataChannel channel)
         {
             if (_expected.Count >= MaxExpectedChannels)
             {
@@ -195,7 +195,7 @@ namespace FluxForensics.Capture
             _expected[(address, channel.Port)] = (control, channel);
         }
 
-        internal void Issue(string where, long offset, string message, string record)
+        public void Issue(string where, long offset, string message, string record)
         {
             _sink.Issue(new ParseIssue(_source, -1, offset >= 0 ? $"{where} @ {offset}: {message}" : $"{where}: {message}", record));
         }
