@@ -26,8 +26,9 @@ namespace FluxForensics.Capture
     /// more than twice the longest silence between consecutive packets inside any one file of the set, and more than
     /// one second. The capture's own quiet periods show how long a silence can be without loss; twice that, at a file
     /// boundary, is worth a look. The second floor keeps sub-second jitter of busy links quiet (tcpdump -G and dumpcap
-    /// durations rotate in whole seconds, so a lost time-rotated file leaves at least that). When no file holds two
-    /// packets there is no measure of normal spacing, and only numbered-set gaps are reported.</item>
+    /// durations rotate in whole seconds, so a lost time-rotated file leaves at least that). The longest of a handful
+    /// of silences says nothing about normal spacing: with fewer than <see cref="MinimumSpacingSamples"/> silences
+    /// inside the files (all files together), only numbered-set gaps are reported.</item>
     /// </list>
     /// <para>An overlap is a next file whose first packet is earlier than the latest packet of the files before it; its
     /// packets are merged with theirs in time order. Every judgement depends only on the files' contents and names, so
@@ -40,6 +41,9 @@ namespace FluxForensics.Capture
 
         /// <summary>A silence between files is a gap when longer than this many times the longest silence inside a file.</summary>
         public const int GapFactor = 2;
+
+        /// <summary>Silences between consecutive packets inside the files needed before their longest one measures normal spacing.</summary>
+        public const int MinimumSpacingSamples = 100;
 
         private const string SetRecord = "capture set";
 
@@ -135,6 +139,13 @@ namespace FluxForensics.Capture
                     var (kept, dropped) = a.Index < b.Index ? (a, b) : (b, a);
                     issues.Report(new ParseIssue(dropped.Path, -1,
                         $"the same content as '{kept.Path}' ({kept.Length:N0} bytes, identical): a copy given twice; read once", SetRecord));
+                    // The copy read stands in for the one dropped, so a numbered set it belongs to keeps its member.
+                    (kept.Aliases ??= new List<string>()).Add(dropped.FullPath);
+                    if (dropped.Aliases is not null)
+                    {
+                        kept.Aliases.AddRange(dropped.Aliases);
+                    }
+
                     pending[i] = kept;
                     pending.RemoveAt(j);
                     j--;
@@ -263,11 +274,13 @@ namespace FluxForensics.Capture
             }
 
             long longestSilence = -1;
+            long samples = 0;
             foreach (var f in read)
             {
-                if (f.Packets >= 2 && f.LongestSilence > longestSilence)
+                if (f.Packets >= 2)
                 {
-                    longestSilence = f.LongestSilence;
+                    samples += f.Packets - 1;
+                    longestSilence = Math.Max(longestSilence, f.LongestSilence);
                 }
             }
 
@@ -275,33 +288,37 @@ namespace FluxForensics.Capture
             var names = new HashSet<string>(PathComparer);
             foreach (var f in read)
             {
-                names.Add(f.FullPath);
+                names.UnionWith(f.Identities());
             }
 
             var lastOfSet = new Dictionary<string, (FileCursor File, long Number)>(StringComparer.Ordinal);
             var reported = new HashSet<FileCursor>();
             foreach (var f in read)
             {
-                if (!TrySequence(f.FullPath, names, out string set, out long number))
+                foreach (string identity in f.Identities())
                 {
-                    continue;
-                }
+                    if (!TrySequence(identity, names, out string set, out long number))
+                    {
+                        continue;
+                    }
 
-                if (lastOfSet.TryGetValue(set, out var previous) && number > previous.Number + 1 && f.Packets > 0 && previous.File.Packets > 0)
-                {
-                    long missing = number - previous.Number - 1;
-                    string which = missing == 1 ? $"file number {previous.Number + 1} is" : $"{missing} files (numbers {previous.Number + 1} to {number - 1}) are";
-                    string silence = f.FirstTicks > previous.File.LastTicks ? $"; {Seconds(f.FirstTicks - previous.File.LastTicks)} s without packets" : string.Empty;
-                    issues.Report(new ParseIssue(f.Path, -1,
-                        $"gap: {which} missing from the numbered set between '{previous.File.Path}' (last packet {Time(previous.File.LastTicks)}) and '{f.Path}' (first packet {Time(f.FirstTicks)}){silence}",
-                        SetRecord));
-                    reported.Add(f);
-                }
+                    if (lastOfSet.TryGetValue(set, out var previous) && number > previous.Number + 1 && f.Packets > 0 && previous.File.Packets > 0)
+                    {
+                        long missing = number - previous.Number - 1;
+                        string which = missing == 1 ? $"file number {previous.Number + 1} is" : $"{missing} files (numbers {previous.Number + 1} to {number - 1}) are";
+                        string silence = f.FirstTicks > previous.File.LastTicks ? $"; {Seconds(f.FirstTicks - previous.File.LastTicks)} s without packets" : string.Empty;
+                        issues.Report(new ParseIssue(f.Path, -1,
+                            $"gap: {which} missing from the numbered set between '{previous.File.Path}' (last packet {Time(previous.File.LastTicks)}) and '{f.Path}' (first packet {Time(f.FirstTicks)}){silence}",
+                            SetRecord));
+                        reported.Add(f);
+                    }
 
-                lastOfSet[set] = (f, number);
+                    lastOfSet[set] = (f, number);
+                }
             }
 
-            long threshold = longestSilence < 0 ? long.MaxValue : Math.Max(MinimumGap.Ticks, GapFactor * longestSilence);
+            // Then overlaps and silences against the latest packet of all the files before.
+            long threshold = samples < MinimumSpacingSamples ? long.MaxValue : Math.Max(MinimumGap.Ticks, GapFactor * longestSilence);
             FileCursor? before = null;
             foreach (var f in read)
             {

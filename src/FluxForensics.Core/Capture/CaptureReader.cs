@@ -426,6 +426,21 @@ namespace FluxForensics.Capture
             public CaptureFileReader? Reader { get; set; }
             public bool Opened { get; set; }
 
+            /// <summary>Full paths of identical copies dropped in favour of this file.</summary>
+            public List<string>? Aliases { get; set; }
+
+            public IEnumerable<string> Identities()
+            {
+                yield return FullPath;
+                if (Aliases is not null)
+                {
+                    foreach (string alias in Aliases)
+                    {
+                        yield return alias;
+                    }
+                }
+            }
+
             /// <summary>Read to its end (or stopped on a damaged record): its extent is known.</summary>
             public bool Complete { get; set; }
 
