@@ -199,8 +199,12 @@ namespace FluxForensics.Capture
             return n;
         }
 
-        /// <summary>The numbered set a file belongs to (directory, name stem, extension) and its number; false when none.</summary>
-        private static bool TrySequence(string path, HashSet<string> names, out string set, out long number)
+        /// <summary>
+        /// The numbered set a file belongs to (directory, name stem, extension) and its number; false when none.
+        /// <paramref name="names"/> holds the full paths of every file read (and of the identical copies dropped),
+        /// <paramref name="sequels"/> the keys of the stems that some file extends with a count.
+        /// </summary>
+        private static bool TrySequence(string path, HashSet<string> names, HashSet<string> sequels, out string set, out long number)
         {
             set = string.Empty;
             number = 0;
@@ -214,26 +218,14 @@ namespace FluxForensics.Capture
                 return true;
             }
 
-            string suffix = string.Empty;
-            foreach (string c in CompressionSuffixes)
+            SplitCount(name, out string stem, out string? digits, out string suffix);
+            if (digits is not null && (HasCaptureExtension(stem) || names.Contains(Path.Combine(directory, stem + suffix))))
             {
-                if (name.Length > c.Length && name.EndsWith(c, StringComparison.OrdinalIgnoreCase))
-                {
-                    suffix = name.Substring(name.Length - c.Length);
-                    name = name.Substring(0, name.Length - c.Length);
-                    break;
-                }
+                number = long.Parse(digits, CultureInfo.InvariantCulture);
             }
-
-            var count = CountName.Match(name);
-            string stem = count.Success ? count.Groups["stem"].Value : name;
-            bool numbered = count.Success && (HasCaptureExtension(stem) || names.Contains(Path.Combine(directory, stem + suffix)));
-            if (numbered)
+            else if (sequels.Contains(CountKey(directory, digits is null ? stem : stem + digits, suffix)))
             {
-                number = long.Parse(count.Groups["n"].Value, CultureInfo.InvariantCulture);
-            }
-            else if (names.Contains(path) && HasSequel(directory, name, suffix, names))
-            {
+                stem = digits is null ? stem : stem + digits;
                 number = 0; // tcpdump -C's first file carries no number
             }
             else
@@ -241,8 +233,45 @@ namespace FluxForensics.Capture
                 return false;
             }
 
-            set = directory + "|count|" + stem + "|" + suffix;
+            set = CountKey(directory, stem, suffix);
             return true;
+        }
+
+        /// <summary>Splits a tcpdump -C name into the -w name, the count appended to it (null when none) and a compression suffix.</summary>
+        private static void SplitCount(string name, out string stem, out string? digits, out string suffix)
+        {
+            suffix = string.Empty;
+            foreach (string c in CompressionSuffixes)
+            {
+                if (name.Length > c.Length && name.EndsWith(c, StringComparison.OrdinalIgnoreCase))
+                {
+                    suffix = name.Substring(name.Length - c.Length).ToLowerInvariant();
+                    name = name.Substring(0, name.Length - c.Length);
+                    break;
+                }
+            }
+
+            var count = CountName.Match(name);
+            stem = count.Success ? count.Groups["stem"].Value : name;
+            digits = count.Success ? count.Groups["n"].Value : null;
+        }
+
+        private static string CountKey(string directory, string stem, string suffix) => directory + "|count|" + stem + "|" + suffix;
+
+        /// <summary>The stems some file extends with a count: a file named exactly so is the set's unnumbered first file.</summary>
+        private static HashSet<string> Sequels(HashSet<string> names)
+        {
+            var sequels = new HashSet<string>(PathComparer);
+            foreach (string path in names)
+            {
+                SplitCount(Path.GetFileName(path), out string stem, out string? digits, out string suffix);
+                if (digits is not null)
+                {
+                    sequels.Add(CountKey(Path.GetDirectoryName(path) ?? string.Empty, stem, suffix));
+                }
+            }
+
+            return sequels;
         }
 
         private static bool HasCaptureExtension(string name)
@@ -257,10 +286,6 @@ namespace FluxForensics.Capture
 
             return false;
         }
-
-        /// <summary>True when <c>name1</c> (the second file tcpdump -C writes) is among the files.</summary>
-        private static bool HasSequel(string directory, string name, string suffix, HashSet<string> names) =>
-            names.Contains(Path.Combine(directory, name + "1" + suffix));
 
         /// <summary>
         /// Reports the gaps and overlaps between the files of <paramref name="read"/> (in read order, each read to its
@@ -291,13 +316,14 @@ namespace FluxForensics.Capture
                 names.UnionWith(f.Identities());
             }
 
+            var sequels = Sequels(names);
             var lastOfSet = new Dictionary<string, (FileCursor File, long Number)>(StringComparer.Ordinal);
             var reported = new HashSet<FileCursor>();
             foreach (var f in read)
             {
                 foreach (string identity in f.Identities())
                 {
-                    if (!TrySequence(identity, names, out string set, out long number))
+                    if (!TrySequence(identity, names, sequels, out string set, out long number))
                     {
                         continue;
                     }
