@@ -407,29 +407,22 @@ namespace FluxForensics.Tests.Capture
 
         // ---------------------------------------------------------------- reading the files independently
 
-        private static List<long> Timestamps(string path)
+        /// <summary>Each packet's timestamp and record offset, in file order.</summary>
+        private static List<(long Ticks, long Offset)> Records(string path)
         {
-            var list = new List<long>();
+            var list = new List<(long, long)>();
             using var reader = new CaptureFileReader(path);
             while (reader.ReadNext())
             {
-                list.Add(reader.TimestampTicks);
+                list.Add((reader.TimestampTicks, reader.RecordOffset));
             }
 
             return list;
         }
 
-        private static List<long> RecordOffsets(string path)
-        {
-            var list = new List<long>();
-            using var reader = new CaptureFileReader(path);
-            while (reader.ReadNext())
-            {
-                list.Add(reader.RecordOffset);
-            }
+        private static List<long> Timestamps(string path) => Records(path).Select(r => r.Ticks).ToList();
 
-            return list;
-        }
+        private static List<long> RecordOffsets(string path) => Records(path).Select(r => r.Offset).ToList();
 
         private static long PacketCount(string path) => Timestamps(path).Count;
 
