@@ -56,11 +56,6 @@ namespace FluxForensics.Capture
         public double PacketsPerSecond => Elapsed.TotalSeconds > 0 ? PacketCount / Elapsed.TotalSeconds : 0;
     }
 
-    /// <summary>
-    /// Reads capture files as one continuous capture in time order and hands every decodable packet to a handler.
-    /// A rotated set is read file after file, ordered by first timestamp; files whose packets overlap in time are
-    /// merged packet by packet. Single-threaded, no allocation per packet.
-    /// </summary>
     /// <summary>Where the packet being analysed lies: its file and the offset of its record, for parse issues found later in the pipeline.</summary>
     public sealed class CapturePosition
     {
@@ -70,7 +65,14 @@ namespace FluxForensics.Capture
         public long Offset { get; internal set; } = -1;
     }
 
-    public static class CaptureReader
+    /// <summary>
+    /// Reads capture files as one continuous capture in time order and hands every decodable packet to a handler.
+    /// A rotated set is read file after file, ordered by first timestamp, never by name; files whose packets overlap in
+    /// time are merged packet by packet. A file given twice (same path, or the same bytes) is read once; gaps and
+    /// overlaps between the files are reported as parse issues (the rule is on <c>CaptureReader.RotatedSet.cs</c>).
+    /// Single-threaded, no allocation per packet.
+    /// </summary>
+    public static partial class CaptureReader
     {
         /// <summary>Per file and kind, the issues reported one by one before the rest is summarised.</summary>
         public const int MaxDetailedIssuesPerKind = 20;
@@ -111,10 +113,19 @@ namespace FluxForensics.Capture
 
             // Order the files by their first timestamp (a cheap peek at the first record of each).
             var pending = new List<FileCursor>();
+            var given = new Dictionary<string, string>(PathComparer);
             long totalBytes = 0;
             for (int i = 0; i < paths.Count; i++)
             {
                 string path = paths[i];
+                string identity = Identity(path);
+                if (given.TryGetValue(identity, out string? earlier))
+                {
+                    issues.Report(new ParseIssue(path, -1, $"the same file as '{earlier}' (path {identity}) was given twice; read once", SetRecord));
+                    continue;
+                }
+
+                given.Add(identity, path);
                 long length;
                 long first;
                 try
@@ -129,12 +140,19 @@ namespace FluxForensics.Capture
                     continue;
                 }
 
-                totalBytes += length;
-                pending.Add(new FileCursor(path, i, first, length));
+                pending.Add(new FileCursor(path, identity, i, first, length));
             }
 
-            // Files without packets go first so their issues come early; then by first timestamp, ties by argument order.
-            pending.Sort((a, b) => a.FirstTicks != b.FirstTicks ? a.FirstTicks.CompareTo(b.FirstTicks) : a.Index.CompareTo(b.Index));
+            // Files without packets go first so their issues come early; then by first timestamp, ties by full path (so
+            // that the order of the arguments does not change the result), then by argument order.
+            pending.Sort((a, b) =>
+                a.FirstTicks != b.FirstTicks ? a.FirstTicks.CompareTo(b.FirstTicks) :
+                string.CompareOrdinal(a.FullPath, b.FullPath) is int c && c != 0 ? c : a.Index.CompareTo(b.Index));
+            DropIdenticalContent(pending, issues);
+            foreach (var c in pending)
+            {
+                totalBytes += c.Length;
+            }
 
             var active = new List<FileCursor>();
             long doneBytes = 0;
@@ -161,6 +179,7 @@ namespace FluxForensics.Capture
                             nextPending++;
                             if (Open(candidate, issues, reporter))
                             {
+                                candidate.Opened = true;
                                 order.Add(candidate.Path);
                                 if (candidate.Reader!.ReadNext())
                                 {
@@ -168,6 +187,7 @@ namespace FluxForensics.Capture
                                 }
                                 else
                                 {
+                                    candidate.Complete = true;
                                     doneBytes += Close(candidate, issues);
                                 }
                             }
@@ -202,6 +222,7 @@ namespace FluxForensics.Capture
                     do
                     {
                         long ticks = reader.TimestampTicks;
+                        cursor.Observe(ticks);
                         if (ticks < firstTicks)
                         {
                             firstTicks = ticks;
@@ -260,6 +281,7 @@ namespace FluxForensics.Capture
                     if (!more)
                     {
                         active.Remove(cursor);
+                        cursor.Complete = true;
                         doneBytes += Close(cursor, issues);
                     }
                 }
@@ -267,6 +289,13 @@ namespace FluxForensics.Capture
                 if (cancellationToken.IsCancellationRequested)
                 {
                     cancelled = true;
+                }
+
+                // Judged once every file is read: the rule needs the longest silence inside any file of the set.
+                var read = pending.FindAll(c => c.Opened);
+                if (!cancelled && read.TrueForAll(c => c.Complete))
+                {
+                    JudgeBoundaries(read, issues);
                 }
 
                 return result;
@@ -380,19 +409,65 @@ namespace FluxForensics.Capture
             private long _headerTruncated;
             private long _malformed;
 
-            public FileCursor(string path, int index, long firstTicks, long length)
+            public FileCursor(string path, string fullPath, int index, long firstTicks, long length)
             {
                 Path = path;
+                FullPath = fullPath;
                 Index = index;
                 FirstTicks = firstTicks;
                 Length = length;
             }
 
             public string Path { get; }
+            public string FullPath { get; }
             public int Index { get; }
             public long FirstTicks { get; }
             public long Length { get; }
             public CaptureFileReader? Reader { get; set; }
+            public bool Opened { get; set; }
+
+            /// <summary>Full paths of identical copies dropped in favour of this file.</summary>
+            public List<string>? Aliases { get; set; }
+
+            public IEnumerable<string> Identities()
+            {
+                yield return FullPath;
+                if (Aliases is not null)
+                {
+                    foreach (string alias in Aliases)
+                    {
+                        yield return alias;
+                    }
+                }
+            }
+
+            /// <summary>Read to its end (or stopped on a damaged record): its extent is known.</summary>
+            public bool Complete { get; set; }
+
+            /// <summary>Packets read from this file.</summary>
+            public long Packets { get; private set; }
+
+            /// <summary>Latest timestamp in this file.</summary>
+            public long LastTicks { get; private set; } = long.MinValue;
+
+            /// <summary>Longest time between consecutive packets of this file (in file order; a step back counts as none).</summary>
+            public long LongestSilence { get; private set; }
+
+            private long _previousTicks;
+
+            public void Observe(long ticks)
+            {
+                if (Packets++ > 0 && ticks - _previousTicks > LongestSilence)
+                {
+                    LongestSilence = ticks - _previousTicks;
+                }
+
+                _previousTicks = ticks;
+                if (ticks > LastTicks)
+                {
+                    LastTicks = ticks;
+                }
+            }
 
             public void Truncated(IssueSink issues, long offset, int captured, int wire)
             {

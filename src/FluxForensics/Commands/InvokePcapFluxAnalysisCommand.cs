@@ -86,12 +86,18 @@ namespace FluxForensics.Commands
                     if (literal)
                     {
                         string resolved = SessionState.Path.GetUnresolvedProviderPathFromPSPath(item);
-                        if (!File.Exists(resolved))
+                        if (Directory.Exists(resolved))
+                        {
+                            AddFolder(resolved, item);
+                        }
+                        else if (File.Exists(resolved))
+                        {
+                            _files.Add(resolved);
+                        }
+                        else
                         {
                             throw new ItemNotFoundException($"Cannot find capture file '{item}'.");
                         }
-
-                        _files.Add(resolved);
                     }
                     else
                     {
@@ -102,8 +108,19 @@ namespace FluxForensics.Commands
                         }
 
                         int before = _files.Count;
-                        _files.AddRange(resolved.Where(File.Exists));
-                        if (_files.Count == before)
+                        foreach (string r in resolved)
+                        {
+                            if (Directory.Exists(r))
+                            {
+                                AddFolder(r, item);
+                            }
+                            else if (File.Exists(r))
+                            {
+                                _files.Add(r);
+                            }
+                        }
+
+                        if (_files.Count == before && !resolved.Any(Directory.Exists))
                         {
                             throw new ItemNotFoundException($"Cannot find capture file '{item}'.");
                         }
@@ -115,6 +132,35 @@ namespace FluxForensics.Commands
                     WriteError(new ErrorRecord(e, "CaptureFileNotFound", ErrorCategory.ObjectNotFound, item));
                 }
             }
+        }
+
+        /// <summary>
+        /// A folder of rotated files: every capture file in it (by magic number, not extension); other files are
+        /// skipped with a verbose line. Reading orders them by first packet time.
+        /// </summary>
+        private void AddFolder(string folder, string item)
+        {
+            IReadOnlyList<string> captures;
+            try
+            {
+                captures = CaptureReader.CaptureFilesIn(folder, WriteVerbose);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or System.Security.SecurityException)
+            {
+                _unreadable++;
+                WriteError(new ErrorRecord(e, "CaptureFolderUnreadable", ErrorCategory.ReadError, item));
+                return;
+            }
+
+            if (captures.Count == 0)
+            {
+                _unreadable++;
+                WriteError(new ErrorRecord(new ItemNotFoundException($"The folder '{item}' holds no capture file."), "CaptureFileNotFound", ErrorCategory.ObjectNotFound, item));
+                return;
+            }
+
+            WriteVerbose($"{captures.Count} capture file(s) in '{folder}'.");
+            _files.AddRange(captures);
         }
 
         protected override void EndProcessing()
@@ -169,7 +215,7 @@ namespace FluxForensics.Commands
                             "None of the given capture files exists; nothing to analyse.");
                     }
 
-                    summary = analysis.AnalyzeFiles(_files.Distinct(StringComparer.Ordinal).ToList(), WriteObject, CancellationToken);
+                    summary = analysis.AnalyzeFiles(_files, WriteObject, CancellationToken);
                 }
             }
             catch (CaptureLibraryMissingException e)
