@@ -156,6 +156,37 @@ namespace FluxForensics.Detection
         public const string FamilyFolderProgram = "FolderProgram";
         public const string FamilyAutorun = "Autorun";
 
+        // Points each fact adds; a shortcut or program scores their sum (capped at 100 by the score card).
+        public const int HiddenSameNameFolderPoints = 30;
+        public const int UnknownSameNameFolderPoints = 20;
+        public const int VisibleSameNameFolderPoints = 5;
+        public const int SystemFolderPoints = 5;
+        public const int BlankFolderPoints = 30;
+        public const int VolumeLabelNamePoints = 10;
+        public const int InterpreterTargetPoints = 25;
+        public const int ProgramOnDriveTargetPoints = 20;
+        public const int StartsFromDrivePoints = 20;
+        public const int ClimbingPathPoints = 5;
+        public const int EncodedScriptPoints = 10;
+        public const int CoverFolderPoints = 10;
+        public const int PayloadPresentPoints = 10;
+        public const int PayloadHiddenPoints = 10;
+        public const int ExecutablePayloadPoints = 5;
+        public const int DisguisedExecutablePoints = 15;
+        public const int FolderIconPoints = 10;
+        public const int MinimisedPoints = 5;
+        public const int AutorunInfNearbyPoints = 10;
+        public const int OverlongFieldPoints = 5;
+        public const int HiddenFolderProgramPoints = 30;
+        public const int UnknownFolderProgramPoints = 15;
+        public const int VisibleFolderProgramPoints = 5;
+        public const int TwinProgramPoints = 30;
+        public const int HiddenProgramPoints = 5;
+        public const int AutorunCommandPoints = 10;
+        public const int HiddenAutorunPayloadPoints = 30;
+        public const int SystemAutorunPayloadPoints = 5;
+        public const int HiddenAutorunInfPoints = 10;
+
         /// <summary>Hidden system folders Windows itself keeps on removable drives: never the folder of a trap.</summary>
         public static readonly IReadOnlyList<string> NormalHiddenFolders = new[]
         {
@@ -422,35 +453,35 @@ namespace FluxForensics.Detection
                 string folderName = System.IO.Path.GetFileName(folder.Path);
                 if (folder.IsHidden == true)
                 {
-                    card.Add($"shortcut '{shortcutName}' is named after the hidden folder '{folderName}' next to it", 30);
+                    card.Add($"shortcut '{shortcutName}' is named after the hidden folder '{folderName}' next to it", HiddenSameNameFolderPoints);
                 }
                 else if (folder.IsHidden is null)
                 {
-                    card.Add($"shortcut '{shortcutName}' is named after the folder '{folderName}' next to it; the folder's hidden state is unknown ({folder.Mechanism ?? "no attributes"}: this file system stores no Hidden attribute)", 20);
+                    card.Add($"shortcut '{shortcutName}' is named after the folder '{folderName}' next to it; the folder's hidden state is unknown ({folder.Mechanism ?? "no attributes"}: this file system stores no Hidden attribute)", UnknownSameNameFolderPoints);
                 }
                 else
                 {
-                    card.Add($"shortcut '{shortcutName}' is named after the visible folder '{folderName}' next to it", 5);
+                    card.Add($"shortcut '{shortcutName}' is named after the visible folder '{folderName}' next to it", VisibleSameNameFolderPoints);
                 }
 
-                card.AddIf(folder.IsSystem == true, $"folder '{folderName}' is also marked System", 5);
+                card.AddIf(folder.IsSystem == true, $"folder '{folderName}' is also marked System", SystemFolderPoints);
             }
 
             if (blank is not null && (launcher || targetOnDrive))
             {
                 string name = System.IO.Path.GetFileName(blank.Path);
-                card.Add($"the drive's content was moved into a hidden folder whose name looks blank ({CodePoints(name)})", 30);
+                card.Add($"the drive's content was moved into a hidden folder whose name looks blank ({CodePoints(name)})", BlankFolderPoints);
                 card.AddIf(facts.VolumeLabel is not null && string.Equals(shortcutName, facts.VolumeLabel + ".lnk", StringComparison.OrdinalIgnoreCase),
-                    $"shortcut is named after the volume label '{facts.VolumeLabel}', so it looks like the whole drive", 10);
+                    $"shortcut is named after the volume label '{facts.VolumeLabel}', so it looks like the whole drive", VolumeLabelNamePoints);
             }
 
             if (interpreter)
             {
-                card.Add($"target is a command interpreter or script host ({FileNameOf(target)})", 25);
+                card.Add($"target is a command interpreter or script host ({FileNameOf(target)})", InterpreterTargetPoints);
             }
             else if (targetOnDrive)
             {
-                card.Add($"target is a program on the drive itself ({target})", 20);
+                card.Add($"target is a program on the drive itself ({target})", ProgramOnDriveTargetPoints);
             }
 
             if (startsFromDrive)
@@ -463,46 +494,46 @@ namespace FluxForensics.Detection
                     string host => $" as a script through {host}",
                     null => args.UsesStart ? " with 'start'" : string.Empty,
                 };
-                card.Add($"arguments start a program from the drive ({string.Join(", ", started)}){how}", 20);
+                card.Add($"arguments start a program from the drive ({string.Join(", ", started)}){how}", StartsFromDrivePoints);
                 if (args.DriveRelativePrograms.Count == 0 && args.DriveLetterPrograms.Count > 0)
                 {
                     card.Add($"the program is named by the drive letter the stick had ({args.DriveLetterPrograms[0].Substring(0, 2)}) and is on this drive", 0);
                 }
                 if (args.DriveRelativePrograms.Any(p => RelativeComponents(p).Contains("..")))
                 {
-                    card.Add("the program is named by a path that climbs out of the shortcut's folder (..)", 5);
+                    card.Add("the program is named by a path that climbs out of the shortcut's folder (..)", ClimbingPathPoints);
                 }
             }
 
             if (args.EncodedScriptEngine is not null)
             {
-                card.Add($"the script is encoded (/e:{args.EncodedScriptEngine}), so its text cannot be read as it is", 10);
+                card.Add($"the script is encoded (/e:{args.EncodedScriptEngine}), so its text cannot be read as it is", EncodedScriptPoints);
             }
 
             if (args.OpenedFolders.Count > 0)
             {
                 card.Add(args.ProgramBeforeFolder
                     ? $"arguments then open the folder ({string.Join(", ", args.OpenedFolders)}) so that nothing seems amiss"
-                    : $"arguments open the folder ({string.Join(", ", args.OpenedFolders)}) as cover", 10);
+                    : $"arguments open the folder ({string.Join(", ", args.OpenedFolders)}) as cover", CoverFolderPoints);
             }
 
             var payload = facts.Payload;
             if (payload is { Exists: true })
             {
-                card.Add($"payload '{System.IO.Path.GetFileName(payload.Path)}' is present on the drive{(payload.Sha256 is null ? string.Empty : $" (SHA-256 {payload.Sha256})")}", 10);
+                card.Add($"payload '{System.IO.Path.GetFileName(payload.Path)}' is present on the drive{(payload.Sha256 is null ? string.Empty : $" (SHA-256 {payload.Sha256})")}", PayloadPresentPoints);
                 if (payload.IsHidden == true)
                 {
-                    card.Add("payload is hidden", 10);
+                    card.Add("payload is hidden", PayloadHiddenPoints);
                 }
                 else if (payload.IsHidden is null)
                 {
                     card.Add($"payload's hidden state is unknown ({payload.Mechanism ?? "no attributes"})", 0);
                 }
 
-                card.AddIf(payload.LooksLikeExecutable, "payload is a Windows executable (MZ header)", 5);
+                card.AddIf(payload.LooksLikeExecutable, "payload is a Windows executable (MZ header)", ExecutablePayloadPoints);
                 string payloadName = System.IO.Path.GetFileName(payload.Path);
                 card.AddIf(payload.LooksLikeExecutable && !IsProgramName(payloadName),
-                    $"payload '{payloadName}' is an executable behind a harmless-looking extension", 15);
+                    $"payload '{payloadName}' is an executable behind a harmless-looking extension", DisguisedExecutablePoints);
                 card.AddIf(payload.Error is not null, $"payload could not be read completely: {payload.Error}", 0);
             }
             else if (facts.PayloadReference is not null)
@@ -512,14 +543,14 @@ namespace FluxForensics.Detection
 
             if (HasFolderIcon(link) && (interpreter || TargetIsProgramOnDrive(link)))
             {
-                card.Add($"folder icon ({link.IconLocation},{link.IconIndex}) on a shortcut to an executable", 10);
+                card.Add($"folder icon ({link.IconLocation},{link.IconIndex}) on a shortcut to an executable", FolderIconPoints);
             }
 
-            card.AddIf(link.ShowCommand == 7 || link.ShowCommand == 2, "runs minimised, so no window shows", 5);
-            card.AddIf(facts.AutorunInfPath is not null, $"autorun.inf next to it ({facts.AutorunInfPath})", 10);
+            card.AddIf(link.ShowCommand == 7 || link.ShowCommand == 2, "runs minimised, so no window shows", MinimisedPoints);
+            card.AddIf(facts.AutorunInfPath is not null, $"autorun.inf next to it ({facts.AutorunInfPath})", AutorunInfNearbyPoints);
             foreach (var field in link.OverlongFields)
             {
-                card.Add($"shortcut field {field} is longer than Windows allows (not trusted)", 5);
+                card.Add($"shortcut field {field} is longer than Windows allows (not trusted)", OverlongFieldPoints);
             }
 
             if (link.Issues.Count > 0)
@@ -588,25 +619,25 @@ namespace FluxForensics.Detection
             var card = new ScoreCard();
             if (folder.IsHidden == true)
             {
-                card.Add($"program '{programName}' is named after the hidden folder '{folderName}' next to it, in its place", 30);
+                card.Add($"program '{programName}' is named after the hidden folder '{folderName}' next to it, in its place", HiddenFolderProgramPoints);
             }
             else if (folder.IsHidden is null)
             {
-                card.Add($"program '{programName}' is named after the folder '{folderName}' next to it; the folder's hidden state is unknown ({folder.Mechanism ?? "no attributes"})", 15);
+                card.Add($"program '{programName}' is named after the folder '{folderName}' next to it; the folder's hidden state is unknown ({folder.Mechanism ?? "no attributes"})", UnknownFolderProgramPoints);
             }
             else
             {
-                card.Add($"program '{programName}' is named after the visible folder '{folderName}' next to it", 5);
+                card.Add($"program '{programName}' is named after the visible folder '{folderName}' next to it", VisibleFolderProgramPoints);
             }
 
-            card.AddIf(folder.IsSystem == true, $"folder '{folderName}' is also marked System", 5);
+            card.AddIf(folder.IsSystem == true, $"folder '{folderName}' is also marked System", SystemFolderPoints);
             if (facts.Twins.Count > 0)
             {
-                card.Add($"the same bytes are the program of {facts.Twins.Count} other folder{(facts.Twins.Count == 1 ? string.Empty : "s")} ({string.Join(", ", facts.Twins.Select(System.IO.Path.GetFileName).Take(5))}): one worm copied once per folder", 30);
+                card.Add($"the same bytes are the program of {facts.Twins.Count} other folder{(facts.Twins.Count == 1 ? string.Empty : "s")} ({string.Join(", ", facts.Twins.Select(System.IO.Path.GetFileName).Take(5))}): one worm copied once per folder", TwinProgramPoints);
             }
 
-            card.AddIf(program.LooksLikeExecutable, "program is a Windows executable (MZ header)", 5);
-            card.AddIf(program.IsHidden == true, "program is hidden", 5);
+            card.AddIf(program.LooksLikeExecutable, "program is a Windows executable (MZ header)", ExecutablePayloadPoints);
+            card.AddIf(program.IsHidden == true, "program is hidden", HiddenProgramPoints);
             card.AddIf(program.Error is not null, $"program could not be read completely: {program.Error}", 0);
 
             var trap = new UsbLnkTrap
@@ -652,22 +683,22 @@ namespace FluxForensics.Detection
             string keys = string.Join(", ", facts.Commands.Select(c => c.Key + "="));
             var card = new ScoreCard();
             string reference = facts.PayloadReference ?? command.Value;
-            card.Add($"autorun.inf {keys} start{(facts.Commands.Count == 1 ? "s" : string.Empty)} '{reference}' when the drive is opened (where AutoRun is still honoured)", 10);
+            card.Add($"autorun.inf {keys} start{(facts.Commands.Count == 1 ? "s" : string.Empty)} '{reference}' when the drive is opened (where AutoRun is still honoured)", AutorunCommandPoints);
             if (payload is { Exists: true })
             {
                 if (payload.IsHidden == true)
                 {
-                    card.Add($"the file it starts, '{System.IO.Path.GetFileName(payload.Path)}', is hidden", 30);
+                    card.Add($"the file it starts, '{System.IO.Path.GetFileName(payload.Path)}', is hidden", HiddenAutorunPayloadPoints);
                 }
                 else if (payload.IsHidden is null)
                 {
                     card.Add($"the hidden state of the file it starts is unknown ({payload.Mechanism ?? "no attributes"})", 0);
                 }
 
-                card.AddIf(payload.IsSystem == true, "the file it starts is also marked System", 5);
-                card.AddIf(payload.LooksLikeExecutable, "the file it starts is a Windows executable (MZ header)", 5);
+                card.AddIf(payload.IsSystem == true, "the file it starts is also marked System", SystemAutorunPayloadPoints);
+                card.AddIf(payload.LooksLikeExecutable, "the file it starts is a Windows executable (MZ header)", ExecutablePayloadPoints);
                 string name = System.IO.Path.GetFileName(payload.Path);
-                card.AddIf(payload.LooksLikeExecutable && !IsProgramName(name), $"'{name}' is an executable behind a harmless-looking extension", 15);
+                card.AddIf(payload.LooksLikeExecutable && !IsProgramName(name), $"'{name}' is an executable behind a harmless-looking extension", DisguisedExecutablePoints);
                 card.AddIf(payload.Error is not null, $"the file it starts could not be read completely: {payload.Error}", 0);
             }
             else
@@ -675,7 +706,7 @@ namespace FluxForensics.Detection
                 card.Add($"'{reference}' is not on the drive", 0);
             }
 
-            card.AddIf(facts.AutorunFile?.IsHidden == true, "autorun.inf itself is hidden", 10);
+            card.AddIf(facts.AutorunFile?.IsHidden == true, "autorun.inf itself is hidden", HiddenAutorunInfPoints);
             var trap = new UsbLnkTrap
             {
                 Source = facts.DriveRoot,
