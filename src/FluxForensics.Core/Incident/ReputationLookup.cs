@@ -31,9 +31,6 @@ namespace FluxForensics.Incident
         /// <summary>Answer from the cache and the hash lists only.</summary>
         public bool Offline { get; set; }
 
-        /// <summary>For tests: the handler the VirusTotal client sends through.</summary>
-        internal HttpMessageHandler? Handler { get; set; }
-
         public override string ToString() => $"ApiUri={ApiUri}, ApiKey={(ApiKey is null ? "none" : "********")}, Offline={Offline}";
     }
 
@@ -125,7 +122,7 @@ namespace FluxForensics.Incident
             var unanswered = new Dictionary<int, string>();
             if (pending.Count > 0)
             {
-                using var client = new VirusTotalClient(_options.ApiUri, _options.ApiKey!, _options.RequestsPerMinute, _options.RequestTimeout, _options.Handler);
+                using var client = new VirusTotalClient(_options.ApiUri, _options.ApiKey!, _options.RequestsPerMinute, _options.RequestTimeout);
                 int done = 0;
                 string? stopped = null;
                 client.Waiting = (delay, why) => _reporter.Progress("Get-FluxReputation", $"{done} of {pending.Count} looked up; {why}", (double)done / pending.Count);
