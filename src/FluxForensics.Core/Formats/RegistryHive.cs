@@ -111,7 +111,7 @@ namespace FluxForensics.Formats
             }
 
             var logs = new List<RegistryTransactionLog>();
-            foreach (string logPath in RegistryHiveRecovery.FindLogFiles(path))
+            foreach (string logPath in RegistryHiveRecovery.FindLogFiles(path, problem => original.Report(-1, "transaction log", problem)))
             {
                 byte[] logBytes;
                 try

@@ -649,7 +649,11 @@ namespace FluxForensics.Formats
 
         /// <summary>The transaction logs Windows keeps beside a hive file (<c>X.LOG</c>, <c>X.LOG1</c>, <c>X.LOG2</c>), found
         /// case-insensitively (a volume mounted on Linux keeps the case Windows wrote).</summary>
-        public static IReadOnlyList<string> FindLogFiles(string hivePath)
+        public static IReadOnlyList<string> FindLogFiles(string hivePath) => FindLogFiles(hivePath, null);
+
+        /// <summary>As <see cref="FindLogFiles(string)"/>; a folder that cannot be listed is said to <paramref name="unreadable"/>
+        /// (a log missed that way would leave the hive looking as if nothing had been written to it lately).</summary>
+        public static IReadOnlyList<string> FindLogFiles(string hivePath, Action<string>? unreadable)
         {
             string? dir = Path.GetDirectoryName(Path.GetFullPath(hivePath));
             string name = Path.GetFileName(hivePath);
@@ -678,6 +682,7 @@ namespace FluxForensics.Formats
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
+                    unreadable?.Invoke($"cannot list '{dir}' for the {suffix} log: {e.Message}");
                 }
             }
 

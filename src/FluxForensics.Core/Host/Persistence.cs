@@ -108,10 +108,13 @@ namespace FluxForensics.Host
         private readonly bool _windows;
         private readonly Dictionary<string, string?> _cache = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
 
-        public PathMapper(string? root, bool windows)
+        private readonly IFluxReporter _reporter;
+
+        public PathMapper(string? root, bool windows, IFluxReporter? reporter = null)
         {
             _root = root is null ? null : Path.GetFullPath(root);
             _windows = windows;
+            _reporter = reporter ?? NullReporter.Instance;
         }
 
         public bool IsOffline => _root is not null;
@@ -245,6 +248,7 @@ namespace FluxForensics.Host
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
+                    _reporter.Warning($"Cannot list '{current}' to find '{part}' in any case ({e.Message}); the path is taken as written.");
                 }
 
                 current = found ?? exact;
@@ -264,6 +268,7 @@ namespace FluxForensics.Host
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
+                // Not readable as a link: the path is then used as it is, and reading it says what fails.
                 return null;
             }
 #else
@@ -288,7 +293,7 @@ namespace FluxForensics.Host
         public static IEnumerable<AutorunEntry> Scan(PersistenceScanOptions options, IFluxReporter reporter, CancellationToken cancellation)
         {
             bool windows = options.Root is null ? IsWindowsHost : options.RootIsWindows ?? LooksLikeWindowsRoot(options.Root);
-            var mapper = new PathMapper(options.Root, windows);
+            var mapper = new PathMapper(options.Root, windows, reporter);
             return windows
                 ? new WindowsPersistenceSource(options, mapper, reporter, cancellation).Entries()
                 : new LinuxPersistenceSource(options, mapper, reporter, cancellation).Entries();
@@ -369,6 +374,7 @@ namespace FluxForensics.Host
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
+                // Only the time is unknown; the entry is still read and judged (a missing time adds no points).
                 return null;
             }
         }

@@ -20,7 +20,7 @@ namespace FluxForensics.Host
         {
             bool windows = options.Root is null ? PersistenceScanner.IsWindowsHost : options.RootIsWindows ?? PersistenceScanner.LooksLikeWindowsRoot(options.Root);
             options.RootIsWindows = windows;
-            var mapper = new PathMapper(options.Root, windows);
+            var mapper = new PathMapper(options.Root, windows, reporter);
             var cache = new FileFactsReader.Cache();
             DateTime at = now ?? DateTime.UtcNow;
             int count = 0;

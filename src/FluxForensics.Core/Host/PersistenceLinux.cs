@@ -337,6 +337,7 @@ namespace FluxForensics.Host
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
+                // Not masked as far as can be told: the read of the unit that follows says what could not be read.
                 return false;
             }
         }
@@ -365,6 +366,7 @@ namespace FluxForensics.Host
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
+                    _reporter.Warning($"Cannot list the enabled units under '{local}' ({e.Message}); units enabled there are shown as disabled.");
                 }
             }
 

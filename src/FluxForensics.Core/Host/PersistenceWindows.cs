@@ -143,7 +143,7 @@ namespace FluxForensics.Host
         {
             if (!Offline)
             {
-                IRegistryKeyView? hklm = Win32KeyView.OpenBase("HKLM");
+                IRegistryKeyView? hklm = Win32KeyView.OpenBase("HKLM", _reporter);
                 IRegistryKeyView? key = hklm?.Open(name);
                 return key is null ? null : new RegistryRoot(key, @"HKLM\" + name, null);
             }
@@ -273,7 +273,7 @@ namespace FluxForensics.Host
                 }
             }
 
-            IRegistryKeyView? hku = Offline ? null : Win32KeyView.OpenBase("HKU");
+            IRegistryKeyView? hku = Offline ? null : Win32KeyView.OpenBase("HKU", _reporter);
             string? usersDir = _mapper.ToLocal(@"C:\Users");
             var profilePaths = new List<string>(sidByPath.Keys);
             if (Offline && usersDir is not null && Directory.Exists(usersDir))
@@ -789,7 +789,7 @@ namespace FluxForensics.Host
 
             if (!Offline)
             {
-                if (user.Sid is not null && Win32KeyView.OpenBase("HKU")?.Open(user.Sid + @"_Classes\CLSID") is { } live)
+                if (user.Sid is not null && Win32KeyView.OpenBase("HKU", _reporter)?.Open(user.Sid + @"_Classes\CLSID") is { } live)
                 {
                     sources.Add((live, @"HKU\" + user.Sid + @"_Classes\CLSID", "CLSID", null));
                 }

@@ -41,7 +41,7 @@ namespace FluxForensics.Host
         {
             // On Linux an unmounted stick leaves its (empty) mount point behind: remember whether the root was a
             // mount point, so that its disappearance from the mount table counts as the drive being removed.
-            _rootWasMountPoint = IsMountPoint(root);
+            _rootWasMountPoint = IsMountPoint(root, _reporter);
             _volumeLabel = null;
             var pending = new Queue<string>();
             pending.Enqueue(root);
@@ -91,7 +91,7 @@ namespace FluxForensics.Host
         /// <summary>The label of the root being scanned, read once ("" when unknown).</summary>
         private string? _volumeLabel;
 
-        private static bool IsMountPoint(string path)
+        private static bool IsMountPoint(string path, IFluxReporter? reporter = null)
         {
             if (!System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Linux))
             {
@@ -111,6 +111,7 @@ namespace FluxForensics.Host
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
+                reporter?.Warning($"Cannot read /proc/self/mountinfo ({e.Message}): whether '{path}' is a mounted drive, and so its volume label and its removal mid-scan, is not known.");
             }
 
             return false;
@@ -410,6 +411,7 @@ namespace FluxForensics.Host
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException)
             {
+                _reporter.Verbose($"volume label of '{root}' not read: {e.Message}");
                 return null;
             }
         }
@@ -548,7 +550,7 @@ namespace FluxForensics.Host
         /// <summary>Finds a path the drive names, component by component, ignoring case as Windows would: from the shortcut's
         /// folder, or from the drive root for <c>E:\x.exe</c> and <c>\x.exe</c>. <c>..</c> goes up but never above the root,
         /// as on Windows (<c>E:\..\x.exe</c> is <c>E:\x.exe</c>).</summary>
-        private static string? Resolve(string root, string directory, string reference)
+        private string? Resolve(string root, string directory, string reference)
         {
             var components = UsbTrapRules.RelativeComponents(reference);
             if (components.Length == 0)
@@ -584,6 +586,8 @@ namespace FluxForensics.Host
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
+                    _reporter.Error(new FluxError("DirectoryUnreadable", e is UnauthorizedAccessException ? FluxErrorCategory.PermissionDenied : FluxErrorCategory.ReadError, current,
+                        $"Cannot read '{current}' to find '{reference}': {e.Message}", e));
                     return null;
                 }
 

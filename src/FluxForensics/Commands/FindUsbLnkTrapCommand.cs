@@ -75,7 +75,7 @@ namespace FluxForensics.Commands
         {
             if (ParameterSetName == RemovableSet)
             {
-                var drives = RemovableDrives.Enumerate();
+                var drives = RemovableDrives.Enumerate(Reporter);
                 if (drives.Count == 0)
                 {
                     WriteWarning("No removable drive is mounted. Use -Path to examine a folder, mount point or drive letter.");
