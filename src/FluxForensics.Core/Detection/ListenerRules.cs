@@ -416,7 +416,7 @@ namespace FluxForensics.Detection
 
                 if (image.OriginalFilename is string original && process.ImagePath is string path)
                 {
-                    string name = options.WindowsPaths ? path.Substring(path.LastIndexOfAny(new[] { '\\', '/' }) + 1) : System.IO.Path.GetFileName(path);
+                    string name = options.WindowsPaths ? PathText.Leaf(path) ?? string.Empty : System.IO.Path.GetFileName(path);
                     if (!SameProgramName(name, original))
                     {
                         card.Add($"image name '{name}' does not match its version info's OriginalFilename '{original}'", NameMismatchPoints);

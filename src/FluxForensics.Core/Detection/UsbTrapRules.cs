@@ -144,10 +144,10 @@ namespace FluxForensics.Detection
     public static class UsbTrapRules
     {
         /// <summary>Command interpreters and script hosts a trap shortcut runs (file names without extension).</summary>
-        public static readonly IReadOnlyList<string> Interpreters = new[] { "cmd", "powershell", "pwsh", "wscript", "cscript", "mshta", "rundll32", "regsvr32" };
+        public static readonly IReadOnlyList<string> Interpreters = ProgramCatalogue.Interpreters;
 
         /// <summary>Hosts whose first operand is a file they run whatever its extension: a script, or a DLL for rundll32.</summary>
-        public static readonly IReadOnlyList<string> ScriptHosts = new[] { "wscript", "cscript", "mshta", "rundll32", "regsvr32" };
+        public static readonly IReadOnlyList<string> ScriptHosts = ProgramCatalogue.ScriptHosts;
 
         /// <summary>Trap families, in <see cref="UsbLnkTrap.Family"/>.</summary>
         public const string FamilyShortcutLauncher = "ShortcutLauncher";
@@ -193,9 +193,6 @@ namespace FluxForensics.Detection
             "System Volume Information", "$RECYCLE.BIN", "RECYCLER", "RECYCLED", "$Recycle.Bin", "FOUND.000", ".Trashes", ".Spotlight-V100", ".fseventsd",
         };
 
-        private static readonly string[] ProgramExtensions =
-            { ".exe", ".com", ".scr", ".pif", ".bat", ".cmd", ".vbs", ".vbe", ".js", ".jse", ".wsf", ".wsh", ".hta", ".cpl", ".dll", ".ps1", ".jar", ".msi" };
-
         public static bool IsNormalHiddenFolder(string name) =>
             NormalHiddenFolders.Any(n => string.Equals(n, name, StringComparison.OrdinalIgnoreCase));
 
@@ -209,11 +206,10 @@ namespace FluxForensics.Detection
             }
 
             string stem = StripExtension(name);
-            return Interpreters.Any(i => string.Equals(i, stem, StringComparison.OrdinalIgnoreCase));
+            return ProgramCatalogue.IsInterpreter(stem);
         }
 
-        public static bool IsProgramName(string name) =>
-            ProgramExtensions.Any(e => name.EndsWith(e, StringComparison.OrdinalIgnoreCase));
+        public static bool IsProgramName(string name) => ProgramCatalogue.HasExecutableExtension(name);
 
         /// <summary>Reads what the arguments of an interpreter shortcut start and open. Quotes only group; commands are
         /// split at <c>&amp;</c>, <c>&amp;&amp;</c>, <c>|</c>, <c>||</c>. <c>start X</c> and <c>explorer X</c> open X (the rest of that
@@ -363,7 +359,7 @@ namespace FluxForensics.Detection
             return IsScriptHost(stem) ? AnalyzeArguments(stem + ".exe " + link.Arguments) : AnalyzeArguments(link.Arguments);
         }
 
-        public static bool IsScriptHost(string stem) => ScriptHosts.Any(h => string.Equals(h, stem, StringComparison.OrdinalIgnoreCase));
+        public static bool IsScriptHost(string stem) => ProgramCatalogue.IsScriptHost(stem);
 
         private static int SkipSwitches(List<string> tokens, int i)
         {
@@ -826,9 +822,7 @@ namespace FluxForensics.Detection
                 p = p.Substring(0, comma);
             }
 
-            int slash = Math.Max(p.LastIndexOf('\\'), p.LastIndexOf('/'));
-            string name = slash >= 0 ? p.Substring(slash + 1) : p;
-            return name.Length == 0 ? null : name;
+            return PathText.Leaf(p);
         }
 
         private static string StripExtension(string name)

@@ -239,7 +239,7 @@ namespace FluxForensics.Formats
             MinorVersion = U32(d, 24);
             RootCellOffset = U32(d, 36);
             HiveBinsDataSize = U32(d, 40);
-            FileName = Utf16(d.Slice(48, 64)).TrimEnd('\0');
+            FileName = TextDecoding.Utf16(d.Slice(48, 64)).TrimEnd('\0');
             int nul = FileName.IndexOf('\0');
             if (nul >= 0)
             {
@@ -383,7 +383,7 @@ namespace FluxForensics.Formats
             }
 
             ReadOnlySpan<byte> rawName = c.Slice(76, nameLength);
-            name = (flags & 0x20) != 0 ? Latin1(rawName) : Utf16(rawName);
+            name = (flags & 0x20) != 0 ? TextDecoding.Latin1(rawName) : TextDecoding.Utf16(rawName);
             return new RegistryKey(this, offset, parent, name, flags,
                 BinaryPrimitives.ReadUInt64LittleEndian(c.Slice(4)),
                 U32(c, 20), U32(c, 28), U32(c, 36), U32(c, 40), U32(c, 44), U32(c, 48), U16(c, 74));
@@ -401,29 +401,6 @@ namespace FluxForensics.Formats
 
         internal static uint U32(ReadOnlySpan<byte> d, int offset) => BinaryPrimitives.ReadUInt32LittleEndian(d.Slice(offset));
         internal static ushort U16(ReadOnlySpan<byte> d, int offset) => BinaryPrimitives.ReadUInt16LittleEndian(d.Slice(offset));
-
-        internal static string Utf16(ReadOnlySpan<byte> bytes)
-        {
-            var chars = new char[bytes.Length / 2];
-            for (int i = 0; i < chars.Length; i++)
-            {
-                chars[i] = (char)(bytes[2 * i] | (bytes[2 * i + 1] << 8));
-            }
-
-            return new string(chars);
-        }
-
-        /// <summary>Compressed names hold one byte per character (Latin-1), e.g. <c>ëigenaardig</c>.</summary>
-        internal static string Latin1(ReadOnlySpan<byte> bytes)
-        {
-            var chars = new char[bytes.Length];
-            for (int i = 0; i < chars.Length; i++)
-            {
-                chars[i] = (char)bytes[i];
-            }
-
-            return new string(chars);
-        }
     }
 
     /// <summary>A key node (nk) of a hive. Subkeys and values are read when asked for.</summary>
@@ -528,7 +505,7 @@ namespace FluxForensics.Formats
                 }
 
                 ReadOnlySpan<byte> c = _hive.Cell(_className, "class name");
-                return c.Length < _classNameLength ? null : RegistryHive.Utf16(c.Slice(0, _classNameLength));
+                return c.Length < _classNameLength ? null : TextDecoding.Utf16(c.Slice(0, _classNameLength));
             }
         }
 
@@ -776,7 +753,7 @@ namespace FluxForensics.Formats
         public long CellOffset { get; }
 
         /// <summary>The data read as UTF-16 in full, terminating NULs included (what yarp's <c>data()</c> gives).</summary>
-        public string RawString => RegistryHive.Utf16(Data);
+        public string RawString => TextDecoding.Utf16(Data);
 
         /// <summary>The string up to its first NUL, as Windows returns a REG_SZ/REG_EXPAND_SZ; null for other types.</summary>
         public string? String
@@ -871,7 +848,7 @@ namespace FluxForensics.Formats
             }
 
             ReadOnlySpan<byte> rawName = c.Slice(20, nameLength);
-            string name = (flags & 1) != 0 ? RegistryHive.Latin1(rawName) : RegistryHive.Utf16(rawName);
+            string name = (flags & 1) != 0 ? TextDecoding.Latin1(rawName) : TextDecoding.Utf16(rawName);
             byte[] data = ReadData(hive, key, name, size, dataOffset, fileOffset);
             var type = rawType <= 11 ? (RegistryValueType)rawType : RegistryValueType.None;
             return new RegistryValue(name, type, rawType, data, fileOffset);

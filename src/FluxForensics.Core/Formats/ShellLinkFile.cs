@@ -215,7 +215,7 @@ namespace FluxForensics.Formats
                 }
 
                 var raw = data.Slice(position + 2, bytes);
-                string value = unicode ? Utf16(raw) : _ansi.GetString(raw.ToArray());
+                string value = unicode ? TextDecoding.Utf16(raw) : _ansi.GetString(raw.ToArray());
                 if (count > limit)
                 {
                     _overlong.Add(field);
@@ -393,7 +393,7 @@ namespace FluxForensics.Formats
                 int nameBytes;
                 if (unicodeName)
                 {
-                    shortName = Utf16Z(nameArea, out nameBytes);
+                    shortName = TextDecoding.Utf16Z(nameArea, out nameBytes);
                 }
                 else
                 {
@@ -437,7 +437,7 @@ namespace FluxForensics.Formats
 
                             if (version >= 3 && nameOffset < extSize)
                             {
-                                string longName = Utf16Z(ext.Slice(nameOffset, extSize - nameOffset), out int used);
+                                string longName = TextDecoding.Utf16Z(ext.Slice(nameOffset, extSize - nameOffset), out int used);
                                 if (used > 0 && used <= extSize - nameOffset && longName.Length > 0)
                                 {
                                     result.Name = longName;
@@ -494,7 +494,7 @@ namespace FluxForensics.Formats
                                 uint unicodeOffset = BinaryPrimitives.ReadUInt32LittleEndian(volume.Slice(16));
                                 if (InStructure(volume, unicodeOffset, 2, baseOffset + volumeIdOffset, "VolumeLabelUnicode"))
                                 {
-                                    _link.VolumeLabel = Utf16Z(volume.Slice((int)unicodeOffset), out _);
+                                    _link.VolumeLabel = TextDecoding.Utf16Z(volume.Slice((int)unicodeOffset), out _);
                                 }
                             }
                             else if (InStructure(volume, labelOffset, 1, baseOffset + volumeIdOffset, "VolumeLabel"))
@@ -506,7 +506,7 @@ namespace FluxForensics.Formats
 
                     if (localBasePathOffsetUnicode != 0 && InStructure(info, localBasePathOffsetUnicode, 2, baseOffset, "LocalBasePathUnicode"))
                     {
-                        _link.LocalBasePath = Utf16Z(info.Slice((int)localBasePathOffsetUnicode), out _);
+                        _link.LocalBasePath = TextDecoding.Utf16Z(info.Slice((int)localBasePathOffsetUnicode), out _);
                     }
                     else if (InStructure(info, localBasePathOffset, 1, baseOffset, "LocalBasePath"))
                     {
@@ -539,7 +539,7 @@ namespace FluxForensics.Formats
                         long cnrlBase = baseOffset + networkOffset;
                         if (netNameUnicode != 0 && InStructure(cnrl, netNameUnicode, 2, cnrlBase, "NetNameUnicode"))
                         {
-                            _link.NetworkName = Utf16Z(cnrl.Slice((int)netNameUnicode), out _);
+                            _link.NetworkName = TextDecoding.Utf16Z(cnrl.Slice((int)netNameUnicode), out _);
                         }
                         else if (InStructure(cnrl, netNameOffset, 1, cnrlBase, "NetName"))
                         {
@@ -550,7 +550,7 @@ namespace FluxForensics.Formats
                         {
                             if (deviceNameUnicode != 0 && InStructure(cnrl, deviceNameUnicode, 2, cnrlBase, "DeviceNameUnicode"))
                             {
-                                _link.DeviceName = Utf16Z(cnrl.Slice((int)deviceNameUnicode), out _);
+                                _link.DeviceName = TextDecoding.Utf16Z(cnrl.Slice((int)deviceNameUnicode), out _);
                             }
                             else if (InStructure(cnrl, deviceNameOffset, 1, cnrlBase, "DeviceName"))
                             {
@@ -562,7 +562,7 @@ namespace FluxForensics.Formats
 
                 if (suffixOffsetUnicode != 0 && InStructure(info, suffixOffsetUnicode, 2, baseOffset, "CommonPathSuffixUnicode"))
                 {
-                    _link.CommonPathSuffix = Utf16Z(info.Slice((int)suffixOffsetUnicode), out _);
+                    _link.CommonPathSuffix = TextDecoding.Utf16Z(info.Slice((int)suffixOffsetUnicode), out _);
                 }
                 else if (suffixOffset != 0 && InStructure(info, suffixOffset, 1, baseOffset, "CommonPathSuffix"))
                 {
@@ -672,7 +672,7 @@ namespace FluxForensics.Formats
                         _link.HasConsoleBlock = true;
                         if (block.Length >= 0xCC)
                         {
-                            _link.ConsoleFaceName = Utf16Z(block.Slice(0x2C, 64), out _);
+                            _link.ConsoleFaceName = TextDecoding.Utf16Z(block.Slice(0x2C, 64), out _);
                         }
                         else
                         {
@@ -723,7 +723,7 @@ namespace FluxForensics.Formats
                         return;
 
                     case 0xA0000008: // ShimDataBlock
-                        _link.ShimLayerName = Utf16Z(block.Slice(8), out _);
+                        _link.ShimLayerName = TextDecoding.Utf16Z(block.Slice(8), out _);
                         return;
 
                     case 0xA0000009: // PropertyStoreDataBlock
@@ -746,7 +746,7 @@ namespace FluxForensics.Formats
 
             private string? FixedString(ReadOnlySpan<byte> unicode, ReadOnlySpan<byte> ansi, int offset, uint signature)
             {
-                string u = Utf16Z(unicode, out int usedUnicode);
+                string u = TextDecoding.Utf16Z(unicode, out int usedUnicode);
                 if (usedUnicode > unicode.Length)
                 {
                     _overlong.Add($"ExtraData 0x{signature:X8}");
@@ -817,7 +817,7 @@ namespace FluxForensics.Formats
                                 break;
                             }
 
-                            name = Utf16Z(value.Slice(9, (int)nameSize), out _);
+                            name = TextDecoding.Utf16Z(value.Slice(9, (int)nameSize), out _);
                             typedStart = 9 + (int)nameSize;
                         }
                         else
@@ -857,7 +857,7 @@ namespace FluxForensics.Formats
                             return null;
                         }
 
-                        return Utf16Z(v.Slice(4, (int)chars * 2), out _);
+                        return TextDecoding.Utf16Z(v.Slice(4, (int)chars * 2), out _);
                     case 0x13: // VT_UI4
                     case 0x03: // VT_I4
                         return v.Length >= 4 ? BinaryPrimitives.ReadUInt32LittleEndian(v) : null;
@@ -910,31 +910,6 @@ namespace FluxForensics.Formats
             }
 
             /// <summary>UTF-16LE kept exactly, lone surrogates included (a forensic tool shows what is stored).</summary>
-            private static string Utf16(ReadOnlySpan<byte> b)
-            {
-                var chars = new char[b.Length / 2];
-                for (int i = 0; i < chars.Length; i++)
-                {
-                    chars[i] = (char)BinaryPrimitives.ReadUInt16LittleEndian(b.Slice(i * 2));
-                }
-
-                return new string(chars);
-            }
-
-            /// <summary>A NUL-terminated UTF-16LE string; <paramref name="used"/> counts the NUL, or exceeds the span
-            /// length by 2 when there was none.</summary>
-            private static string Utf16Z(ReadOnlySpan<byte> b, out int used)
-            {
-                int i = 0;
-                while (i + 1 < b.Length && (b[i] != 0 || b[i + 1] != 0))
-                {
-                    i += 2;
-                }
-
-                used = i + 1 < b.Length ? i + 2 : b.Length + 2;
-                return Utf16(b.Slice(0, Math.Min(i, b.Length & ~1)));
-            }
-
             private string AnsiZ(ReadOnlySpan<byte> b, out int used)
             {
                 int end = b.IndexOf((byte)0);

@@ -45,14 +45,10 @@ namespace FluxForensics.Host
     public static class CommandLine
     {
         private const int MaxUnwrap = 8;
-        private static readonly string[] ExecutableExtensions = { ".exe", ".com", ".bat", ".cmd", ".dll", ".scr", ".pif", ".cpl", ".ps1", ".vbs", ".vbe", ".js", ".jse", ".wsf", ".hta", ".lnk", ".msi", ".sys" };
         private static readonly Regex EnvVar = new Regex("%([^%\\s]{1,64})%", RegexOptions.CultureInvariant);
 
         /// <summary>The launchers whose arguments say what really runs.</summary>
-        public static readonly ISet<string> LauncherNames = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
-        {
-            "cmd", "powershell", "pwsh", "rundll32", "wscript", "cscript", "mshta", "regsvr32", "conhost", "explorer", "start",
-        };
+        public static readonly ISet<string> LauncherNames = new HashSet<string>(ProgramCatalogue.Launchers, StringComparer.OrdinalIgnoreCase);
 
         /// <summary>Expands <c>%NAME%</c> from <paramref name="variables"/> (case-insensitive); unknown names stay as they are.</summary>
         public static string Expand(string text, IReadOnlyDictionary<string, string>? variables)
@@ -275,7 +271,7 @@ namespace FluxForensics.Host
             {
                 string candidate = line.Substring(0, end);
                 bool plausible = end == spaces[0] || (candidate.IndexOf('\\') >= 0 && candidate.IndexOf("://", StringComparison.Ordinal) < 0);
-                if (plausible && HasExecutableExtension(candidate))
+                if (plausible && ProgramCatalogue.HasExecutableExtension(candidate))
                 {
                     image = candidate;
                     arguments = line.Substring(end).Trim();
@@ -586,7 +582,7 @@ namespace FluxForensics.Host
                 return true;
             }
 
-            if (s.Length > 0 && (s.EndsWith(".ps1", StringComparison.OrdinalIgnoreCase) || HasExecutableExtension(s.Split(' ')[0])))
+            if (s.Length > 0 && (s.EndsWith(".ps1", StringComparison.OrdinalIgnoreCase) || ProgramCatalogue.HasExecutableExtension(s.Split(' ')[0])))
             {
                 return Split(s, exists, out next, out nextArgs);
             }
@@ -635,7 +631,7 @@ namespace FluxForensics.Host
             foreach (string command in commands)
             {
                 SplitWindows(StripStart(command), exists, out string? image, out _);
-                if (image is not null && HasExecutableExtension(image))
+                if (image is not null && ProgramCatalogue.HasExecutableExtension(image))
                 {
                     return command;
                 }
@@ -743,21 +739,8 @@ namespace FluxForensics.Host
 
         private static bool HasExtension(string path)
         {
-            int slash = Math.Max(path.LastIndexOf('\\'), path.LastIndexOf('/'));
-            return path.IndexOf('.', slash + 1) > slash + 1;
+            return PathText.Leaf(path) is { } leaf && leaf.IndexOf('.') > 0;
         }
 
-        private static bool HasExecutableExtension(string path)
-        {
-            foreach (string ext in ExecutableExtensions)
-            {
-                if (path.EndsWith(ext, StringComparison.OrdinalIgnoreCase))
-                {
-                    return true;
-                }
-            }
-
-            return false;
-        }
     }
 }
