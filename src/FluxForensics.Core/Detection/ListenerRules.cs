@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Linq;
 using System.Net;
 using System.Net.Sockets;
-using FluxForensics.Host;
 using FluxForensics.Model;
 
 namespace FluxForensics.Detection
@@ -98,6 +97,40 @@ namespace FluxForensics.Detection
         /// 8080 and UDP 53; its relatives hold 25, 1080 …) or any other system port. There is no fixed list of relay ports.</summary>
         public static bool IsSuspiciousPort(SocketProtocol protocol, int port) =>
             ListenerServices.For(protocol, port) is not null || ListenerServices.IsSystemPort(port);
+
+        /// <summary>The processes whose facts the rules need: every listener's owner; with <paramref name="includeOutbound"/> also
+        /// processes holding at least <see cref="HeavyOutboundConnections"/> open outbound connections. Ascending ids.</summary>
+        public static IReadOnlyCollection<int> OwnersToExamine(SocketSnapshot snapshot, bool includeOutbound)
+        {
+            var selected = new SortedSet<int>();
+            var openConnections = new Dictionary<int, int>();
+            foreach (var s in snapshot.Sockets)
+            {
+                if (s.ProcessId is not int pid)
+                {
+                    continue;
+                }
+
+                if (s.IsListening)
+                {
+                    selected.Add(pid);
+                }
+                else if (s.IsOpenConnection)
+                {
+                    openConnections[pid] = openConnections.TryGetValue(pid, out int n) ? n + 1 : 1;
+                }
+            }
+
+            if (includeOutbound)
+            {
+                foreach (var pair in openConnections.Where(p => p.Value >= HeavyOutboundConnections))
+                {
+                    selected.Add(pair.Key);
+                }
+            }
+
+            return selected;
+        }
 
         public static List<FluxListener> Evaluate(ListenerFacts facts, ListenerRuleOptions options)
         {

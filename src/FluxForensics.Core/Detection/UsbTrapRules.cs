@@ -26,7 +26,7 @@ namespace FluxForensics.Detection
 
         /// <summary>When the file or folder was last written (UTC), for the incident's timeline.</summary>
         public DateTime? LastWriteTime { get; set; }
-        /// <summary>For an executable: its signature status and signer (<see cref="Host.FileFacts"/>), else null.</summary>
+        /// <summary>For an executable: its signature status and signer (<see cref="Model.FileFacts"/>), else null.</summary>
         public string? SignatureStatus { get; set; }
         public string? Signer { get; set; }
 
