@@ -3,6 +3,7 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Threading;
+using FluxForensics.Model;
 
 namespace FluxForensics.Host
 {

@@ -716,7 +716,7 @@ namespace FluxForensics.Host
                     else
                     {
                         // The running WMI service may hold the file; that is the machine working normally, not a failure.
-                        _reporter.Warning($"Cannot read the live WMI repository '{local}' ({e.Message}); list subscriptions with Get-CimInstance -Namespace root/subscription -ClassName __FilterToConsumerBinding, or analyse a copy with -Root.");
+                        _reporter.Warning($"Cannot read the live WMI repository '{local}' ({e.Message}); its event subscriptions are not examined here (the root/subscription namespace lists them, and a copy of the repository can be analysed offline).");
                     }
 
                     continue;

@@ -4,7 +4,6 @@ using System.IO;
 using System.Linq;
 using System.Security.Cryptography;
 using System.Threading;
-using FluxForensics.Detection;
 using FluxForensics.Formats;
 using FluxForensics.Model;
 
@@ -12,11 +11,11 @@ namespace FluxForensics.Host
 {
     /// <summary>
     /// Walks a drive root (and, on request, the folders below it), reads each shortcut and the facts around it (the folder
-    /// of the same name, the payload its arguments start, autorun.inf), and lets <see cref="UsbTrapRules"/> judge.
-    /// A folder that cannot be read or vanishes is a per-item error; the scan goes on. A root that vanishes (drive
-    /// removed) ends that root's scan with an error.
+    /// of the same name, the payload its arguments start, autorun.inf), programs named after folders, and the root's
+    /// autorun.inf commands, and yields those facts; judging them is the USB rules'. A folder that cannot be read or
+    /// vanishes is a per-item error; the reading goes on. A root that vanishes (drive removed) ends that root with an error.
     /// </summary>
-    public sealed class UsbScanner
+    public sealed class UsbDriveReader
     {
         /// <summary>Payloads larger than this are not hashed (the finding says so).</summary>
         public const long MaxHashedPayload = 512L * 1024 * 1024;
@@ -25,19 +24,27 @@ namespace FluxForensics.Host
         private readonly int _ansiCodePage;
         private readonly CancellationToken _cancellation;
 
-        public UsbScanner(IFluxReporter reporter, int ansiCodePage = 1252, CancellationToken cancellation = default)
+        /// <summary>The activity progress records of a drive scan carry.</summary>
+        public const string ProgressActivity = "Looking for shortcut traps";
+
+        public UsbDriveReader(IFluxReporter reporter, int ansiCodePage = 1252, CancellationToken cancellation = default)
         {
             _reporter = reporter ?? throw new ArgumentNullException(nameof(reporter));
             _ansiCodePage = ansiCodePage;
             _cancellation = cancellation;
         }
 
+        /// <summary>Which shortcuts deserve reading the facts around them (their folder, their payload): the rules choose; a
+        /// shortcut passed over costs no more reads. Every valid shortcut when null. The second argument says whether a folder
+        /// of the shortcut's name is next to it.</summary>
+        public Func<ShellLink, bool, bool>? ShortcutFilter { get; set; }
+
         /// <summary>Number of directories and entries looked at so far (for benchmarks and progress).</summary>
         public int DirectoriesScanned { get; private set; }
         public long EntriesSeen { get; private set; }
 
-        /// <summary>Yields the traps under <paramref name="root"/>; the trap itself lives in the root, <paramref name="recurse"/> looks below.</summary>
-        public IEnumerable<UsbLnkTrap> Scan(string root, bool recurse)
+        /// <summary>Yields the facts under <paramref name="root"/>; <paramref name="recurse"/> looks below it too.</summary>
+        public IEnumerable<UsbDriveFacts> Read(string root, bool recurse)
         {
             // On Linux an unmounted stick leaves its (empty) mount point behind: remember whether the root was a
             // mount point, so that its disappearance from the mount table counts as the drive being removed.
@@ -53,7 +60,7 @@ namespace FluxForensics.Host
                 }
 
                 string directory = pending.Dequeue();
-                _reporter.Progress("Find-UsbLnkTrap", $"{root}: {directory}", double.NaN);
+                _reporter.Progress(ProgressActivity, $"{root}: {directory}", double.NaN);
                 var entries = ReadDirectory(root, directory, out bool rootGone);
                 if (rootGone)
                 {
@@ -67,9 +74,9 @@ namespace FluxForensics.Host
 
                 DirectoriesScanned++;
                 EntriesSeen += entries.Count;
-                foreach (var trap in ScanDirectory(root, directory, entries))
+                foreach (var facts in ReadDirectoryFacts(root, directory, entries))
                 {
-                    yield return trap;
+                    yield return facts;
                 }
 
                 if (recurse)
@@ -147,7 +154,7 @@ namespace FluxForensics.Host
             }
         }
 
-        private IEnumerable<UsbLnkTrap> ScanDirectory(string root, string directory, List<FileSystemInfo> entries)
+        private IEnumerable<UsbDriveFacts> ReadDirectoryFacts(string root, string directory, List<FileSystemInfo> entries)
         {
             bool atRoot = SamePath(root, directory);
             string? autorun = null;
@@ -166,7 +173,7 @@ namespace FluxForensics.Host
             UsbEntryFacts? blank = null;
             foreach (var pair in folders)
             {
-                if (UsbTrapRules.IsBlankLookingName(pair.Key))
+                if (DriveCommandText.IsBlankLookingName(pair.Key))
                 {
                     var facts = ReadEntry(pair.Value, hash: false);
                     if (facts.IsHidden == true)
@@ -205,7 +212,7 @@ namespace FluxForensics.Host
 
                 string name = file.Name.Substring(0, file.Name.Length - 4);
                 folders.TryGetValue(name, out string? sameNameFolder);
-                if (!UsbTrapRules.IsCandidate(link, sameNameFolder is not null))
+                if (ShortcutFilter is { } filter && !filter(link, sameNameFolder is not null))
                 {
                     continue;
                 }
@@ -219,7 +226,7 @@ namespace FluxForensics.Host
                     ShortcutLastWriteTime = file.LastWriteTimeUtc,
                 };
 
-                var arguments = UsbTrapRules.AnalyzeLink(link);
+                var arguments = DriveCommandText.AnalyzeLink(link);
                 foreach (var reference in arguments.DriveRelativePrograms.Concat(arguments.DriveLetterPrograms))
                 {
                     facts.PayloadReference ??= reference;
@@ -233,9 +240,9 @@ namespace FluxForensics.Host
                 }
 
                 // A shortcut straight to a program on the stick (E:\x.exe, ..\x.exe): the target is the payload.
-                if (facts.Payload is null && UsbTrapRules.TargetIsProgramOnDrive(link) && link.TargetPath is string target)
+                if (facts.Payload is null && DriveCommandText.TargetIsProgramOnDrive(link) && link.TargetPath is string target)
                 {
-                    string reference = UsbTrapRules.IsFromRoot(target) || link.RelativePath is null ? target : link.RelativePath;
+                    string reference = DriveCommandText.IsFromRoot(target) || link.RelativePath is null ? target : link.RelativePath;
                     string? resolved = Resolve(root, directory, reference);
                     if (resolved is not null && File.Exists(resolved))
                     {
@@ -257,23 +264,19 @@ namespace FluxForensics.Host
                     }
                 }
 
-                var trap = UsbTrapRules.Judge(facts);
-                if (trap is not null)
-                {
-                    yield return trap;
-                }
+                yield return facts;
             }
 
-            foreach (var trap in ScanFolderPrograms(root, entries, folders))
+            foreach (var facts in ReadFolderPrograms(root, entries, folders))
             {
-                yield return trap;
+                yield return facts;
             }
 
             if (atRoot && autorun is not null)
             {
-                foreach (var trap in ScanAutorun(root, autorun))
+                foreach (var facts in ReadAutorun(root, autorun))
                 {
-                    yield return trap;
+                    yield return facts;
                 }
             }
         }
@@ -281,7 +284,7 @@ namespace FluxForensics.Host
         private static readonly string[] FolderProgramExtensions = { ".exe", ".scr", ".com", ".pif" };
 
         /// <summary>Folder-icon EXE worms: <c>Docs.exe</c> beside <c>Docs</c>, the same bytes for every folder, no shortcut.</summary>
-        private IEnumerable<UsbLnkTrap> ScanFolderPrograms(string root, List<FileSystemInfo> entries, Dictionary<string, string> folders)
+        private IEnumerable<UsbDriveFacts> ReadFolderPrograms(string root, List<FileSystemInfo> entries, Dictionary<string, string> folders)
         {
             var candidates = new List<UsbFolderProgramFacts>();
             foreach (var entry in entries)
@@ -298,7 +301,7 @@ namespace FluxForensics.Host
                 }
 
                 string stem = file.Name.Substring(0, file.Name.Length - extension.Length);
-                if (!folders.TryGetValue(stem, out string? folder) || UsbTrapRules.IsNormalHiddenFolder(stem))
+                if (!folders.TryGetValue(stem, out string? folder) || DriveCommandText.IsNormalHiddenFolder(stem))
                 {
                     continue;
                 }
@@ -313,16 +316,12 @@ namespace FluxForensics.Host
                     c.Twins = candidates.Where(o => o != c && string.Equals(o.Program.Sha256, hash, StringComparison.OrdinalIgnoreCase)).Select(o => o.Program.Path).ToArray();
                 }
 
-                var trap = UsbTrapRules.JudgeFolderProgram(c);
-                if (trap is not null)
-                {
-                    yield return trap;
-                }
+                yield return c;
             }
         }
 
         /// <summary>What the drive's autorun.inf starts; Windows reads it in the root only.</summary>
-        private IEnumerable<UsbLnkTrap> ScanAutorun(string root, string path)
+        private IEnumerable<UsbDriveFacts> ReadAutorun(string root, string path)
         {
             byte[]? bytes = ReadCapped(path, AutorunInfParser.MaxFileSize + 1, "AutorunUnreadable");
             if (bytes is null)
@@ -340,9 +339,9 @@ namespace FluxForensics.Host
             var started = new List<(string? Resolved, string Reference, AutorunCommand Command)>();
             foreach (var command in inf.Commands)
             {
-                var arguments = UsbTrapRules.AnalyzeArguments(command.Value);
+                var arguments = DriveCommandText.AnalyzeArguments(command.Value);
                 var references = arguments.DriveRelativePrograms.Concat(arguments.DriveLetterPrograms).ToList();
-                if (!UsbTrapRules.IsInterpreter(command.Program) && !references.Contains(command.Program, StringComparer.OrdinalIgnoreCase))
+                if (!DriveCommandText.IsInterpreter(command.Program) && !references.Contains(command.Program, StringComparer.OrdinalIgnoreCase))
                 {
                     references.Insert(0, command.Program);
                 }
@@ -377,11 +376,7 @@ namespace FluxForensics.Host
                     PayloadReference = first.Reference,
                     Payload = first.Resolved is null ? null : ReadEntry(first.Resolved, hash: true),
                 };
-                var trap = UsbTrapRules.JudgeAutorun(facts);
-                if (trap is not null)
-                {
-                    yield return trap;
-                }
+                yield return facts;
             }
         }
 
@@ -552,13 +547,13 @@ namespace FluxForensics.Host
         /// as on Windows (<c>E:\..\x.exe</c> is <c>E:\x.exe</c>).</summary>
         private string? Resolve(string root, string directory, string reference)
         {
-            var components = UsbTrapRules.RelativeComponents(reference);
+            var components = DriveCommandText.RelativeComponents(reference);
             if (components.Length == 0)
             {
                 return null;
             }
 
-            string current = UsbTrapRules.IsFromRoot(reference) ? root : directory;
+            string current = DriveCommandText.IsFromRoot(reference) ? root : directory;
             foreach (var component in components)
             {
                 if (component == "..")
