@@ -263,22 +263,11 @@ namespace FluxForensics.Detection
                 MachineId = link.MachineId,
                 MachineMacAddress = link.TrackerMacAddress,
                 PayloadReference = facts.PayloadReference,
-                PayloadPath = payload is { Exists: true } ? payload.Path : null,
-                PayloadSha256 = payload is { Exists: true } ? payload.Sha256 : null,
-                PayloadSize = payload is { Exists: true } ? payload.Size : null,
-                PayloadAttributes = payload is { Exists: true } ? payload.RawAttributes : null,
-                PayloadLastWriteTime = payload is { Exists: true } ? payload.LastWriteTime : null,
                 ShortcutLastWriteTime = facts.ShortcutLastWriteTime,
                 AutorunInfPath = facts.AutorunInfPath,
                 ShortcutIssues = link.Issues.Select(i => i.ToString()).ToArray(),
             };
-            trap.Path = trap.PayloadPath;
-            trap.Sha256 = trap.PayloadSha256;
-            trap.IsHidden = payload?.IsHidden == true;
-            trap.SignatureStatus = payload is { Exists: true } ? payload.SignatureStatus : null;
-            trap.Signer = payload is { Exists: true } ? payload.Signer : null;
-            trap.SetScore(card);
-            return trap;
+            return Finish(trap, payload, card);
         }
 
         /// <summary>Judges a program named after a folder next to it. Null unless the folder is hidden or the same bytes sit
@@ -331,21 +320,10 @@ namespace FluxForensics.Detection
                 AttributeMechanism = folder.Mechanism ?? program.Mechanism,
                 TargetPath = program.Path,
                 PayloadReference = programName,
-                PayloadPath = program.Path,
-                PayloadSha256 = program.Sha256,
-                PayloadSize = program.Size,
-                PayloadAttributes = program.RawAttributes,
-                PayloadLastWriteTime = program.LastWriteTime,
                 ShortcutLastWriteTime = program.LastWriteTime,
                 SameBytesAs = facts.Twins.ToArray(),
             };
-            trap.Path = trap.PayloadPath;
-            trap.Sha256 = trap.PayloadSha256;
-            trap.IsHidden = program.IsHidden == true;
-            trap.SignatureStatus = program.SignatureStatus;
-            trap.Signer = program.Signer;
-            trap.SetScore(card);
-            return trap;
+            return Finish(trap, program, card);
         }
 
         /// <summary>Judges one command of an autorun.inf. Null when it names nothing on the drive.</summary>
@@ -396,19 +374,27 @@ namespace FluxForensics.Detection
                 AutorunInfPath = facts.AutorunPath,
                 AutorunKey = string.Join(", ", facts.Commands.Select(c => c.Key)),
                 PayloadReference = facts.PayloadReference,
-                PayloadPath = payload is { Exists: true } ? payload.Path : null,
-                PayloadSha256 = payload is { Exists: true } ? payload.Sha256 : null,
-                PayloadSize = payload is { Exists: true } ? payload.Size : null,
-                PayloadAttributes = payload is { Exists: true } ? payload.RawAttributes : null,
-                PayloadLastWriteTime = payload is { Exists: true } ? payload.LastWriteTime : null,
                 ShortcutLastWriteTime = facts.AutorunFile?.LastWriteTime,
                 AttributeMechanism = payload?.Mechanism ?? facts.AutorunFile?.Mechanism,
             };
+            return Finish(trap, payload, card);
+        }
+
+        /// <summary>Puts the payload's facts on the trap, as its own and as the finding's file, then the score. A payload
+        /// that is not on the drive leaves them empty.</summary>
+        private static UsbLnkTrap Finish(UsbLnkTrap trap, UsbEntryFacts? payload, ScoreCard card)
+        {
+            var present = payload is { Exists: true } ? payload : null;
+            trap.PayloadPath = present?.Path;
+            trap.PayloadSha256 = present?.Sha256;
+            trap.PayloadSize = present?.Size;
+            trap.PayloadAttributes = present?.RawAttributes;
+            trap.PayloadLastWriteTime = present?.LastWriteTime;
             trap.Path = trap.PayloadPath;
             trap.Sha256 = trap.PayloadSha256;
             trap.IsHidden = payload?.IsHidden == true;
-            trap.SignatureStatus = payload is { Exists: true } ? payload.SignatureStatus : null;
-            trap.Signer = payload is { Exists: true } ? payload.Signer : null;
+            trap.SignatureStatus = present?.SignatureStatus;
+            trap.Signer = present?.Signer;
             trap.SetScore(card);
             return trap;
         }

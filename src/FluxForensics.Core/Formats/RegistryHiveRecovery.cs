@@ -209,16 +209,7 @@ namespace FluxForensics.Formats
                 {
                     foreach (RegistryLogPage page in entry.Pages)
                     {
-                        long at = 4096 + (long)page.HiveOffset;
-                        if (at + page.Size > cap)
-                        {
-                            _issues.Add(new ParseIssue(log.Source, page.LogOffset, $"dirty page for hive offset 0x{page.HiveOffset:X} lies beyond any size the hive can have grown to; skipped", "dirty page"));
-                            continue;
-                        }
-
-                        image = Grow(image, at + page.Size);
-                        d.Slice(page.LogOffset, page.Size).CopyTo(image.AsSpan((int)at));
-                        PagesApplied++;
+                        image = ApplyPage(image, d, page, cap, log.Source);
                     }
 
                     EntriesApplied++;
@@ -240,6 +231,23 @@ namespace FluxForensics.Formats
             Summary = $"applied {EntriesApplied} log entries ({PagesApplied} dirty pages) from {string.Join(", ", _applied.Select(Path.GetFileName))}; sequence number now {SequenceNumber}";
         }
 
+        /// <summary>Copies one dirty page into the image at its hive offset, growing the image; a page beyond any size the
+        /// hive can have grown to is skipped with an issue.</summary>
+        private byte[] ApplyPage(byte[] image, ReadOnlySpan<byte> logData, RegistryLogPage page, long cap, string source)
+        {
+            long at = 4096 + (long)page.HiveOffset;
+            if (at + page.Size > cap)
+            {
+                _issues.Add(new ParseIssue(source, page.LogOffset, $"dirty page for hive offset 0x{page.HiveOffset:X} lies beyond any size the hive can have grown to; skipped", "dirty page"));
+                return image;
+            }
+
+            image = Grow(image, at + page.Size);
+            logData.Slice(page.LogOffset, page.Size).CopyTo(image.AsSpan((int)at));
+            PagesApplied++;
+            return image;
+        }
+
         private void ApplyOld(ReadOnlySpan<byte> primary, bool baseValid, RegistryTransactionLog log)
         {
             byte[] image = Data;
@@ -247,16 +255,7 @@ namespace FluxForensics.Formats
             ReadOnlySpan<byte> d = log.Data.Span;
             foreach (RegistryLogPage page in log.DirtyPages)
             {
-                long at = 4096 + (long)page.HiveOffset;
-                if (at + page.Size > cap)
-                {
-                    _issues.Add(new ParseIssue(log.Source, page.LogOffset, $"dirty page for hive offset 0x{page.HiveOffset:X} lies beyond any size the hive can have grown to; skipped", "dirty page"));
-                    continue;
-                }
-
-                image = Grow(image, at + page.Size);
-                d.Slice(page.LogOffset, page.Size).CopyTo(image.AsSpan((int)at));
-                PagesApplied++;
+                image = ApplyPage(image, d, page, cap, log.Source);
             }
 
             // A dirty hive bin must still be a hive bin at its own offset, or the log does not belong to this hive.

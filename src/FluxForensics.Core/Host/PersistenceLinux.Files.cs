@@ -148,20 +148,11 @@ namespace FluxForensics.Host
 
         private IEnumerable<AutorunEntry> Lines(string path, string type, string scope, string home, Func<string, bool> keep)
         {
-            string? local = Local(path);
-            if (local is null || !File.Exists(local))
+            if (!TryReadLines(path, out string local, out DateTime? written, out string[] lines))
             {
                 yield break;
             }
 
-            string? text = PersistenceScanner.ReadText(local, _reporter);
-            if (text is null)
-            {
-                yield break;
-            }
-
-            DateTime? written = PersistenceScanner.WriteTime(local);
-            string[] lines = text.Split('\n');
             for (int i = 0; i < lines.Length; i++)
             {
                 string line = lines[i].TrimEnd('\r');

@@ -187,20 +187,11 @@ namespace FluxForensics.Host
 
         private IEnumerable<AutorunEntry> CronFile(string path, bool systemFormat, string? user)
         {
-            string? local = Local(path);
-            if (local is null || !File.Exists(local))
+            if (!TryReadLines(path, out string local, out DateTime? written, out string[] lines))
             {
                 yield break;
             }
 
-            string? text = PersistenceScanner.ReadText(local, _reporter);
-            if (text is null)
-            {
-                yield break;
-            }
-
-            DateTime? written = PersistenceScanner.WriteTime(local);
-            string[] lines = text.Split('\n');
             for (int i = 0; i < lines.Length; i++)
             {
                 string line = lines[i].TrimEnd('\r');
@@ -240,6 +231,30 @@ namespace FluxForensics.Host
                     Home = runAs == "root" ? "/root" : "/home/" + runAs,
                 };
             }
+        }
+
+        /// <summary>The lines of a file of the analysed system, with its local path and when it was written. False when it
+        /// is not there or cannot be read (said to the reporter).</summary>
+        private bool TryReadLines(string path, out string local, out DateTime? written, out string[] lines)
+        {
+            local = string.Empty;
+            written = null;
+            lines = Array.Empty<string>();
+            if (Local(path) is not { } found || !File.Exists(found))
+            {
+                return false;
+            }
+
+            local = found;
+            string? text = PersistenceScanner.ReadText(found, _reporter);
+            if (text is null)
+            {
+                return false;
+            }
+
+            written = PersistenceScanner.WriteTime(found);
+            lines = text.Split('\n');
+            return true;
         }
 
         private static string CommandAfterFields(string line, int fields)

@@ -113,7 +113,8 @@ namespace FluxForensics.Host
             return buffer;
         }
 
-        private byte[]? ReadCapped(string path, int cap, string errorId)
+        /// <summary>At most <paramref name="cap"/> bytes of a file; null, with a per-item error, when it cannot be read.</summary>
+        private byte[]? ReadCapped(string path, int cap, string errorId, string what = "")
         {
             try
             {
@@ -136,39 +137,12 @@ namespace FluxForensics.Host
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
                 _reporter.Error(new FluxError(errorId, e is UnauthorizedAccessException ? FluxErrorCategory.PermissionDenied : FluxErrorCategory.ReadError, path,
-                    $"Cannot read '{path}': {e.Message}", e));
+                    $"Cannot read {what}'{path}': {e.Message}", e));
                 return null;
             }
         }
 
-        private byte[]? ReadShortcut(string path)
-        {
-            try
-            {
-                using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 4096, FileOptions.SequentialScan);
-                long length = Math.Min(stream.Length, ShellLinkFile.MaxFileSize + 1L);
-                var buffer = new byte[length];
-                int total = 0;
-                while (total < buffer.Length)
-                {
-                    int read = stream.Read(buffer, total, buffer.Length - total);
-                    if (read == 0)
-                    {
-                        break;
-                    }
-
-                    total += read;
-                }
-
-                return total == buffer.Length ? buffer : buffer.AsSpan(0, total).ToArray();
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                _reporter.Error(new FluxError("ShortcutUnreadable", e is UnauthorizedAccessException ? FluxErrorCategory.PermissionDenied : FluxErrorCategory.ReadError, path,
-                    $"Cannot read shortcut '{path}': {e.Message}", e));
-                return null;
-            }
-        }
+        private byte[]? ReadShortcut(string path) => ReadCapped(path, ShellLinkFile.MaxFileSize + 1, "ShortcutUnreadable", "shortcut ");
 
         /// <summary>Finds a path the drive names, component by component, ignoring case as Windows would: from the shortcut's
         /// folder, or from the drive root for <c>E:\x.exe</c> and <c>\x.exe</c>. <c>..</c> goes up but never above the root,
