@@ -178,6 +178,7 @@ namespace FluxForensics.Host
             }
             catch (IOException)
             {
+                // A link that cannot be followed is judged by its own path: the removable flag is then looked up there.
             }
 #endif
             return path;
@@ -202,6 +203,7 @@ namespace FluxForensics.Host
             }
             catch (IOException)
             {
+                // A device link that cannot be followed is judged by its own name.
             }
 
             return Path.GetFileName(device);
