@@ -63,7 +63,7 @@ namespace FluxForensics
         NotImplemented,
     }
 
-    /// <summary>A reporter that drops everything; for tests and benchmarks that do not care.</summary>
+    /// <summary>A reporter that drops everything: the default when a caller gives none.</summary>
     public sealed class NullReporter : IFluxReporter
     {
         public static readonly NullReporter Instance = new NullReporter();
@@ -72,19 +72,5 @@ namespace FluxForensics
         public void Verbose(string message) { }
         public void Issue(ParseIssue issue) { }
         public void Error(FluxError error) { }
-    }
-
-    /// <summary>A reporter that keeps everything; for tests.</summary>
-    public sealed class RecordingReporter : IFluxReporter
-    {
-        private readonly object _gate = new object();
-        public System.Collections.Generic.List<string> Warnings { get; } = new System.Collections.Generic.List<string>();
-        public System.Collections.Generic.List<ParseIssue> Issues { get; } = new System.Collections.Generic.List<ParseIssue>();
-        public System.Collections.Generic.List<FluxError> Errors { get; } = new System.Collections.Generic.List<FluxError>();
-        public void Progress(string activity, string status, double fraction) { }
-        public void Warning(string message) { lock (_gate) Warnings.Add(message); }
-        public void Verbose(string message) { }
-        public void Issue(ParseIssue issue) { lock (_gate) Issues.Add(issue); }
-        public void Error(FluxError error) { lock (_gate) Errors.Add(error); }
     }
 }

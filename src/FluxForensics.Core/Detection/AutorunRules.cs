@@ -6,60 +6,6 @@ using FluxForensics.Model;
 
 namespace FluxForensics.Detection
 {
-    /// <summary>Everything the autorun rules look at, gathered by the sources beforehand. No I/O past this point.</summary>
-    public sealed class AutorunFacts
-    {
-        public string Name { get; set; } = string.Empty;
-        public string EntryType { get; set; } = string.Empty;
-
-        /// <summary>True when the name is a label someone chose (a Run value, task, unit, shortcut).</summary>
-        public bool NameIsLabel { get; set; }
-        public bool IsWindows { get; set; }
-        public bool Enabled { get; set; } = true;
-
-        /// <summary>What finally runs, as the entry states it (after unwrapping launchers).</summary>
-        public string? ImagePath { get; set; }
-        public bool ImageExists { get; set; }
-        public bool IsUrl { get; set; }
-        public bool IsHidden { get; set; }
-        public string? HiddenReason { get; set; }
-
-        /// <summary>Why the target's place is user-writable or temporary, or null.</summary>
-        public string? UserWritableReason { get; set; }
-        public bool IsPe { get; set; }
-        public bool HasVersionInfo { get; set; }
-        public string? CompanyName { get; set; }
-        public string? FileDescription { get; set; }
-        public string? OriginalFilename { get; set; }
-        public string? SignatureStatus { get; set; }
-
-        /// <summary>The embedded signature's signer subject, and whether it was checked here to chain to a Microsoft root.</summary>
-        public string? Signer { get; set; }
-        public bool ChainsToMicrosoftRoot { get; set; }
-
-        /// <summary>The launchers passed through (cmd.exe, powershell.exe, rundll32.exe …), outermost first.</summary>
-        public IReadOnlyList<string> Launchers { get; set; } = Array.Empty<string>();
-
-        /// <summary>When the entry (key, file) or the target was last written, whichever is later.</summary>
-        public DateTime? LastWritten { get; set; }
-
-        /// <summary>What else was seen running the same SHA-256 (a listener image, a USB payload), or null.</summary>
-        public string? CorrelatedWith { get; set; }
-
-        /// <summary>The transaction log(s) the entry exists in while the hive file does not hold it yet, or null.</summary>
-        public string? RecoveredFromLog { get; set; }
-
-        /// <summary>What the entry's kind adds (the WMI filter, the machine registration a COM hijack shadows).</summary>
-        public string? Detail { get; set; }
-
-        /// <summary>For a WMI consumer: whether a binding connects it to a filter.</summary>
-        public bool? IsBound { get; set; }
-
-        /// <summary>For a WMI ActiveScriptEventConsumer: the script runs inline (no file on disk holds it).</summary>
-        public bool IsInlineScript { get; set; }
-        public DateTime Now { get; set; } = DateTime.UtcNow;
-    }
-
     /// <summary>
     /// Scores a persistence entry. Each reason carries its points; the total is the RiskScore. An entry like the
     /// incident's (Run value CrashReportSaver starting a hidden, unsigned mobile7.exe without version information from
@@ -88,6 +34,83 @@ namespace FluxForensics.Detection
         public const int WritableServicePoints = 15;
         public const int MicrosoftCap = 25;
         public static readonly TimeSpan RecentWindow = TimeSpan.FromDays(7);
+
+        /// <summary>Judges one observed entry: the finding with its score and reasons. <paramref name="correlated"/> maps
+        /// lowercase SHA-256 to what else was seen running it (a listener image, a USB payload).</summary>
+        public static SuspiciousAutorun Judge(ObservedAutorun o, IReadOnlyDictionary<string, string>? correlated, DateTime now)
+        {
+            string? correlation = null;
+            if (o.File?.Sha256 is { } sha && correlated is not null && correlated.TryGetValue(sha, out string? seenAs))
+            {
+                correlation = seenAs;
+            }
+
+            var ruleFacts = new AutorunFacts
+            {
+                Name = o.Entry.Name,
+                EntryType = o.Entry.EntryType,
+                NameIsLabel = o.Entry.NameIsLabel,
+                IsWindows = o.IsWindows,
+                Enabled = o.Entry.Enabled,
+                ImagePath = o.ImagePath,
+                ImageExists = o.File?.Exists ?? false,
+                IsUrl = o.IsUrl,
+                IsHidden = o.IsHidden,
+                HiddenReason = o.HiddenReason,
+                UserWritableReason = o.UserWritableReason,
+                IsPe = o.File?.IsPe ?? false,
+                HasVersionInfo = o.File?.HasVersionInfo ?? false,
+                CompanyName = o.File?.CompanyName,
+                FileDescription = o.File?.FileDescription,
+                OriginalFilename = o.File?.OriginalFilename,
+                SignatureStatus = o.File?.SignatureStatus,
+                Signer = o.File?.SignerSubject,
+                ChainsToMicrosoftRoot = o.File?.ChainsToMicrosoftRoot ?? false,
+                Launchers = o.Launchers,
+                LastWritten = o.Entry.LastWriteTime ?? o.File?.LastWriteTimeUtc,
+                CorrelatedWith = correlation,
+                RecoveredFromLog = o.Entry.RecoveredFromLog,
+                Detail = o.Entry.Detail,
+                IsBound = o.Entry.IsBound,
+                IsInlineScript = o.Entry.EntryType == AutorunEntryType.WmiEventConsumer && o.Entry.EntryText is not null && o.Entry.ResolvedTarget is not null,
+                Now = now,
+            };
+
+            var finding = new SuspiciousAutorun
+            {
+                Location = o.Entry.Location,
+                Name = o.Entry.Name,
+                Command = o.Entry.Command,
+                ImagePath = o.ImagePath,
+                ImageExists = ruleFacts.ImageExists,
+                Arguments = o.FinalArguments,
+                Launcher = o.Launchers.Count > 0 ? o.Launchers[0] : null,
+                DecodedCommand = o.DecodedCommand,
+                Scope = o.Entry.Scope,
+                LastWriteTime = o.Entry.LastWriteTime,
+                Enabled = o.Entry.Enabled,
+                EntryType = o.Entry.EntryType,
+                EntryPath = o.Entry.EntryPath,
+                EntryText = o.Entry.EntryText,
+                LineNumber = o.Entry.LineNumber,
+                HivePath = o.Entry.HivePath,
+                HiveKeyPath = o.Entry.HiveKeyPath,
+                Root = o.Root,
+                Source = o.Root ?? "Live",
+                Path = o.LocalPath,
+                Sha256 = o.File?.Sha256,
+                IsHidden = o.IsHidden,
+                CompanyName = o.File?.CompanyName,
+                FileDescription = o.File?.FileDescription,
+                SignatureStatus = o.File?.SignatureStatus ?? (o.IsUrl ? null : SignatureStatuses.Missing),
+                Signer = o.File?.SignerSubject,
+                CorrelatedWith = correlation,
+                RecoveredFromLog = o.Entry.RecoveredFromLog,
+                Detail = o.Entry.Detail,
+            };
+            finding.SetScore(Score(ruleFacts));
+            return finding;
+        }
 
         public static ScoreCard Score(AutorunFacts f)
         {

@@ -4,7 +4,6 @@ using System.Globalization;
 using System.Linq;
 using System.Net;
 using System.Net.Sockets;
-using FluxForensics.Host;
 using FluxForensics.Model;
 
 namespace FluxForensics.Detection
@@ -24,34 +23,11 @@ namespace FluxForensics.Detection
         public bool WindowsPaths { get; set; } = System.Runtime.InteropServices.RuntimeInformation.IsOSPlatform(System.Runtime.InteropServices.OSPlatform.Windows);
     }
 
-    /// <summary>Per-process summary of outbound TCP connections (established or opening, not accepted ones).</summary>
-    public sealed class ConnectionSummary
-    {
-        public int Outbound { get; internal set; }
-        public int[] RemotePorts { get; internal set; } = Array.Empty<int>();
-        public int DistinctRemoteAddresses { get; internal set; }
-        public int DistinctRemoteNetworks { get; internal set; }
-        public int Port80 { get; internal set; }
-        public int Port80Networks { get; internal set; }
-
-        /// <summary>Per remote port: connections, servers and networks, most servers first.</summary>
-        public FluxFanOut[] ByPort { get; internal set; } = Array.Empty<FluxFanOut>();
-    }
-
-    /// <summary>Sockets left on a listener's local port by connections that have ended (TIME_WAIT, CLOSE_WAIT).</summary>
-    public sealed class ClosedConnections
-    {
-        public int TimeWait { get; internal set; }
-        public int CloseWait { get; internal set; }
-        public int Clients { get; internal set; }
-        public int Total => TimeWait + CloseWait;
-    }
-
     /// <summary>
     /// The rules of Get-FluxListener: pure functions from <see cref="ListenerFacts"/> to scored <see cref="FluxListener"/>
     /// findings. Every point has a reason; what could not be read is a reason with no points.
     /// </summary>
-    public static class ListenerRules
+    public static partial class ListenerRules
     {
         public const int SuspiciousPortPoints = 25;
         public const int OtherSuspiciousPortPoints = 10;
@@ -98,6 +74,40 @@ namespace FluxForensics.Detection
         /// 8080 and UDP 53; its relatives hold 25, 1080 …) or any other system port. There is no fixed list of relay ports.</summary>
         public static bool IsSuspiciousPort(SocketProtocol protocol, int port) =>
             ListenerServices.For(protocol, port) is not null || ListenerServices.IsSystemPort(port);
+
+        /// <summary>The processes whose facts the rules need: every listener's owner; with <paramref name="includeOutbound"/> also
+        /// processes holding at least <see cref="HeavyOutboundConnections"/> open outbound connections. Ascending ids.</summary>
+        public static IReadOnlyCollection<int> OwnersToExamine(SocketSnapshot snapshot, bool includeOutbound)
+        {
+            var selected = new SortedSet<int>();
+            var openConnections = new Dictionary<int, int>();
+            foreach (var s in snapshot.Sockets)
+            {
+                if (s.ProcessId is not int pid)
+                {
+                    continue;
+                }
+
+                if (s.IsListening)
+                {
+                    selected.Add(pid);
+                }
+                else if (s.IsOpenConnection)
+                {
+                    openConnections[pid] = openConnections.TryGetValue(pid, out int n) ? n + 1 : 1;
+                }
+            }
+
+            if (includeOutbound)
+            {
+                foreach (var pair in openConnections.Where(p => p.Value >= HeavyOutboundConnections))
+                {
+                    selected.Add(pair.Key);
+                }
+            }
+
+            return selected;
+        }
 
         public static List<FluxListener> Evaluate(ListenerFacts facts, ListenerRuleOptions options)
         {
@@ -323,49 +333,6 @@ namespace FluxForensics.Detection
             }
         }
 
-        /// <summary>The TIME_WAIT and CLOSE_WAIT sockets on <paramref name="listener"/>'s port that belong to it: same local
-        /// address (or the listener takes any), owner unknown or the listener's own process.</summary>
-        internal static ClosedConnections? CountClosed(SocketEntry listener, List<SocketEntry> onPort)
-        {
-            bool any = listener.LocalAddress.Equals(IPAddress.Any) || listener.LocalAddress.Equals(IPAddress.IPv6Any);
-            int timeWait = 0, closeWait = 0;
-            var clients = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var s in onPort)
-            {
-                if (s.ProcessId is int pid && pid != 0 && pid != listener.ProcessId)
-                {
-                    continue;
-                }
-
-                if (!any && !SameAddress(s.LocalAddress, listener.LocalAddress))
-                {
-                    continue;
-                }
-
-                if (!any && s.IsIPv6 != listener.IsIPv6 && !s.LocalAddress.IsIPv4MappedToIPv6)
-                {
-                    continue;
-                }
-
-                if (s.State == TcpState.TimeWait)
-                {
-                    timeWait++;
-                }
-                else
-                {
-                    closeWait++;
-                }
-
-                clients.Add(Unmapped(s.RemoteAddress).ToString());
-            }
-
-            return timeWait + closeWait == 0 ? null : new ClosedConnections { TimeWait = timeWait, CloseWait = closeWait, Clients = clients.Count };
-        }
-
-        private static IPAddress Unmapped(IPAddress a) => a.AddressFamily == AddressFamily.InterNetworkV6 && a.IsIPv4MappedToIPv6 ? a.MapToIPv4() : a;
-
-        private static bool SameAddress(IPAddress a, IPAddress b) => Unmapped(a).Equals(Unmapped(b));
-
         private static void JudgeChurn(SocketEntry socket, ClosedConnections closed, SocketOwner? owner, ListenerRuleOptions options, ScoreCard card)
         {
             string text = string.Format(CultureInfo.InvariantCulture,
@@ -416,7 +383,7 @@ namespace FluxForensics.Detection
 
                 if (image.OriginalFilename is string original && process.ImagePath is string path)
                 {
-                    string name = options.WindowsPaths ? path.Substring(path.LastIndexOfAny(new[] { '\\', '/' }) + 1) : System.IO.Path.GetFileName(path);
+                    string name = options.WindowsPaths ? PathText.Leaf(path) ?? string.Empty : System.IO.Path.GetFileName(path);
                     if (!SameProgramName(name, original))
                     {
                         card.Add($"image name '{name}' does not match its version info's OriginalFilename '{original}'", NameMismatchPoints);
@@ -515,203 +482,6 @@ namespace FluxForensics.Detection
             }
 
             return string.Equals(Stem(name), Stem(original), StringComparison.OrdinalIgnoreCase);
-        }
-
-        /// <summary>A built-in server for the port, trusted only when its image is not hidden, not deleted and not in a
-        /// user-writable place (malware names itself nginx too).</summary>
-        private static string? KnownServerFor(SocketEntry socket, SocketOwner? owner)
-        {
-            var service = ListenerServices.For(socket.Protocol, socket.LocalPort);
-            if (owner is null || !IsSuspiciousPort(socket.Protocol, socket.LocalPort))
-            {
-                return null;
-            }
-
-            var p = owner.Process;
-            if (p.ProcessId == 4 && string.Equals(p.Name, "System", StringComparison.Ordinal))
-            {
-                // The Windows kernel serves HTTP.sys's ports and SMB, NetBIOS and WinRM itself.
-                return service is null || service.Name is "HTTP" or "HTTPS" ? "System (HTTP.sys)" : $"System ({service.Name})";
-            }
-
-            if (service is null || TrustedServer(owner) is null)
-            {
-                return null;
-            }
-
-            if (p.Name is not null && service.Programs.Any(n => string.Equals(n, p.Name, StringComparison.OrdinalIgnoreCase)))
-            {
-                return $"{p.Name} in {System.IO.Path.GetDirectoryName(p.ImagePath ?? string.Empty)}";
-            }
-
-            var windows = p.ServiceNames.FirstOrDefault(s => service.WindowsServices.Contains(s, StringComparer.OrdinalIgnoreCase));
-            return windows is null ? null : $"service {windows}";
-        }
-
-        /// <summary>The process's name when its image can be trusted to be what the name says; null otherwise.</summary>
-        private static string? TrustedServer(SocketOwner owner)
-        {
-            var image = owner.Image;
-            var p = owner.Process;
-            return image is null || image.IsHidden || image.IsUserWritableLocation || p.ImageDeleted ? null : p.Name;
-        }
-
-        private static string? MatchExpected(SocketOwner? owner, ListenerRuleOptions options)
-        {
-            if (owner is null || options.ExpectedListeners.Count == 0)
-            {
-                return null;
-            }
-
-            var p = owner.Process;
-            foreach (var pattern in options.ExpectedListeners)
-            {
-                if (string.IsNullOrWhiteSpace(pattern))
-                {
-                    continue;
-                }
-
-                bool isPath = pattern.IndexOf('/') >= 0 || pattern.IndexOf('\\') >= 0;
-                if (isPath)
-                {
-                    if (p.ImagePath is not null && Glob(pattern, p.ImagePath, options.WindowsPaths))
-                    {
-                        return pattern;
-                    }
-
-                    if (owner.HostedProgram is not null && Glob(pattern, owner.HostedProgram.Path, options.WindowsPaths))
-                    {
-                        return pattern;
-                    }
-
-                    continue;
-                }
-
-                if (p.Name is not null && (Glob(pattern, p.Name, true) || Glob(pattern + ".exe", p.Name, true)))
-                {
-                    return pattern;
-                }
-
-                if (p.ServiceNames.Any(s => Glob(pattern, s, true)))
-                {
-                    return pattern;
-                }
-            }
-
-            return null;
-        }
-
-        /// <summary>* and ? wildcards, whole string.</summary>
-        internal static bool Glob(string pattern, string text, bool ignoreCase)
-        {
-            int p = 0, t = 0, star = -1, mark = 0;
-            while (t < text.Length)
-            {
-                if (p < pattern.Length && (pattern[p] == '?' || CharEquals(pattern[p], text[t], ignoreCase)))
-                {
-                    p++;
-                    t++;
-                }
-                else if (p < pattern.Length && pattern[p] == '*')
-                {
-                    star = p++;
-                    mark = t;
-                }
-                else if (star >= 0)
-                {
-                    p = star + 1;
-                    t = ++mark;
-                }
-                else
-                {
-                    return false;
-                }
-            }
-
-            while (p < pattern.Length && pattern[p] == '*')
-            {
-                p++;
-            }
-
-            return p == pattern.Length;
-        }
-
-        private static bool CharEquals(char a, char b, bool ignoreCase) =>
-            a == b || (ignoreCase && char.ToUpperInvariant(a) == char.ToUpperInvariant(b));
-
-        /// <summary>Outbound TCP connections of one process: established or opening, excluding those accepted on its own listening ports.</summary>
-        public static ConnectionSummary Summarize(IReadOnlyList<SocketEntry> processSockets)
-        {
-            var listeningPorts = new HashSet<int>(processSockets.Where(s => s.Protocol == SocketProtocol.Tcp && s.State == TcpState.Listen).Select(s => s.LocalPort));
-            var ports = new SortedSet<int>();
-            var addresses = new HashSet<string>(StringComparer.Ordinal);
-            var networks = new HashSet<string>(StringComparer.Ordinal);
-            var port80Networks = new HashSet<string>(StringComparer.Ordinal);
-            var perPort = new Dictionary<int, (int Connections, HashSet<string> Addresses, HashSet<string> Networks)>();
-            int outbound = 0, port80 = 0;
-            foreach (var s in processSockets)
-            {
-                if (!s.IsOpenConnection || listeningPorts.Contains(s.LocalPort))
-                {
-                    continue;
-                }
-
-                outbound++;
-                ports.Add(s.RemotePort);
-                addresses.Add(s.RemoteAddress.ToString());
-                string network = NetworkOf(s.RemoteAddress);
-                networks.Add(network);
-                if (!perPort.TryGetValue(s.RemotePort, out var one))
-                {
-                    one = (0, new HashSet<string>(StringComparer.Ordinal), new HashSet<string>(StringComparer.Ordinal));
-                }
-
-                one.Addresses.Add(s.RemoteAddress.ToString());
-                one.Networks.Add(network);
-                perPort[s.RemotePort] = (one.Connections + 1, one.Addresses, one.Networks);
-                if (s.RemotePort == 80)
-                {
-                    port80++;
-                    port80Networks.Add(network);
-                }
-            }
-
-            return new ConnectionSummary
-            {
-                Outbound = outbound,
-                RemotePorts = ports.ToArray(),
-                DistinctRemoteAddresses = addresses.Count,
-                DistinctRemoteNetworks = networks.Count,
-                Port80 = port80,
-                Port80Networks = port80Networks.Count,
-                ByPort = perPort
-                    .Select(p => new FluxFanOut
-                    {
-                        RemotePort = p.Key,
-                        Service = ListenerServices.For(SocketProtocol.Tcp, p.Key)?.Name,
-                        ConnectionCount = p.Value.Connections,
-                        ServerCount = p.Value.Addresses.Count,
-                        NetworkCount = p.Value.Networks.Count,
-                    })
-                    .OrderByDescending(f => f.ServerCount)
-                    .ThenByDescending(f => f.ConnectionCount)
-                    .ThenBy(f => f.RemotePort)
-                    .ToArray(),
-            };
-        }
-
-        /// <summary>The /16 of an IPv4 address (also IPv4-mapped IPv6), the /48 of other IPv6 addresses.</summary>
-        public static string NetworkOf(IPAddress address)
-        {
-            if (address.AddressFamily == AddressFamily.InterNetworkV6 && address.IsIPv4MappedToIPv6)
-            {
-                address = address.MapToIPv4();
-            }
-
-            byte[] b = address.GetAddressBytes();
-            return address.AddressFamily == AddressFamily.InterNetwork
-                ? string.Format(CultureInfo.InvariantCulture, "{0}.{1}.0.0/16", b[0], b[1])
-                : string.Format(CultureInfo.InvariantCulture, "{0:x2}{1:x2}:{2:x2}{3:x2}:{4:x2}{5:x2}::/48", b[0], b[1], b[2], b[3], b[4], b[5]);
         }
     }
 }

@@ -1,7 +1,7 @@
 using System;
 using System.Collections.Generic;
 using System.Linq;
-using FluxForensics.Host;
+using FluxForensics.Model;
 
 namespace FluxForensics.Detection
 {

@@ -59,7 +59,7 @@ namespace FluxForensics.Export
                 var existing = Existing(format, path);
                 if (existing.Count > 0)
                 {
-                    throw new IOException("The file exists: " + string.Join(", ", existing) + ". Use -Force to overwrite it.");
+                    throw new IOException("The file exists: " + string.Join(", ", existing) + ".");
                 }
             }
 

@@ -178,13 +178,7 @@ namespace FluxForensics.Formats
             }
             catch (DecoderFallbackException)
             {
-                var chars = new char[content.Length];
-                for (int i = 0; i < content.Length; i++)
-                {
-                    chars[i] = (char)content[i];
-                }
-
-                return new string(chars);
+                return TextDecoding.Latin1(content);
             }
         }
     }

@@ -209,7 +209,7 @@ namespace FluxForensics.Formats
                         break;
                     }
 
-                    list.Add(RegistryHive.Latin1(d.Slice(pos + 1, end - pos - 1)));
+                    list.Add(TextDecoding.Latin1(d.Slice(pos + 1, end - pos - 1)));
                     pos = end + 1;
                 }
                 else if (flag == 1)
@@ -226,7 +226,7 @@ namespace FluxForensics.Formats
                         break;
                     }
 
-                    list.Add(RegistryHive.Utf16(d.Slice(pos + 1, end - pos - 1)));
+                    list.Add(TextDecoding.Utf16(d.Slice(pos + 1, end - pos - 1)));
                     pos = end + 2;
                 }
                 else
@@ -289,7 +289,7 @@ namespace FluxForensics.Formats
             {
                 if (d[i] == (byte)'"')
                 {
-                    return i == start ? null : RegistryHive.Latin1(d.Slice(start, i - start));
+                    return i == start ? null : TextDecoding.Latin1(d.Slice(start, i - start));
                 }
 
                 if (d[i] < 0x20)

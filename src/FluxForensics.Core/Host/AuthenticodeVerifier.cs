@@ -6,64 +6,10 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.Pkcs;
 using System.Security.Cryptography.X509Certificates;
 using FluxForensics.Formats;
+using FluxForensics.Model;
 
 namespace FluxForensics.Host
 {
-    /// <summary>The outcome of checking a PE's embedded Authenticode signature without WinVerifyTrust.</summary>
-    public enum AuthenticodeStatus
-    {
-        /// <summary>No embedded signature (the security directory is empty). Catalog signatures are not seen this way.</summary>
-        NotSigned = 0,
-
-        /// <summary>The file digest matches, the PKCS#7 signature verifies and the chain ends at a trusted root.</summary>
-        Valid = 1,
-
-        /// <summary>The file's Authenticode digest differs from the one the signature vouches for: the file was changed after signing.</summary>
-        HashMismatch = 2,
-
-        /// <summary>Digest and signature are right, but the chain does not end at a root this machine (or the pinned Microsoft roots) trusts.</summary>
-        Untrusted = 3,
-
-        /// <summary>The digest matches but the PKCS#7 signature over it does not verify (forged or damaged signer info).</summary>
-        Invalid = 4,
-
-        /// <summary>The security directory holds something that is not a readable Authenticode PKCS#7 SignedData.</summary>
-        Malformed = 5,
-    }
-
-    /// <summary>What <see cref="AuthenticodeVerifier"/> found.</summary>
-    public sealed class AuthenticodeResult
-    {
-        internal AuthenticodeResult(AuthenticodeStatus status, string detail) { Status = status; Detail = detail; }
-
-        public AuthenticodeStatus Status { get; internal set; }
-
-        /// <summary>What was checked and how it came out, in words.</summary>
-        public string Detail { get; internal set; }
-
-        /// <summary>The signing certificate's subject (RFC 2253 style, as .NET prints it), when the PKCS#7 named one.</summary>
-        public string? SignerSubject { get; internal set; }
-
-        /// <summary>The signing certificate's SHA-1 thumbprint, lowercase hex.</summary>
-        public string? SignerThumbprint { get; internal set; }
-
-        /// <summary>SHA1, SHA256 … as named by SpcIndirectDataContent.</summary>
-        public string? DigestAlgorithm { get; internal set; }
-
-        /// <summary>The digest the signature vouches for and the one computed from the file, lowercase hex.</summary>
-        public string? SignedDigest { get; internal set; }
-        public string? ComputedDigest { get; internal set; }
-
-        /// <summary>The time of a verified counter-signature or RFC 3161 timestamp; the chain was checked at that time.</summary>
-        public DateTime? TimestampUtc { get; internal set; }
-
-        /// <summary>The chain ends at one of Microsoft's code-signing roots (pinned here, since Linux and macOS stores lack them).</summary>
-        public bool ChainsToMicrosoftRoot { get; internal set; }
-
-        /// <summary>The root certificate's subject the chain ended at, when a chain was built.</summary>
-        public string? RootSubject { get; internal set; }
-    }
-
     /// <summary>
     /// Checks an embedded Authenticode signature the way WinVerifyTrust does for the parts that need no Windows: decodes
     /// the PKCS#7 SignedData (<see cref="SignedCms"/>), compares SpcIndirectDataContent's digest with the PE's Authenticode

@@ -3,90 +3,10 @@ using System.Collections.Generic;
 using System.IO;
 using System.Runtime.InteropServices;
 using System.Threading;
+using FluxForensics.Model;
 
 namespace FluxForensics.Host
 {
-    /// <summary>Entry types remediation knows how to remove and restore.</summary>
-    public static class AutorunEntryType
-    {
-        public const string RegistryValue = "RegistryValue";
-        public const string ScheduledTask = "ScheduledTask";
-        public const string Service = "Service";
-        public const string StartupFile = "StartupFile";
-        public const string CronLine = "CronLine";
-        public const string SystemdUnit = "SystemdUnit";
-        public const string XdgAutostart = "XdgAutostart";
-        public const string ProfileLine = "ProfileLine";
-        public const string RcScript = "RcScript";
-        public const string LdPreload = "LdPreload";
-
-        /// <summary>A CommandLineEventConsumer or ActiveScriptEventConsumer in the WMI repository.</summary>
-        public const string WmiEventConsumer = "WmiEventConsumer";
-
-        /// <summary>A per-user CLSID InprocServer32/LocalServer32 that shadows the machine's registration.</summary>
-        public const string ComHijack = "ComHijack";
-
-        /// <summary>A DLL of AppInit_DLLs, loaded into every process that loads user32.dll.</summary>
-        public const string AppInitDll = "AppInitDll";
-
-        /// <summary>An Active Setup component's StubPath, run once for each user at logon.</summary>
-        public const string ActiveSetup = "ActiveSetup";
-
-        /// <summary>A native program of Session Manager's BootExecute beyond <c>autocheck autochk *</c>.</summary>
-        public const string BootExecute = "BootExecute";
-    }
-
-    /// <summary>One persistence entry as a source read it: where it is, what it runs, nothing judged.</summary>
-    public sealed class AutorunEntry
-    {
-        public string Location { get; set; } = string.Empty;
-        public string Name { get; set; } = string.Empty;
-
-        /// <summary>The command as the entry states it (unexpanded).</summary>
-        public string Command { get; set; } = string.Empty;
-        public string Scope { get; set; } = "Machine";
-        public DateTime? LastWriteTime { get; set; }
-        public bool Enabled { get; set; } = true;
-        public string EntryType { get; set; } = string.Empty;
-        public string? EntryPath { get; set; }
-        public string? EntryText { get; set; }
-        public int? LineNumber { get; set; }
-
-        /// <summary>The offline hive file a registry entry came from.</summary>
-        public string? HivePath { get; set; }
-
-        /// <summary>The key's path inside its hive (no HKLM\SOFTWARE or HKU\&lt;SID&gt; prefix), for registry entries.</summary>
-        public string? HiveKeyPath { get; set; }
-
-        /// <summary>True when <see cref="Name"/> is a label someone chose (Run value, task, unit, shortcut), so that a
-        /// name unrelated to the program is telling.</summary>
-        public bool NameIsLabel { get; set; }
-
-        /// <summary>Windows (cmd.exe rules) or POSIX shell syntax.</summary>
-        public bool IsWindows { get; set; }
-
-        /// <summary>The environment of the user the entry runs as, for %VAR% expansion.</summary>
-        public IReadOnlyDictionary<string, string>? Variables { get; set; }
-
-        /// <summary>A target already resolved by the source (a shortcut's target), instead of parsing <see cref="Command"/>.</summary>
-        public string? ResolvedTarget { get; set; }
-
-        /// <summary>The home directory of the entry's user, for ~ and $HOME (POSIX).</summary>
-        public string? Home { get; set; }
-
-        /// <summary>The transaction log(s) the entry was recovered from when the hive file alone does not hold it.</summary>
-        public string? RecoveredFromLog { get; set; }
-
-        /// <summary>What the entry's kind adds: the WMI filter that triggers a consumer, the machine registration a COM
-        /// hijack shadows.</summary>
-        public string? Detail { get; set; }
-
-        /// <summary>For a WMI consumer: whether a binding connects it to a filter (it runs only then).</summary>
-        public bool? IsBound { get; set; }
-
-        public override string ToString() => $"{Location} {Name}: {Command}";
-    }
-
     /// <summary>What to scan: the live system or an offline root.</summary>
     public sealed class PersistenceScanOptions
     {
@@ -108,10 +28,13 @@ namespace FluxForensics.Host
         private readonly bool _windows;
         private readonly Dictionary<string, string?> _cache = new Dictionary<string, string?>(StringComparer.OrdinalIgnoreCase);
 
-        public PathMapper(string? root, bool windows)
+        private readonly IFluxReporter _reporter;
+
+        public PathMapper(string? root, bool windows, IFluxReporter? reporter = null)
         {
             _root = root is null ? null : Path.GetFullPath(root);
             _windows = windows;
+            _reporter = reporter ?? NullReporter.Instance;
         }
 
         public bool IsOffline => _root is not null;
@@ -245,6 +168,7 @@ namespace FluxForensics.Host
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
+                    _reporter.Warning($"Cannot list '{current}' to find '{part}' in any case ({e.Message}); the path is taken as written.");
                 }
 
                 current = found ?? exact;
@@ -264,6 +188,7 @@ namespace FluxForensics.Host
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
+                // Not readable as a link: the path is then used as it is, and reading it says what fails.
                 return null;
             }
 #else
@@ -288,7 +213,7 @@ namespace FluxForensics.Host
         public static IEnumerable<AutorunEntry> Scan(PersistenceScanOptions options, IFluxReporter reporter, CancellationToken cancellation)
         {
             bool windows = options.Root is null ? IsWindowsHost : options.RootIsWindows ?? LooksLikeWindowsRoot(options.Root);
-            var mapper = new PathMapper(options.Root, windows);
+            var mapper = new PathMapper(options.Root, windows, reporter);
             return windows
                 ? new WindowsPersistenceSource(options, mapper, reporter, cancellation).Entries()
                 : new LinuxPersistenceSource(options, mapper, reporter, cancellation).Entries();
@@ -369,6 +294,7 @@ namespace FluxForensics.Host
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
+                // Only the time is unknown; the entry is still read and judged (a missing time adds no points).
                 return null;
             }
         }

@@ -101,14 +101,18 @@ namespace FluxForensics.Host
     {
         private readonly Microsoft.Win32.RegistryKey _key;
 
-        private Win32KeyView(Microsoft.Win32.RegistryKey key, string name)
+        // A key or value that exists but is refused is said here; otherwise it would look like an empty key.
+        private readonly IFluxReporter _reporter;
+
+        private Win32KeyView(Microsoft.Win32.RegistryKey key, string name, IFluxReporter reporter)
         {
             _key = key;
             Name = name;
+            _reporter = reporter;
         }
 
         /// <summary>Opens <c>HKLM</c>, <c>HKU</c> or <c>HKCU</c> (64-bit view; WOW6432Node is addressed by path).</summary>
-        public static IRegistryKeyView? OpenBase(string hive)
+        public static IRegistryKeyView? OpenBase(string hive, IFluxReporter? reporter = null)
         {
             if (!RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
             {
@@ -122,7 +126,7 @@ namespace FluxForensics.Host
                 "HKCU" => Microsoft.Win32.RegistryHive.CurrentUser,
                 _ => throw new ArgumentException("unknown hive " + hive, nameof(hive)),
             };
-            return new Win32KeyView(Microsoft.Win32.RegistryKey.OpenBaseKey(which, Microsoft.Win32.RegistryView.Registry64), hive);
+            return new Win32KeyView(Microsoft.Win32.RegistryKey.OpenBaseKey(which, Microsoft.Win32.RegistryView.Registry64), hive, reporter ?? NullReporter.Instance);
         }
 
         public string Name { get; }
@@ -139,6 +143,7 @@ namespace FluxForensics.Host
                 }
                 catch (Exception e) when (e is ObjectDisposedException or System.Security.SecurityException or UnauthorizedAccessException)
                 {
+                    _reporter.Warning($"Cannot read the last write time of registry key '{_key.Name}': {e.Message}");
                     return null;
                 }
             }
@@ -152,6 +157,7 @@ namespace FluxForensics.Host
             }
             catch (Exception e) when (e is System.Security.SecurityException or UnauthorizedAccessException or System.IO.IOException)
             {
+                _reporter.Warning($"Cannot list the subkeys of registry key '{_key.Name}': {e.Message}");
                 return Array.Empty<string>();
             }
         }
@@ -161,10 +167,11 @@ namespace FluxForensics.Host
             try
             {
                 Microsoft.Win32.RegistryKey? k = _key.OpenSubKey(relativePath, writable: false);
-                return k is null ? null : new Win32KeyView(k, relativePath.Substring(relativePath.LastIndexOf('\\') + 1));
+                return k is null ? null : new Win32KeyView(k, relativePath.Substring(relativePath.LastIndexOf('\\') + 1), _reporter);
             }
             catch (Exception e) when (e is System.Security.SecurityException or UnauthorizedAccessException or System.IO.IOException)
             {
+                _reporter.Warning($"Cannot open registry key '{_key.Name}\\{relativePath}': {e.Message}");
                 return null;
             }
         }
@@ -179,6 +186,7 @@ namespace FluxForensics.Host
             }
             catch (Exception e) when (e is System.Security.SecurityException or UnauthorizedAccessException or System.IO.IOException)
             {
+                _reporter.Warning($"Cannot list the values of registry key '{_key.Name}': {e.Message}");
                 return list;
             }
 
@@ -209,6 +217,7 @@ namespace FluxForensics.Host
                 }
                 catch (Exception e) when (e is System.Security.SecurityException or UnauthorizedAccessException or System.IO.IOException)
                 {
+                    _reporter.Warning($"Cannot read value '{name}' of registry key '{_key.Name}': {e.Message}");
                 }
             }
 

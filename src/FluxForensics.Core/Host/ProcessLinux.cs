@@ -4,6 +4,7 @@ using System.Globalization;
 using System.IO;
 using System.Runtime.InteropServices;
 using System.Text;
+using FluxForensics.Model;
 
 namespace FluxForensics.Host
 {
@@ -19,11 +20,15 @@ namespace FluxForensics.Host
         private readonly DateTime? _bootTimeUtc;
         private readonly long _ticksPerSecond;
 
+        // Why user names or start times are unknown for every process, said on each process that lacks them.
+        private readonly string? _passwdError;
+        private readonly string? _bootTimeError;
+
         public LinuxProcessReader(string procRoot)
         {
             _proc = procRoot;
-            _users = ReadPasswd("/etc/passwd");
-            _bootTimeUtc = ReadBootTime(Path.Combine(procRoot, "stat"));
+            _users = ReadPasswd("/etc/passwd", out _passwdError);
+            _bootTimeUtc = ReadBootTime(Path.Combine(procRoot, "stat"), out _bootTimeError);
             _ticksPerSecond = LinuxNative.ClockTicksPerSecond();
         }
 
@@ -161,6 +166,10 @@ namespace FluxForensics.Host
                     {
                         facts.UserId = uid;
                         facts.User = _users.TryGetValue(uid, out var name) ? name : uid.ToString(CultureInfo.InvariantCulture);
+                        if (_passwdError is not null)
+                        {
+                            facts.ReadErrors.Add("user name: " + _passwdError);
+                        }
                     }
                 }
             }
@@ -187,6 +196,10 @@ namespace FluxForensics.Host
             if (fields.Length > 19 && long.TryParse(fields[19], NumberStyles.None, CultureInfo.InvariantCulture, out long ticks) && _bootTimeUtc is DateTime boot && _ticksPerSecond > 0)
             {
                 facts.StartTimeUtc = boot.AddTicks(ticks * TimeSpan.TicksPerSecond / _ticksPerSecond);
+            }
+            else if (_bootTimeError is not null)
+            {
+                facts.ReadErrors.Add("start time: " + _bootTimeError);
             }
         }
 
@@ -215,8 +228,9 @@ namespace FluxForensics.Host
             return false;
         }
 
-        private static Dictionary<int, string> ReadPasswd(string path)
+        private static Dictionary<int, string> ReadPasswd(string path, out string? error)
         {
+            error = null;
             var users = new Dictionary<int, string>();
             try
             {
@@ -231,14 +245,16 @@ namespace FluxForensics.Host
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                // Without passwd users are shown by uid.
+                // Without passwd users are shown by uid, and each process says why.
+                error = $"{path} could not be read ({e.Message}); shown by uid";
             }
 
             return users;
         }
 
-        private static DateTime? ReadBootTime(string statPath)
+        private static DateTime? ReadBootTime(string statPath, out string? error)
         {
+            error = null;
             try
             {
                 foreach (var line in File.ReadAllLines(statPath))
@@ -251,7 +267,7 @@ namespace FluxForensics.Host
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                // Start times stay unknown.
+                error = $"the boot time in {statPath} could not be read ({e.Message})";
             }
 
             return null;

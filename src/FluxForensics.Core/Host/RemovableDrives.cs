@@ -33,8 +33,10 @@ namespace FluxForensics.Host
     /// </summary>
     public static class RemovableDrives
     {
-        public static IReadOnlyList<RemovableDrive> Enumerate()
+        /// <summary>The mounted removable drives; what could not be read to decide that is said to <paramref name="reporter"/>.</summary>
+        public static IReadOnlyList<RemovableDrive> Enumerate(IFluxReporter? reporter = null)
         {
+            reporter ??= NullReporter.Instance;
             if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows))
             {
                 return EnumerateWindows();
@@ -49,10 +51,11 @@ namespace FluxForensics.Host
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
+                    reporter.Warning($"Cannot read /proc/self/mountinfo ({e.Message}): the mounted removable drives cannot be listed.");
                     return Array.Empty<RemovableDrive>();
                 }
 
-                return FromMountInfo(mountInfo, "/sys");
+                return FromMountInfo(mountInfo, "/sys", reporter);
             }
 
             return Array.Empty<RemovableDrive>();
@@ -80,7 +83,7 @@ namespace FluxForensics.Host
         }
 
         /// <summary>The removable mounts in a <c>/proc/self/mountinfo</c> text, judged against a sysfs tree at <paramref name="sysRoot"/>.</summary>
-        public static IReadOnlyList<RemovableDrive> FromMountInfo(string mountInfo, string sysRoot)
+        public static IReadOnlyList<RemovableDrive> FromMountInfo(string mountInfo, string sysRoot, IFluxReporter? reporter = null)
         {
             var drives = new List<RemovableDrive>();
             foreach (var mount in ParseMountInfo(mountInfo))
@@ -92,7 +95,7 @@ namespace FluxForensics.Host
 
                 string device = mount.Source;
                 string name = ResolveDeviceName(device);
-                if (IsRemovableBlockDevice(name, sysRoot))
+                if (IsRemovableBlockDevice(name, sysRoot, reporter))
                 {
                     drives.Add(new RemovableDrive(mount.MountPoint, device, mount.FileSystem));
                 }
@@ -119,7 +122,7 @@ namespace FluxForensics.Host
         }
 
         /// <summary>Whether the disk of block device <paramref name="name"/> (e.g. <c>sdb1</c>) is marked removable.</summary>
-        public static bool IsRemovableBlockDevice(string name, string sysRoot)
+        public static bool IsRemovableBlockDevice(string name, string sysRoot, IFluxReporter? reporter = null)
         {
             if (name.Length == 0 || name.Contains("/") || name == "." || name == "..")
             {
@@ -154,6 +157,7 @@ namespace FluxForensics.Host
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
+                    reporter?.Warning($"Cannot read whether '{name}' is removable from '{candidate}' ({e.Message}): it is not listed as a removable drive.");
                     return false;
                 }
             }
@@ -174,6 +178,7 @@ namespace FluxForensics.Host
             }
             catch (IOException)
             {
+                // A link that cannot be followed is judged by its own path: the removable flag is then looked up there.
             }
 #endif
             return path;
@@ -198,6 +203,7 @@ namespace FluxForensics.Host
             }
             catch (IOException)
             {
+                // A device link that cannot be followed is judged by its own name.
             }
 
             return Path.GetFileName(device);

@@ -3,45 +3,13 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Threading;
+using FluxForensics.Model;
 
 namespace FluxForensics.Host
 {
-    /// <summary>One owning process with the facts of its image (and of the program it hosts, for runtime hosts).</summary>
-    public sealed class SocketOwner
-    {
-        public SocketOwner(ProcessFacts process, FileFacts? image, FileFacts? hostedProgram)
-        {
-            Process = process;
-            Image = image;
-            HostedProgram = hostedProgram;
-        }
-
-        public ProcessFacts Process { get; }
-
-        /// <summary>Facts of the image file; null when its path could not be learnt.</summary>
-        public FileFacts? Image { get; }
-
-        /// <summary>For dotnet/python/java-style hosts: the program file on the command line.</summary>
-        public FileFacts? HostedProgram { get; }
-    }
-
-    /// <summary>Everything the listener rules judge: the sockets and the examined owners.</summary>
-    public sealed class ListenerFacts
-    {
-        public ListenerFacts(SocketSnapshot snapshot, IReadOnlyDictionary<int, SocketOwner> owners)
-        {
-            Snapshot = snapshot;
-            Owners = owners;
-        }
-
-        public SocketSnapshot Snapshot { get; }
-        public IReadOnlyDictionary<int, SocketOwner> Owners { get; }
-    }
-
     /// <summary>
-    /// Gathers <see cref="ListenerFacts"/> from the live machine: sockets and owners, then process and file facts for the
-    /// owners worth judging (every listener; with <c>includeOutbound</c> also processes with at least
-    /// <c>outboundThreshold</c> open connections). Reads only; judging is ListenerRules'.
+    /// Reads the owners of sockets: process facts, and file facts of each image (and of the program a runtime host runs).
+    /// Which owners are worth reading is the rules' choice (<c>ListenerRules.OwnersToExamine</c>); this only reads.
     /// </summary>
     public static class SocketOwnerScanner
     {
@@ -53,44 +21,14 @@ namespace FluxForensics.Host
             "powershell.exe", "bash", "sh", "dash", "zsh", "wscript.exe", "cscript.exe", "rundll32.exe", "mshta.exe",
         };
 
-        public static ListenerFacts Collect(ISocketReader sockets, IProcessReader processes, bool includeOutbound, int outboundThreshold,
+        /// <summary>Reads the given owners. Reading <c>/proc/&lt;pid&gt;/stat</c> and <c>status</c> waits on each process's memory
+        /// map lock more than it computes, so the owners are read on a few threads; progress is reported from this thread only.</summary>
+        public static IReadOnlyDictionary<int, SocketOwner> ExamineOwners(IReadOnlyCollection<int> processIds, IProcessReader processes,
             IFluxReporter reporter, CancellationToken cancellationToken)
         {
-            reporter.Progress("Get-FluxListener", "Reading socket tables", 0);
-            var snapshot = sockets.Read(cancellationToken);
-
-            var selected = new SortedSet<int>();
-            var openConnections = new Dictionary<int, int>();
-            foreach (var s in snapshot.Sockets)
-            {
-                if (s.ProcessId is not int pid)
-                {
-                    continue;
-                }
-
-                if (s.IsListening)
-                {
-                    selected.Add(pid);
-                }
-                else if (s.IsOpenConnection)
-                {
-                    openConnections[pid] = openConnections.TryGetValue(pid, out int n) ? n + 1 : 1;
-                }
-            }
-
-            if (includeOutbound)
-            {
-                foreach (var pair in openConnections.Where(p => p.Value >= outboundThreshold))
-                {
-                    selected.Add(pair.Key);
-                }
-            }
-
-            // Reading /proc/<pid>/stat and status waits on each process's memory map lock more than it computes, so
-            // the owners are examined on a few threads; progress is reported from this thread only.
-            reporter.Progress("Get-FluxListener", $"Examining {selected.Count} processes", 0.5);
+            reporter.Progress(ProgressActivity, $"Examining {processIds.Count} processes", 0.5);
             var files = new FileFactsReader.Cache();
-            var pids = selected.ToArray();
+            var pids = processIds.ToArray();
             var examined = new SocketOwner[pids.Length];
             var options = new System.Threading.Tasks.ParallelOptions
             {
@@ -112,8 +50,11 @@ namespace FluxForensics.Host
                 owners[pids[i]] = examined[i];
             }
 
-            return new ListenerFacts(snapshot, owners);
+            return owners;
         }
+
+        /// <summary>The activity progress records of a listener scan carry.</summary>
+        public const string ProgressActivity = "Examining listening sockets";
 
         /// <summary>Reads one owner. Never throws for a process that vanished or cannot be opened.</summary>
         public static SocketOwner Examine(int pid, IProcessReader processes, FileFactsReader.Cache files)

@@ -9,22 +9,6 @@ using FluxForensics.Model;
 
 namespace FluxForensics.Host
 {
-    /// <summary>Every socket of the machine with its owner where it could be seen, and what could not be seen.</summary>
-    public sealed class SocketSnapshot
-    {
-        public List<SocketEntry> Sockets { get; } = new List<SocketEntry>();
-        public List<ParseIssue> Issues { get; } = new List<ParseIssue>();
-
-        /// <summary>Processes whose sockets could not be attributed (other users' processes when not root/elevated).</summary>
-        public int ProcessesNotVisible { get; internal set; }
-
-        /// <summary>True when the reader ran with the rights to see every owner (root, elevated administrator).</summary>
-        public bool Privileged { get; internal set; }
-
-        /// <summary>Why the snapshot is incomplete, in words, for one warning.</summary>
-        public List<string> BlindSpots { get; } = new List<string>();
-    }
-
     /// <summary>Reads the machine's socket tables and matches sockets to owning processes.</summary>
     public interface ISocketReader
     {

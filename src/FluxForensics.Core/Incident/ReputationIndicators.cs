@@ -69,6 +69,7 @@ namespace FluxForensics.Incident
                 }
                 catch (TargetInvocationException)
                 {
+                    // A getter that throws has no value to offer as an indicator; the finding's other properties still count.
                     continue;
                 }
 

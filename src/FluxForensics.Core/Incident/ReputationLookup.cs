@@ -31,19 +31,20 @@ namespace FluxForensics.Incident
         /// <summary>Answer from the cache and the hash lists only.</summary>
         public bool Offline { get; set; }
 
-        /// <summary>For tests: the handler the VirusTotal client sends through.</summary>
-        internal HttpMessageHandler? Handler { get; set; }
-
         public override string ToString() => $"ApiUri={ApiUri}, ApiKey={(ApiKey is null ? "none" : "********")}, Offline={Offline}";
     }
 
     /// <summary>VirusTotal refused the key: nothing else it is asked can succeed.</summary>
     public sealed class ReputationAuthenticationException : Exception
     {
-        public ReputationAuthenticationException(string message)
+        public ReputationAuthenticationException(string message, string errorCode)
             : base(message)
         {
+            ErrorCode = errorCode;
         }
+
+        /// <summary>VirusTotal's error code (WrongCredentialsError) or the HTTP status.</summary>
+        public string ErrorCode { get; }
     }
 
     /// <summary>
@@ -65,6 +66,14 @@ namespace FluxForensics.Incident
             _utcNow = utcNow ?? (() => DateTime.UtcNow);
         }
 
+        /// <summary>The activity progress records of a lookup carry.</summary>
+        public const string ProgressActivity = "Looking up reputation";
+
+        /// <summary>Whether a lookup with these options has only the cache to answer from (no key, no hash list, not
+        /// offline by choice): the caller may want to say so.</summary>
+        public static bool OnlyTheCacheCanAnswer(ReputationOptions options) =>
+            !options.Offline && string.IsNullOrEmpty(options.ApiKey) && options.HashLists.Count == 0;
+
         /// <summary>Requests sent to VirusTotal by the last run (retries included).</summary>
         public int RequestsSent { get; private set; }
 
@@ -76,11 +85,6 @@ namespace FluxForensics.Incident
         {
             var cache = _options.CachePath is null ? null : new ReputationCache(_options.CachePath, _options.MaxAge);
             bool askVirusTotal = !_options.Offline && !string.IsNullOrEmpty(_options.ApiKey);
-            if (!askVirusTotal && !_options.Offline && _options.HashLists.Count == 0)
-            {
-                _reporter.Warning("No -ApiKey, $env:VT_API_KEY or -HashList was given: only the cache can answer.");
-            }
-
             var answered = new bool[queries.Count];
             var pending = new List<int>();
             var cacheProblems = 0;
@@ -125,10 +129,10 @@ namespace FluxForensics.Incident
             var unanswered = new Dictionary<int, string>();
             if (pending.Count > 0)
             {
-                using var client = new VirusTotalClient(_options.ApiUri, _options.ApiKey!, _options.RequestsPerMinute, _options.RequestTimeout, _options.Handler);
+                using var client = new VirusTotalClient(_options.ApiUri, _options.ApiKey!, _options.RequestsPerMinute, _options.RequestTimeout);
                 int done = 0;
                 string? stopped = null;
-                client.Waiting = (delay, why) => _reporter.Progress("Get-FluxReputation", $"{done} of {pending.Count} looked up; {why}", (double)done / pending.Count);
+                client.Waiting = (delay, why) => _reporter.Progress(ProgressActivity, $"{done} of {pending.Count} looked up; {why}", (double)done / pending.Count);
                 client.Requesting = line => _reporter.Verbose(line);
                 try
                 {
@@ -142,7 +146,7 @@ namespace FluxForensics.Incident
                             continue;
                         }
 
-                        _reporter.Progress("Get-FluxReputation", $"VirusTotal: {done} of {pending.Count} looked up", (double)done / pending.Count);
+                        _reporter.Progress(ProgressActivity, $"VirusTotal: {done} of {pending.Count} looked up", (double)done / pending.Count);
                         var result = client.Lookup(query, cancellation);
                         done++;
                         switch (result.Outcome)
@@ -155,7 +159,7 @@ namespace FluxForensics.Incident
                                 break;
                             case VirusTotalOutcome.Unauthorized:
                                 throw new ReputationAuthenticationException(
-                                    $"VirusTotal refused the API key ({result.ErrorCode ?? "401"}). Check the key given with -ApiKey or $env:VT_API_KEY; nothing was looked up at {_options.ApiUri}.");
+                                    $"VirusTotal refused the API key ({result.ErrorCode ?? "401"}); nothing was looked up at {_options.ApiUri}.", result.ErrorCode ?? "401");
                             case VirusTotalOutcome.Unreachable:
                                 stopped = "VirusTotal could not be reached";
                                 unanswered[i] = stopped;
@@ -194,7 +198,7 @@ namespace FluxForensics.Incident
                 yield return Judge(new ReputationAnswer(queries[i], ReputationSourceKind.None, "None") { Unanswered = why });
             }
 
-            _reporter.Progress("Get-FluxReputation", "Done", 1);
+            _reporter.Progress(ProgressActivity, "Done", 1);
         }
 
         private void TryCache(ReputationCache? cache, ReputationAnswer answer)

@@ -100,8 +100,7 @@ namespace FluxForensics.Sweep
                 catch (Exception e) when (e is UnauthorizedAccessException or System.Security.SecurityException)
                 {
                     throw new UnauthorizedAccessException(
-                        $"The event log source '{SourceName}' is not registered, and registering it needs an administrator. " +
-                        "Run Register-FluxSweep (or Invoke-FluxSweep -EventLog) once as administrator.", e);
+                        $"The event log source '{SourceName}' is not registered, and registering it needs an administrator.", e);
                 }
             }
 

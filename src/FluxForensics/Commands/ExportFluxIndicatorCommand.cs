@@ -162,7 +162,7 @@ namespace FluxForensics.Commands
                 }
                 catch (IOException e) when (!Force && IndicatorExport.Existing(Format, _resolvedPath).Count > 0)
                 {
-                    ThrowTerminating("FileExists", ErrorCategory.ResourceExists, _resolvedPath, e.Message, e);
+                    ThrowTerminating("FileExists", ErrorCategory.ResourceExists, _resolvedPath, e.Message + " Use -Force to overwrite it.", e);
                     return;
                 }
                 catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)

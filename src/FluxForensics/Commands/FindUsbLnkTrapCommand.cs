@@ -5,6 +5,7 @@ using System.IO;
 using System.Management.Automation;
 using FluxForensics.Host;
 using FluxForensics.Model;
+using FluxForensics.Scans;
 
 namespace FluxForensics.Commands
 {
@@ -75,7 +76,7 @@ namespace FluxForensics.Commands
         {
             if (ParameterSetName == RemovableSet)
             {
-                var drives = RemovableDrives.Enumerate();
+                var drives = RemovableDrives.Enumerate(Reporter);
                 if (drives.Count == 0)
                 {
                     WriteWarning("No removable drive is mounted. Use -Path to examine a folder, mount point or drive letter.");
@@ -93,11 +94,11 @@ namespace FluxForensics.Commands
             base.EndProcessing();
         }
 
-        private UsbScanner? _scanner;
+        private UsbTrapScan? _scanner;
 
         private void ScanRoots()
         {
-            var scanner = _scanner ??= new UsbScanner(Reporter, AnsiCodePage, CancellationToken);
+            var scanner = _scanner ??= new UsbTrapScan(Reporter, AnsiCodePage, CancellationToken);
             foreach (var root in _roots)
             {
                 WriteVerbose($"Scanning {root}{(Recurse ? " and below" : string.Empty)}");

@@ -1,9 +1,8 @@
 using System;
 using System.Linq;
 using System.Management.Automation;
-using FluxForensics.Detection;
-using FluxForensics.Host;
 using FluxForensics.Model;
+using FluxForensics.Scans;
 
 namespace FluxForensics.Commands
 {
@@ -28,16 +27,15 @@ namespace FluxForensics.Commands
 
         protected override void EndProcessing()
         {
-            ListenerFacts facts;
+            ListenerScanResult result;
             try
             {
-                facts = SocketOwnerScanner.Collect(
-                    SocketReader.ForThisPlatform(),
-                    ProcessReader.ForThisPlatform(),
-                    IncludeOutbound.IsPresent,
-                    ListenerRules.HeavyOutboundConnections,
-                    Reporter,
-                    CancellationToken);
+                result = ListenerScan.Run(new ListenerScanOptions
+                {
+                    ExpectedListeners = ExpectedListener ?? Array.Empty<string>(),
+                    IncludeOutbound = IncludeOutbound.IsPresent,
+                    MinimumRiskScore = MinimumRiskScore,
+                }, Reporter, CancellationToken);
             }
             catch (OperationCanceledException)
             {
@@ -45,31 +43,19 @@ namespace FluxForensics.Commands
                 return;
             }
 
-            foreach (var issue in facts.Snapshot.Issues)
-            {
-                Reporter.Issue(issue);
-            }
-
             // One warning for everything that could not be seen, not one per process.
-            if (facts.Snapshot.BlindSpots.Count > 0)
+            if (result.BlindSpots.Count > 0)
             {
-                WriteWarning("Get-FluxListener could not see everything: " + string.Join("; ", facts.Snapshot.BlindSpots) + ".");
+                WriteWarning("Get-FluxListener could not see everything: " + string.Join("; ", result.BlindSpots) + ".");
             }
 
-            if (facts.Snapshot.Sockets.Count == 0 && facts.Snapshot.BlindSpots.Count > 0)
+            if (result.NoSocketTableRead)
             {
                 ThrowTerminating("SocketTablesUnreadable", ErrorCategory.PermissionDenied, null,
-                    "No socket table could be read: " + string.Join("; ", facts.Snapshot.BlindSpots));
+                    "No socket table could be read: " + string.Join("; ", result.BlindSpots));
             }
 
-            var findings = ListenerRules.Evaluate(facts, new ListenerRuleOptions
-            {
-                ExpectedListeners = ExpectedListener ?? Array.Empty<string>(),
-                IncludeOutbound = IncludeOutbound.IsPresent,
-                MinimumRiskScore = MinimumRiskScore,
-            });
-
-            foreach (var finding in findings)
+            foreach (var finding in result.Findings)
             {
                 WriteObject(finding);
             }

@@ -246,6 +246,11 @@ namespace FluxForensics.Commands
             WriteVerbose($"Looking up {queries.Count} indicator(s): {options.HashLists.Count} hash list(s), cache {options.CachePath}, " +
                          (options.Offline ? "offline." : options.ApiKey is null ? "no VirusTotal key." : $"VirusTotal at {ApiUri} ({RequestsPerMinute} requests a minute)."));
 
+            if (ReputationLookup.OnlyTheCacheCanAnswer(options))
+            {
+                WriteWarning("No -ApiKey, $env:VT_API_KEY or -HashList was given: only the cache can answer.");
+            }
+
             var lookup = new ReputationLookup(options, Reporter);
             try
             {
@@ -256,7 +261,8 @@ namespace FluxForensics.Commands
             }
             catch (ReputationAuthenticationException e)
             {
-                ThrowTerminating("VirusTotalWrongCredentials", ErrorCategory.AuthenticationError, ApiUri, e.Message);
+                ThrowTerminating("VirusTotalWrongCredentials", ErrorCategory.AuthenticationError, ApiUri,
+                    $"VirusTotal refused the API key ({e.ErrorCode}). Check the key given with -ApiKey or $env:VT_API_KEY; nothing was looked up at {ApiUri}.");
             }
             catch (OperationCanceledException)
             {

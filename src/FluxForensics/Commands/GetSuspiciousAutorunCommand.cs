@@ -5,6 +5,7 @@ using System.Linq;
 using System.Management.Automation;
 using FluxForensics.Host;
 using FluxForensics.Model;
+using FluxForensics.Scans;
 
 namespace FluxForensics.Commands
 {
@@ -71,7 +72,7 @@ namespace FluxForensics.Commands
             var findings = new List<SuspiciousAutorun>();
             try
             {
-                foreach (SuspiciousAutorun finding in PersistenceInspector.Inspect(new PersistenceScanOptions { Root = root }, _correlated, Reporter, CancellationToken))
+                foreach (SuspiciousAutorun finding in AutorunScan.Run(new PersistenceScanOptions { Root = root }, _correlated, Reporter, CancellationToken))
                 {
                     if (finding.RiskScore >= threshold)
                     {

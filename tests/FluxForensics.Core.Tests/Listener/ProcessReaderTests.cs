@@ -97,6 +97,28 @@ namespace FluxForensics.Tests.Listener
             }
         }
 
+        [SkippableFact]
+        public void AnUnreadableBootTimeIsSaidOnEachProcessNotLeftBlank()
+        {
+            Skip.IfNot(OperatingSystem.IsLinux(), "models a /proc tree");
+            string root = Path.Combine(Path.GetTempPath(), "ff-proc-" + Guid.NewGuid().ToString("N"));
+            try
+            {
+                // A directory where /proc/stat should be cannot be read as a file (as root too).
+                Directory.CreateDirectory(Path.Combine(root, "stat"));
+                Directory.CreateDirectory(Path.Combine(root, "77"));
+                File.WriteAllText(Path.Combine(root, "77", "status"), "Name:\tmobile7\nPPid:\t1\nUid:\t0\t0\t0\t0\n");
+                File.WriteAllText(Path.Combine(root, "77", "stat"), "77 (mobile7) S 1 77 77 0 -1 4194560 100 0 0 0 1 1 0 0 20 0 1 0 12345 1000 100\n");
+                var facts = new LinuxProcessReader(root).Read(77);
+                Assert.Null(facts.StartTimeUtc);
+                Assert.Contains(facts.ReadErrors, e => e.StartsWith("start time: the boot time in ", StringComparison.Ordinal) && e.Contains("could not be read"));
+            }
+            finally
+            {
+                Directory.Delete(root, recursive: true);
+            }
+        }
+
         [Fact]
         public void HostedProgramOfADotnetHostIsTheDllOnTheCommandLine()
         {

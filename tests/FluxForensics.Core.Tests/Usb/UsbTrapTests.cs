@@ -319,6 +319,27 @@ namespace FluxForensics.Tests.Usb
         }
 
         [SkippableFact]
+        public void AnUnreadableRemovableFlagIsAWarningNotASilentlyFixedDisk()
+        {
+            Skip.IfNot(OperatingSystem.IsLinux(), "reads /proc/self/mem to get a file that exists and cannot be read, as root too");
+            string sys = NewTempDirectory();
+            try
+            {
+                Directory.CreateDirectory(Path.Combine(sys, "block", "sdc"));
+                File.CreateSymbolicLink(Path.Combine(sys, "block", "sdc", "removable"), "/proc/self/mem");
+                var reporter = new RecordingReporter();
+                var drives = RemovableDrives.FromMountInfo("40 22 8:32 / /media/stick rw - vfat /dev/sdc rw\n", sys, reporter);
+                Assert.Empty(drives);
+                var warning = Assert.Single(reporter.Warnings);
+                Assert.Contains("Cannot read whether 'sdc' is removable", warning);
+            }
+            finally
+            {
+                Directory.Delete(sys, true);
+            }
+        }
+
+        [SkippableFact]
         public void UnmountedStickMidScanIsDriveRemoved()
         {
             string? why = ScratchMount.WhyNot("ntfs");

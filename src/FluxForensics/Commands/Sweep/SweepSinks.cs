@@ -39,7 +39,16 @@ namespace FluxForensics.Commands.Sweep
 
         public void AddEventLog()
         {
-            var log = WindowsEventLog.Open();
+            WindowsEventLog log;
+            try
+            {
+                log = WindowsEventLog.Open();
+            }
+            catch (UnauthorizedAccessException e)
+            {
+                throw new UnauthorizedAccessException(e.Message + " Run Register-FluxSweep (or Invoke-FluxSweep -EventLog) once as administrator.", e);
+            }
+
             _sinks.Add(new Sink("EventLog", WindowsEventLog.LogName + "/" + WindowsEventLog.SourceName, r => log.Write(r), log));
         }
 

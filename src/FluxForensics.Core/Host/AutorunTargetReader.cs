@@ -2,36 +2,39 @@ using System;
 using System.Collections.Generic;
 using System.IO;
 using System.Threading;
-using FluxForensics.Detection;
 using FluxForensics.Model;
 
 namespace FluxForensics.Host
 {
-    /// <summary>Turns persistence entries into scored <see cref="SuspiciousAutorun"/> findings: resolves what each entry
-    /// finally runs, reads that file's facts (hash, hidden, version info, signature), and lets <see cref="AutorunRules"/>
-    /// judge.</summary>
-    public static class PersistenceInspector
+    /// <summary>
+    /// Reads persistence entries and what each finally runs: follows the command through its launchers, finds the file in
+    /// the analysed system, and reads that file's facts (hash, hidden, version info, signature). Reads only; judging is the
+    /// autorun rules'.
+    /// </summary>
+    public static class AutorunTargetReader
     {
         private static readonly string[] PosixPath = { "/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin", "/sbin", "/bin" };
 
-        /// <summary>Scans and scores. <paramref name="correlated"/> maps lowercase SHA-256 to what it was seen as.</summary>
-        public static IEnumerable<SuspiciousAutorun> Inspect(PersistenceScanOptions options, IReadOnlyDictionary<string, string>? correlated,
-            IFluxReporter reporter, CancellationToken cancellation, DateTime? now = null)
+        /// <summary>The activity progress records of an autorun scan carry.</summary>
+        public const string ProgressActivity = "Reading autostart locations";
+
+        /// <summary>Every entry of the live system or the offline root, observed. An entry whose target cannot be read is a
+        /// per-item error.</summary>
+        public static IEnumerable<ObservedAutorun> Read(PersistenceScanOptions options, IFluxReporter reporter, CancellationToken cancellation)
         {
             bool windows = options.Root is null ? PersistenceScanner.IsWindowsHost : options.RootIsWindows ?? PersistenceScanner.LooksLikeWindowsRoot(options.Root);
             options.RootIsWindows = windows;
-            var mapper = new PathMapper(options.Root, windows);
+            var mapper = new PathMapper(options.Root, windows, reporter);
             var cache = new FileFactsReader.Cache();
-            DateTime at = now ?? DateTime.UtcNow;
             int count = 0;
             foreach (AutorunEntry entry in PersistenceScanner.Scan(options, reporter, cancellation))
             {
                 cancellation.ThrowIfCancellationRequested();
-                reporter.Progress("Reading autostart locations", entry.Location, double.NaN);
-                SuspiciousAutorun? finding;
+                reporter.Progress(ProgressActivity, entry.Location, double.NaN);
+                ObservedAutorun observed;
                 try
                 {
-                    finding = Evaluate(entry, options.Root, windows, mapper, cache, correlated, at);
+                    observed = Observe(entry, options.Root, windows, mapper, cache);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
                 {
@@ -41,15 +44,14 @@ namespace FluxForensics.Host
                 }
 
                 count++;
-                yield return finding;
+                yield return observed;
             }
 
             reporter.Verbose($"{count} autostart entries read from {(options.Root ?? "the live system")}.");
         }
 
-        /// <summary>One entry: resolve, read facts, score.</summary>
-        public static SuspiciousAutorun Evaluate(AutorunEntry entry, string? root, bool windows, PathMapper mapper, FileFactsReader.Cache cache,
-            IReadOnlyDictionary<string, string>? correlated, DateTime now)
+        /// <summary>One entry: what it finally runs, where that is here, and the facts of that file.</summary>
+        public static ObservedAutorun Observe(AutorunEntry entry, string? root, bool windows, PathMapper mapper, FileFactsReader.Cache cache)
         {
             ParsedCommandLine parsed;
             string? stated;
@@ -89,77 +91,21 @@ namespace FluxForensics.Host
             }
 
             string? writable = stated is null || isUrl ? null : windows ? FileFactsReader.WindowsLocation(stated) : root is null ? facts?.LocationReason : PosixLocation(stated);
-            string? correlation = null;
-            if (facts?.Sha256 is { } sha && correlated is not null && correlated.TryGetValue(sha, out string? seenAs))
+            return new ObservedAutorun(entry)
             {
-                correlation = seenAs;
-            }
-
-            var ruleFacts = new AutorunFacts
-            {
-                Name = entry.Name,
-                EntryType = entry.EntryType,
-                NameIsLabel = entry.NameIsLabel,
+                Root = root,
                 IsWindows = windows,
-                Enabled = entry.Enabled,
                 ImagePath = stated,
-                ImageExists = facts?.Exists ?? false,
                 IsUrl = isUrl,
+                LocalPath = local,
+                File = facts,
                 IsHidden = hidden,
                 HiddenReason = hiddenReason,
                 UserWritableReason = writable,
-                IsPe = facts?.IsPe ?? false,
-                HasVersionInfo = facts?.HasVersionInfo ?? false,
-                CompanyName = facts?.CompanyName,
-                FileDescription = facts?.FileDescription,
-                OriginalFilename = facts?.OriginalFilename,
-                SignatureStatus = facts?.SignatureStatus,
-                Signer = facts?.SignerSubject,
-                ChainsToMicrosoftRoot = facts?.ChainsToMicrosoftRoot ?? false,
+                FinalArguments = parsed.FinalArguments,
                 Launchers = parsed.Launchers,
-                LastWritten = entry.LastWriteTime ?? facts?.LastWriteTimeUtc,
-                CorrelatedWith = correlation,
-                RecoveredFromLog = entry.RecoveredFromLog,
-                Detail = entry.Detail,
-                IsBound = entry.IsBound,
-                IsInlineScript = entry.EntryType == AutorunEntryType.WmiEventConsumer && entry.EntryText is not null && entry.ResolvedTarget is not null,
-                Now = now,
-            };
-
-            var finding = new SuspiciousAutorun
-            {
-                Location = entry.Location,
-                Name = entry.Name,
-                Command = entry.Command,
-                ImagePath = stated,
-                ImageExists = ruleFacts.ImageExists,
-                Arguments = parsed.FinalArguments,
-                Launcher = parsed.Launchers.Count > 0 ? parsed.Launchers[0] : null,
                 DecodedCommand = parsed.DecodedCommand,
-                Scope = entry.Scope,
-                LastWriteTime = entry.LastWriteTime,
-                Enabled = entry.Enabled,
-                EntryType = entry.EntryType,
-                EntryPath = entry.EntryPath,
-                EntryText = entry.EntryText,
-                LineNumber = entry.LineNumber,
-                HivePath = entry.HivePath,
-                HiveKeyPath = entry.HiveKeyPath,
-                Root = root,
-                Source = root ?? "Live",
-                Path = local,
-                Sha256 = facts?.Sha256,
-                IsHidden = hidden,
-                CompanyName = facts?.CompanyName,
-                FileDescription = facts?.FileDescription,
-                SignatureStatus = facts?.SignatureStatus ?? (isUrl ? null : SignatureStatuses.Missing),
-                Signer = facts?.SignerSubject,
-                CorrelatedWith = correlation,
-                RecoveredFromLog = entry.RecoveredFromLog,
-                Detail = entry.Detail,
             };
-            finding.SetScore(AutorunRules.Score(ruleFacts));
-            return finding;
         }
 
         private static string? PosixLocation(string path)
