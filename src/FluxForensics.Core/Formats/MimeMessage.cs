@@ -524,21 +524,7 @@ namespace FluxForensics.Formats
 
         private static bool Is(string name, string expected) => string.Equals(name, expected, StringComparison.OrdinalIgnoreCase);
 
-        internal static string Latin1(ReadOnlySpan<byte> bytes)
-        {
-#if NET
-            // One allocation (the string), not a char[] and then a string.
-            return Encoding.Latin1.GetString(bytes);
-#else
-            var chars = new char[bytes.Length];
-            for (int i = 0; i < bytes.Length; i++)
-            {
-                chars[i] = (char)bytes[i];
-            }
-
-            return new string(chars);
-#endif
-        }
+        internal static string Latin1(ReadOnlySpan<byte> bytes) => TextDecoding.Latin1(bytes);
 
         internal static byte[] MD5Hash(byte[] data)
         {
