@@ -145,5 +145,33 @@ namespace FluxForensics.Tests.Capture
             Skip.IfNot(File.Exists(path), $"{relative} is not in the corpus at ../shared/corpus");
             AssertSameForEveryWorkerCount(path, minimumFindings: 1);
         }
+    
+        /// <summary>
+        /// Found by the capture-workers fuzzer: a connection from a third host to the port an FTP PORT command announced
+        /// took the announcement with one worker (every flow on one table) but not with several (another address pair,
+        /// another worker), so the real data connection's executable was reported or not depending on the spread. Only
+        /// a connection between the control connection's two hosts answers an announcement now.
+        /// </summary>
+        [Fact]
+        public void AConnectionFromAThirdHostDoesNotTakeAnFtpDataAnnouncement()
+        {
+            string dir = AppContext.BaseDirectory;
+            while (!Directory.Exists(Path.Combine(dir, "tests", "Fuzz", "regressions")))
+            {
+                dir = Path.GetDirectoryName(dir) ?? throw new DirectoryNotFoundException("tests/Fuzz/regressions not found above the test binaries");
+            }
+
+            string capture = Path.Combine(dir, "tests", "Fuzz", "regressions", "capture-workers", "ftp-data-expectation-third-host-1.pcap");
+            foreach (int workers in WorkerCounts)
+            {
+                var findings = new List<FluxFinding>();
+                new CaptureAnalysis(new CaptureAnalysisOptions { Workers = workers }, NullReporter.Instance).AnalyzeFiles(new[] { capture }, findings.Add, default);
+                var download = Assert.Single(findings.OfType<FluxDownload>());
+                Assert.Equal("notepad.exe", download.FileName);
+                Assert.Equal("192.168.100.230", download.Server);
+            }
+
+            AssertSameForEveryWorkerCount(capture, minimumFindings: 3);
+        }
     }
 }

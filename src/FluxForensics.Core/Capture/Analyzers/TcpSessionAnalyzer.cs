@@ -24,8 +24,9 @@ namespace FluxForensics.Capture
         private readonly ICaptureTransactions _sink;
         private readonly TcpReassembler _reassembler;
         private readonly CarvedHashCache _hashCache;
-        private readonly Dictionary<(NetAddress Address, ushort Port), (RelayConversation Control, FtpDataChannel Channel)> _expected =
-            new Dictionary<(NetAddress, ushort), (RelayConversation, FtpDataChannel)>();
+        private readonly Dictionary<(NetAddress Address, ushort Port), (RelayConversation Control, FtpDataChannel Channel, long Ticks)> _expected =
+            new Dictionary<(NetAddress, ushort), (RelayConversation, FtpDataChannel, long)>();
+        private readonly long _expiresAfterTicks;
         private readonly List<RelayCarvedFile> _files = new List<RelayCarvedFile>();
         private int _keptExecutables;
         private int _keptOtherFiles;
@@ -41,6 +42,7 @@ namespace FluxForensics.Capture
             _source = source;
             _sink = sink ?? throw new ArgumentNullException(nameof(sink));
             _reassembler = new TcpReassembler(options, this);
+            _expiresAfterTicks = Math.Max(TimeSpan.TicksPerSecond, options.FlowTimeout.Ticks);
         }
 
         internal TcpReassembler Reassembler => _reassembler;
@@ -85,12 +87,32 @@ namespace FluxForensics.Capture
             var conversation = new RelayConversation(this, flow);
             flow.State = conversation;
             if (_expected.Count > 0 &&
-                (_expected.TryGetValue((flow.Server, flow.ServerPort), out var expected) || _expected.TryGetValue((flow.Client, flow.ClientPort), out expected)))
+                (TakeExpected(flow.Server, flow.ServerPort, flow, out var expected) || TakeExpected(flow.Client, flow.ClientPort, flow, out expected)))
             {
-                _expected.Remove((flow.Server, flow.ServerPort));
-                _expected.Remove((flow.Client, flow.ClientPort));
                 conversation.MarkFtpData(expected.Control, expected.Channel);
             }
+        }
+
+        /// <summary>
+        /// The announcement a new connection answers: the announced address and port, between the two hosts of the control
+        /// connection (a connection from a third host to the same port is not the transfer), within the flow timeout.
+        /// </summary>
+        private bool TakeExpected(NetAddress address, ushort port, TcpFlow flow, out (RelayConversation Control, FtpDataChannel Channel, long Ticks) expected)
+        {
+            if (!_expected.TryGetValue((address, port), out expected))
+            {
+                return false;
+            }
+
+            var control = expected.Control;
+            bool samePair = (flow.Client == control.Client && flow.Server == control.Server) || (flow.Client == control.Server && flow.Server == control.Client);
+            if (!samePair)
+            {
+                return false;
+            }
+
+            _expected.Remove((address, port));
+            return flow.StartTicks - expected.Ticks <= _expiresAfterTicks;
         }
 
         void ITcpStreamHandler.OnData(TcpFlow flow, bool fromClient, ReadOnlySpan<byte> data, long ticks)
@@ -186,13 +208,40 @@ namespace FluxForensics.Capture
 
         public void ExpectFtpData(RelayConversation control, FtpDataChannel channel)
         {
-            if (_expected.Count >= MaxExpectedChannels)
+            var address = channel.Address ?? (channel.Passive ? control.Server : control.Client);
+            if (address != control.Server && address != control.Client)
             {
-                _expected.Clear();
+                // A transfer between other hosts (FXP, a proxy): its packets travel between another pair of addresses,
+                // which the engine spreads independently of this connection's, so it is not followed, whatever the spread.
+                Issue(control.Describe(!channel.Passive), -1, $"FTP data channel announced on a third host {address}:{channel.Port}; not followed", "FTP");
+                return;
             }
 
-            var address = channel.Address ?? (channel.Passive ? control.Server : control.Client);
-            _expected[(address, channel.Port)] = (control, channel);
+            if (_expected.Count >= MaxExpectedChannels)
+            {
+                long now = control.EndTicks;
+                var stale = new List<(NetAddress, ushort)>();
+                foreach (var pair in _expected)
+                {
+                    if (now - pair.Value.Ticks > _expiresAfterTicks)
+                    {
+                        stale.Add(pair.Key);
+                    }
+                }
+
+                foreach (var key in stale)
+                {
+                    _expected.Remove(key);
+                }
+
+                if (_expected.Count >= MaxExpectedChannels)
+                {
+                    Issue(control.Describe(true), -1, $"more than {MaxExpectedChannels} FTP data channels announced and not opened within the flow timeout; they are forgotten", "FTP");
+                    _expected.Clear();
+                }
+            }
+
+            _expected[(address, channel.Port)] = (control, channel, control.EndTicks);
         }
 
         public void Issue(string where, long offset, string message, string record)
