@@ -60,6 +60,9 @@ namespace FluxForensics.Fixtures.Capture
         public int Seed { get; set; } = DefaultSeed;
         public int ExeExtraBytes { get; set; } = DefaultExeExtraBytes;
         public int MailAttachmentBytes { get; set; } = DefaultMailAttachmentBytes;
+
+        /// <summary>Copies written even when fewer would reach the asked packets (tests use 2).</summary>
+        public int MinimumCopies { get; set; } = 1;
     }
 
     /// <summary>What <see cref="RelayMix.Write"/> wrote.</summary>
@@ -106,7 +109,7 @@ namespace FluxForensics.Fixtures.Capture
             var span = frames[frames.Count - 1].TimestampUtc - first;
             // Whole minutes, at least one minute of quiet between copies.
             var period = TimeSpan.FromMinutes(Math.Ceiling(span.TotalMinutes) + 1);
-            int copies = (int)Math.Max(1, (minimumPackets + frames.Count - 1) / frames.Count);
+            int copies = (int)Math.Max(Math.Max(1, options.MinimumCopies), (minimumPackets + frames.Count - 1) / frames.Count);
             var random = new Random(options.Seed ^ 0x6D1C);
             var result = new RelayMixResult { Copies = copies, PacketsPerCopy = frames.Count, FirstPacketTime = first, CopyPeriod = period };
             var clientPort = new ushort[flows.Count];
