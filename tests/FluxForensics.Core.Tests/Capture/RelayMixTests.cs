@@ -137,6 +137,12 @@ namespace FluxForensics.Tests.Capture
                 }
 
                 Assert.True(next.TryGetValue(key, out uint expected), "a segment before its SYN");
+                if ((flags & 0x10) != 0)
+                {
+                    // Acknowledges exactly what the other side has sent so far (the generator acknowledges every segment).
+                    Assert.Equal(next[(dst, dport, src, sport)], BinaryPrimitives.ReadUInt32BigEndian(l4.Slice(8)));
+                }
+
                 if (payload > 0 || (flags & 0x01) != 0)
                 {
                     // No hole, no overlap: each segment starts where the last one of its direction ended.
