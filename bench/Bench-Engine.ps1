@@ -42,16 +42,12 @@ param(
 
 $ErrorActionPreference = 'Stop'
 $root = Split-Path -Parent $PSScriptRoot
-$fixtures = Join-Path $root "tests/Fixtures/bin/$Configuration/net10.0/FluxForensics.Fixtures.dll"
-if (-not (Test-Path -LiteralPath $fixtures)) {
-    & dotnet build (Join-Path $root 'tests/Fixtures') -c $Configuration --nologo -v q | Out-Host
-    if ($LASTEXITCODE) { throw "Building the fixtures failed ($LASTEXITCODE)." }
-}
+. (Join-Path $PSScriptRoot 'BenchSupport.ps1')
+$fixtures = Get-BenchFixtures $root $Configuration
 if (-not $ModulePath) { $ModulePath = Join-Path $root 'out/FluxForensics/0.1.0' }
 $manifest = Join-Path $ModulePath 'FluxForensics.psd1'
 if (-not (Test-Path -LiteralPath $manifest)) { throw "No built module at $ModulePath (dotnet pwsh ./build.ps1 Build)." }
 New-Item -ItemType Directory -Force -Path $WorkDirectory | Out-Null
-. (Join-Path $PSScriptRoot 'BenchSupport.ps1')
 
 $inv = [cultureinfo]::InvariantCulture
 $uptimeStart = (& uptime) -replace '^\s+', ''

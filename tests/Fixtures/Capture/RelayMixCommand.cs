@@ -5,6 +5,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO;
 using FluxForensics.Capture;
+using FluxForensics.Fixtures.Relay;
 
 namespace FluxForensics.Fixtures.Capture
 {
@@ -273,7 +274,7 @@ namespace FluxForensics.Fixtures.Capture
                 }
 
                 BinaryPrimitives.WriteUInt16BigEndian(l4Span.Slice(16), 0);
-                BinaryPrimitives.WriteUInt16BigEndian(l4Span.Slice(16), Checksum(l4Span, Pseudo(src, dst, 6, l4Length)));
+                BinaryPrimitives.WriteUInt16BigEndian(l4Span.Slice(16), RelayTcpConnection.Checksum(l4Span, Pseudo(src, dst, 6, l4Length)));
             }
             else
             {
@@ -289,7 +290,7 @@ namespace FluxForensics.Fixtures.Capture
                 BinaryPrimitives.WriteUInt16BigEndian(l4Span.Slice(6), 0);
                 if (hadChecksum)
                 {
-                    ushort sum = Checksum(l4Span, Pseudo(src, dst, 17, l4Length));
+                    ushort sum = RelayTcpConnection.Checksum(l4Span, Pseudo(src, dst, 17, l4Length));
                     BinaryPrimitives.WriteUInt16BigEndian(l4Span.Slice(6), sum == 0 ? (ushort)0xFFFF : sum);
                 }
             }
@@ -297,7 +298,7 @@ namespace FluxForensics.Fixtures.Capture
             // Addresses and IP ids are kept; the header checksum is recomputed all the same (cheap, and always right).
             var ipHeader = f.Slice(14, l4 - 14);
             BinaryPrimitives.WriteUInt16BigEndian(ipHeader.Slice(10), 0);
-            BinaryPrimitives.WriteUInt16BigEndian(ipHeader.Slice(10), Checksum(ipHeader, 0));
+            BinaryPrimitives.WriteUInt16BigEndian(ipHeader.Slice(10), RelayTcpConnection.Checksum(ipHeader, 0));
         }
 
         /// <summary>An Ethernet II IPv4 frame, unfragmented: where the transport header starts and how long it is.</summary>
@@ -326,28 +327,5 @@ namespace FluxForensics.Fixtures.Capture
 
         private static uint Pseudo(uint src, uint dst, byte protocol, int length) =>
             (src >> 16) + (src & 0xFFFF) + (dst >> 16) + (dst & 0xFFFF) + protocol + (uint)length;
-
-        /// <summary>The Internet checksum (RFC 1071) of the data, starting from a partial sum.</summary>
-        internal static ushort Checksum(ReadOnlySpan<byte> data, uint sum)
-        {
-            ulong total = sum;
-            int i = 0;
-            for (; i + 1 < data.Length; i += 2)
-            {
-                total += (uint)(data[i] << 8 | data[i + 1]);
-            }
-
-            if (i < data.Length)
-            {
-                total += (uint)(data[i] << 8);
-            }
-
-            while ((total >> 16) != 0)
-            {
-                total = (total & 0xFFFF) + (total >> 16);
-            }
-
-            return (ushort)~total;
-        }
     }
 }
