@@ -15,7 +15,8 @@
       - the whole `Invoke-PcapFluxAnalysis -LiteralPath FILE`, with `-ThrottleLimit 1` and `-ThrottleLimit 2` when the
         cmdlet has that parameter (one worker, as it always is, when it does not);
       - the relay mix at the small and large sizes (default worker count) for memory flatness.
-    And once per file: `tshark -r FILE -q` (whole file; it is slow on the 5M capture).
+    And once per file: `tshark -r FILE -q` (whole file; without a tap it dissects little) and `tshark -r FILE -q -z io,phs`
+    (every packet dissected; slow on the 5M capture).
     In the child: wall time of the whole cmdlet (stopwatch around it, after Import-Module), the time the first object
     came through a ForEach-Object, VmHWM of the pwsh process from /proc/self/status at the end, and a SHA-256 of a
     canonical serialisation of the findings (every property by name; Elapsed, PacketsPerSecond and the wall-clock
@@ -53,6 +54,7 @@ $inv = [cultureinfo]::InvariantCulture
 $uptimeStart = (& uptime) -replace '^\s+', ''
 $commit = (& git -C $root rev-parse --short HEAD 2>$null)
 $dirty = [bool](& git -C $root status --porcelain --untracked-files=no 2>$null)
+$engineCommit = (& git -C $root log -1 --format=%h -- src 2>$null)
 
 function New-Capture([string] $Path, [string[]] $Arguments) {
     if (-not (Test-Path -LiteralPath $Path)) {
@@ -89,6 +91,7 @@ Invoke-PcapFluxAnalysis @arguments | ForEach-Object {
     $all.Add($_)
 }
 $watch.Stop()
+$cpu = [Diagnostics.Process]::GetCurrentProcess().TotalProcessorTime.TotalSeconds
 $hwmKb = [long](((Get-Content /proc/self/status) | Where-Object { $_ -like 'VmHWM:*' }) -replace '\D', '')
 $summary = $all | Where-Object { $_ -is [FluxForensics.Model.CaptureSummary] } | Select-Object -Last 1
 # Canonical form: each finding's properties sorted by name as JSON; what depends on the run, not the capture, left out:
@@ -104,7 +107,7 @@ $sha = [Security.Cryptography.SHA256]::Create()
 $ordered = [Convert]::ToHexString($sha.ComputeHash([Text.Encoding]::UTF8.GetBytes(($lines -join "`n")))).ToLowerInvariant()
 $sorted = [Convert]::ToHexString($sha.ComputeHash([Text.Encoding]::UTF8.GetBytes((($lines | Sort-Object -CaseSensitive) -join "`n")))).ToLowerInvariant()
 $inv = [cultureinfo]::InvariantCulture
-"seconds=$($watch.Elapsed.TotalSeconds.ToString('F3', $inv)) first=$($first.ToString('F3', $inv)) packets=$($summary.PacketCount) findings=$($all.Count) hwm_kb=$hwmKb summary_pps=$([long]$summary.PacketsPerSecond) issues=$($summary.ParseIssueCount) ordered=$ordered sorted=$sorted"
+"cpu=$($cpu.ToString('F2', $inv)) seconds=$($watch.Elapsed.TotalSeconds.ToString('F3', $inv)) first=$($first.ToString('F3', $inv)) packets=$($summary.PacketCount) findings=$($all.Count) hwm_kb=$hwmKb summary_pps=$([long]$summary.PacketsPerSecond) issues=$($summary.ParseIssueCount) ordered=$ordered sorted=$sorted"
 '@
 
 function Invoke-Engine([string] $File, [int] $Workers, [string] $Tag) {
@@ -116,7 +119,7 @@ function Invoke-Engine([string] $File, [int] $Workers, [string] $Tag) {
     [pscustomobject]@{
         Seconds = [double]::Parse($m.seconds, $inv); First = [double]::Parse($m.first, $inv); Packets = [long]$m.packets
         Findings = [int]$m.findings; PeakMB = [long]$m.hwm_kb / 1024.0; SummaryPps = [long]$m.summary_pps; Issues = [long]$m.issues
-        Ordered = $m.ordered; Sorted = $m.sorted; Canonical = $canonical; Pps = [long]$m.packets / [double]::Parse($m.seconds, $inv)
+        Ordered = $m.ordered; Sorted = $m.sorted; Canonical = $canonical; CpuSeconds = [double]::Parse($m.cpu, $inv); Pps = [long]$m.packets / [double]::Parse($m.seconds, $inv)
     }
 }
 function Measure-Tcpdump([string] $File) { (Measure-Command { & tcpdump -r $File -w /dev/null 2>$null }).TotalSeconds }
@@ -146,11 +149,15 @@ foreach ($round in 1..$Rounds) {
         Write-Host ("round {0} {1}: {2:F2} s, {3:N0} packets, VmHWM {4:N0} MB" -f $round, $flat[0], $r.Seconds, $r.Packets, $r.PeakMB)
     }
 }
+# tshark -q alone dissects nothing it does not have to (no tap, no filter, no output): it measures tshark's reading.
+# With a tap over every protocol (-z io,phs) each packet is dissected, TCP streams reassembled: the analyst's tool at work.
 $tshark = @{}
+$tsharkFull = @{}
 if (-not $NoTshark -and (Get-Command tshark -ErrorAction SilentlyContinue)) {
     foreach ($f in $files) {
         $tshark[$f.Key] = (Measure-Command { & tshark -r $f.Path -q 2>$null | Out-Null }).TotalSeconds
-        Write-Host ("tshark -r {0} -q: {1:F1} s" -f $f.Key, $tshark[$f.Key])
+        $tsharkFull[$f.Key] = (Measure-Command { & tshark -r $f.Path -q -z io,phs 2>$null | Out-Null }).TotalSeconds
+        Write-Host ("tshark -r {0} -q: {1:F1} s; with -z io,phs: {2:F1} s" -f $f.Key, $tshark[$f.Key], $tsharkFull[$f.Key])
     }
 }
 $uptimeEnd = (& uptime) -replace '^\s+', ''
@@ -194,19 +201,20 @@ $md = [System.Text.StringBuilder]::new()
 $title = if ($Label) { "Capture engine benchmark: $Label" } else { 'Capture engine benchmark' }
 [void]$md.AppendLine("# $title (issue 18)")
 [void]$md.AppendLine()
-[void]$md.AppendLine("Commit $commit$(if ($dirty) { ' (with uncommitted changes)' }), run $(Get-Date -AsUTC -Format 'yyyy-MM-dd HH:mm') UTC, $Rounds rounds in alternation. Machine: $([Environment]::ProcessorCount) cores shared with other engineers; ``uptime`` at the start: ``$uptimeStart``; at the end: ``$uptimeEnd``.")
+[void]$md.AppendLine("Commit $commit$(if ($dirty) { ' (with uncommitted changes)' }) (the module's code, src/, last changed in $engineCommit), run $(Get-Date -AsUTC -Format 'yyyy-MM-dd HH:mm') UTC, $Rounds rounds in alternation. Machine: $([Environment]::ProcessorCount) cores shared with other engineers; ``uptime`` at the start: ``$uptimeStart``; at the end: ``$uptimeEnd``.")
 [void]$md.AppendLine("Invoke-PcapFluxAnalysis $(if ($hasThrottle) { 'has -ThrottleLimit: runs with 1 and 2 workers' } else { 'has no -ThrottleLimit in this build: one worker, as it always is' }). Every FluxForensics run is a fresh pwsh; its time is the whole cmdlet after Import-Module (findings collected), its memory the pwsh process's VmHWM.")
 [void]$md.AppendLine()
-[void]$md.AppendLine('| capture | packets | tcpdump -r -w /dev/null (median) | tshark -r -q (once) | ' + (($workers | ForEach-Object { if ($_) { "FluxForensics -ThrottleLimit $_ (median)" } else { 'FluxForensics, one worker (median)' } }) -join ' | ') + ' | first finding / whole run | peak VmHWM | findings | same findings for every worker count |')
-[void]$md.AppendLine('|---|---:|---:|---:|' + (($workers | ForEach-Object { '---:' }) -join '|') + '|---:|---:|---:|---|')
+[void]$md.AppendLine('| capture | packets | tcpdump -r -w /dev/null (median) | tshark -r -q (once) | tshark -r -q -z io,phs (once) | ' + (($workers | ForEach-Object { if ($_) { "FluxForensics -ThrottleLimit $_ (median)" } else { 'FluxForensics, one worker (median)' } }) -join ' | ') + ' | first finding / whole run | peak VmHWM | findings | same findings for every worker count |')
+[void]$md.AppendLine('|---|---:|---:|---:|---:|' + (($workers | ForEach-Object { '---:' }) -join '|') + '|---:|---:|---:|---|')
 foreach ($f in $files) {
     $s = $stats[$f.Key]
     $cells = foreach ($n in $workers) { $w = $s.Workers[$n]; "$(& $fmt $w.Seconds 'F2') s = $(& $fmt $w.Pps 'N0') pkt/s" }
     $w1 = $s.Workers[$one]
     $td = if ($s.Tcpdump) { "$(& $fmt $s.Tcpdump 'F2') s = $(& $fmt ($s.Packets / $s.Tcpdump) 'N0') pkt/s" } else { 'n/a' }
     $ts = if ($tshark[$f.Key]) { "$(& $fmt $tshark[$f.Key] 'F1') s = $(& $fmt ($s.Packets / $tshark[$f.Key]) 'N0') pkt/s" } else { 'n/a' }
+    $tsf = if ($tsharkFull[$f.Key]) { "$(& $fmt $tsharkFull[$f.Key] 'F1') s = $(& $fmt ($s.Packets / $tsharkFull[$f.Key]) 'N0') pkt/s" } else { 'n/a' }
     $same = if ($workers.Count -lt 2) { "n/a (one worker count); $(if ($s.SameOrdered) { 'identical in every round' } else { 'DIFFERS between rounds' })" } elseif ($s.SameOrdered) { 'yes, in the same order' } elseif ($s.SameSorted) { 'same set, other order' } else { '**no**' }
-    [void]$md.AppendLine("| $($f.What) | $(& $fmt $s.Packets 'N0') | $td | $ts | $($cells -join ' | ') | $(& $fmt $w1.First 'F2') s / $(& $fmt $w1.Seconds 'F2') s = $(& $fmt (100 * $w1.FirstShare) 'F0') % | $(& $fmt (($workers | ForEach-Object { $s.Workers[$_].PeakMB } | Measure-Object -Maximum).Maximum) 'N0') MB | $($w1.Findings) | $same (sha256 $($s.Hash.Substring(0, 16))…) |")
+    [void]$md.AppendLine("| $($f.What) | $(& $fmt $s.Packets 'N0') | $td | $ts | $tsf | $($cells -join ' | ') | $(& $fmt $w1.First 'F2') s / $(& $fmt $w1.Seconds 'F2') s = $(& $fmt (100 * $w1.FirstShare) 'F0') % | $(& $fmt (($workers | ForEach-Object { $s.Workers[$_].PeakMB } | Measure-Object -Maximum).Maximum) 'N0') MB | $($w1.Findings) | $same (sha256 $($s.Hash.Substring(0, 16))…) |")
 }
 [void]$md.AppendLine()
 [void]$md.AppendLine('## Targets (issue 18)')
@@ -223,23 +231,25 @@ foreach ($f in $files) {
 [void]$md.AppendLine()
 [void]$md.AppendLine('## Rounds')
 [void]$md.AppendLine()
-[void]$md.AppendLine('| round | capture | what | seconds | packets/s | first finding s | VmHWM MB | findings | CaptureSummary.PacketsPerSecond | parse issues | findings sha256 (output order) |')
-[void]$md.AppendLine('|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---|')
+[void]$md.AppendLine('| round | capture | what | seconds | packets/s | CPU s of the pwsh (start-up and Import-Module included) | first finding s | VmHWM MB | findings | CaptureSummary.PacketsPerSecond | parse issues | findings sha256 (output order) |')
+[void]$md.AppendLine('|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|')
 foreach ($run in $runs) {
     $packets = if ($run.Result) { $run.Result.Packets } else { $stats[$run.File].Packets }
     $what = if ($run.What -eq 'tcpdump') { 'tcpdump' } elseif ($run.Workers) { "-ThrottleLimit $($run.Workers)" } else { 'Invoke-PcapFluxAnalysis (default)' }
     if ($run.Result) {
         $x = $run.Result
-        [void]$md.AppendLine("| $($run.Round) | $($run.File) | $what | $(& $fmt $x.Seconds 'F2') | $(& $fmt $x.Pps 'N0') | $(& $fmt $x.First 'F2') | $(& $fmt $x.PeakMB 'N0') | $($x.Findings) | $(& $fmt $x.SummaryPps 'N0') | $($x.Issues) | $($x.Ordered.Substring(0, 16))… |")
+        [void]$md.AppendLine("| $($run.Round) | $($run.File) | $what | $(& $fmt $x.Seconds 'F2') | $(& $fmt $x.Pps 'N0') | $(& $fmt $x.CpuSeconds 'F2') | $(& $fmt $x.First 'F2') | $(& $fmt $x.PeakMB 'N0') | $($x.Findings) | $(& $fmt $x.SummaryPps 'N0') | $($x.Issues) | $($x.Ordered.Substring(0, 16))… |")
     }
     else {
-        [void]$md.AppendLine("| $($run.Round) | $($run.File) | $what | $(& $fmt $run.Seconds 'F2') | $(if ($run.Seconds) { & $fmt ($packets / $run.Seconds) 'N0' } else { 'n/a' }) | | | | | | |")
+        [void]$md.AppendLine("| $($run.Round) | $($run.File) | $what | $(& $fmt $run.Seconds 'F2') | $(if ($run.Seconds) { & $fmt ($packets / $run.Seconds) 'N0' } else { 'n/a' }) | | | | | | | |")
     }
 }
 [void]$md.AppendLine()
 [void]$md.AppendLine('Captures: the relay mix is the incident sample (`incident-capture`''s parts, relayed EXEs 412–452 KB and a 48 KB zip on')
 [void]$md.AppendLine('every accepted relayed mail) repeated, each copy after the previous one with fresh client ports, sequence numbers and DNS ids;')
 [void]$md.AppendLine('"flat-small"/"flat-large" are the same mix at two lengths. The DNS-heavy capture is `bench-capture` (600 names, 10,000 flows).')
+[void]$md.AppendLine('`tshark -r FILE -q` with no tap or filter dissects nothing it need not, so it times tshark''s reading; `-z io,phs` (protocol')
+[void]$md.AppendLine('hierarchy over every packet) makes it dissect each packet and reassemble the TCP streams, as an analyst''s use does.')
 [void]$md.AppendLine('The findings hash covers every property of every object the cmdlet wrote, in output order (left out: CaptureSummary''s Elapsed and PacketsPerSecond,
 and every finding''s ObservedAt, the wall-clock time it was made);')
 [void]$md.AppendLine("the canonical lines of each run are kept in $WorkDirectory/findings-*.jsonl for a diff.")
