@@ -33,11 +33,8 @@ param(
 
 $ErrorActionPreference = 'Stop'
 $root = Split-Path -Parent $PSScriptRoot
-$fixtures = Join-Path $root "tests/Fixtures/bin/$Configuration/net10.0/FluxForensics.Fixtures.dll"
-if (-not (Test-Path -LiteralPath $fixtures)) {
-    & dotnet build (Join-Path $root 'tests/Fixtures') -c $Configuration --nologo -v q | Out-Host
-    if ($LASTEXITCODE) { throw "Building the fixtures failed ($LASTEXITCODE)." }
-}
+. (Join-Path $PSScriptRoot 'BenchSupport.ps1')
+$fixtures = Get-BenchFixtures $root $Configuration
 $tcpdump = (Get-Command tcpdump -CommandType Application -ErrorAction SilentlyContinue | Select-Object -First 1).Source
 if (-not $tcpdump) { throw 'tcpdump is not installed (apt-get install -y tcpdump): the baseline cannot run.' }
 
@@ -54,7 +51,6 @@ function Invoke-Timed([string] $file, [string[]] $arguments) {
     [pscustomobject]@{ Seconds = $sw.Elapsed.TotalSeconds; Output = ($out | Out-String) }
 }
 
-. (Join-Path $PSScriptRoot 'BenchSupport.ps1')
 
 foreach ($file in $pcap, $pcapng) {
     if (-not (Test-Path -LiteralPath $file)) {

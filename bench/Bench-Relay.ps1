@@ -31,11 +31,8 @@ param(
 
 $ErrorActionPreference = 'Stop'
 $root = Split-Path -Parent $PSScriptRoot
-$fixtures = Join-Path $root "tests/Fixtures/bin/$Configuration/net10.0/FluxForensics.Fixtures.dll"
-if (-not (Test-Path -LiteralPath $fixtures)) {
-    & dotnet build (Join-Path $root 'tests/Fixtures') -c $Configuration --nologo -v q | Out-Host
-    if ($LASTEXITCODE) { throw "Building the fixtures failed ($LASTEXITCODE)." }
-}
+. (Join-Path $PSScriptRoot 'BenchSupport.ps1')
+$fixtures = Get-BenchFixtures $root $Configuration
 if (-not $ModulePath) { $ModulePath = Join-Path $root 'out/FluxForensics/0.1.0' }
 New-Item -ItemType Directory -Force -Path $WorkDirectory | Out-Null
 
@@ -53,7 +50,6 @@ foreach ($f in $files) {
     }
 }
 
-. (Join-Path $PSScriptRoot 'BenchSupport.ps1')
 
 function ConvertFrom-Metrics([string] $text) {
     $m = @{}

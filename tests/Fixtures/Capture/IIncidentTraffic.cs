@@ -42,6 +42,18 @@ namespace FluxForensics.Fixtures.Capture
         /// <summary>When given, the bytes relayed as mobile7.exe (the rest of the capture stays as the seed makes it).</summary>
         public byte[]? Malware { get; }
 
+        /// <summary>
+        /// Extra bytes added to each relayed EXE (each keeps its drawn size on top). 0, the sample's own, keeps the
+        /// downloads at 12–52 KB; the relay-mix benchmark sets it so most bytes are downloads, as in the real incident.
+        /// </summary>
+        public int ExeExtraBytes { get; set; }
+
+        /// <summary>
+        /// When above 0, every accepted relayed mail carries an attachment of this many bytes (base64 in the message):
+        /// spam with a payload. 0, the sample's own, sends the short phishing text only.
+        /// </summary>
+        public int MailAttachmentBytes { get; set; }
+
         /// <summary>Deterministic randomness: every part draws from it in order.</summary>
         public Random Random { get; }
 

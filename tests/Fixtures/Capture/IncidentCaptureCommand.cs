@@ -26,19 +26,7 @@ namespace FluxForensics.Fixtures.Capture
             int scale = IntOption(args, "--scale", 1);
             int seed = IntOption(args, "--seed", 20120514);
             var scenario = new IncidentScenario(seed, scale, SharedMalware.Read(args));
-            var parts = typeof(IncidentCaptureCommand).Assembly.GetTypes()
-                .Where(t => typeof(IIncidentTraffic).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
-                .Select(t => (IIncidentTraffic)Activator.CreateInstance(t)!)
-                .OrderBy(p => p.Order).ThenBy(p => p.GetType().FullName, StringComparer.Ordinal)
-                .ToList();
-            var frames = new List<CapturedFrame>();
-            foreach (var part in parts)
-            {
-                part.Generate(scenario, frames);
-            }
-
-            // Stable sort: frames at the same instant keep the order their part wrote them in.
-            var ordered = frames.Select((f, i) => (f, i)).OrderBy(x => x.f.TimestampUtc).ThenBy(x => x.i).Select(x => x.f).ToList();
+            var ordered = Frames(scenario, out var parts);
             string path = Path.GetFullPath(args[0]);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             using (var writer = PcapNgWriter.Create(path))
@@ -52,6 +40,24 @@ namespace FluxForensics.Fixtures.Capture
 
             Console.WriteLine($"{path}: {ordered.Count} packets from {parts.Count} part(s): {string.Join(", ", parts.Select(p => p.GetType().Name))}");
             return 0;
+        }
+
+        /// <summary>Every part's frames for a scenario, sorted by time (the sample's packets in the order they are written).</summary>
+        internal static List<CapturedFrame> Frames(IncidentScenario scenario, out List<IIncidentTraffic> parts)
+        {
+            parts = typeof(IncidentCaptureCommand).Assembly.GetTypes()
+                .Where(t => typeof(IIncidentTraffic).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
+                .Select(t => (IIncidentTraffic)Activator.CreateInstance(t)!)
+                .OrderBy(p => p.Order).ThenBy(p => p.GetType().FullName, StringComparer.Ordinal)
+                .ToList();
+            var frames = new List<CapturedFrame>();
+            foreach (var part in parts)
+            {
+                part.Generate(scenario, frames);
+            }
+
+            // Stable sort: frames at the same instant keep the order their part wrote them in.
+            return frames.Select((f, i) => (f, i)).OrderBy(x => x.f.TimestampUtc).ThenBy(x => x.i).Select(x => x.f).ToList();
         }
 
         internal static int IntOption(string[] args, string name, int fallback)

@@ -40,7 +40,7 @@ namespace FluxForensics.Fixtures.Capture
             FtpServers = Enumerable.Range(0, 3).Select(_ => PublicAddress(r)).ToList();
             Upstreams = new[] { "91.213.8.20", "94.63.149.150", "188.190.98.11", "204.45.67.89" }.Select(IPAddress.Parse).ToList();
             Accounts = Enumerable.Range(0, 16).Select(i => ($"{Word(r)}{r.Next(10, 99)}@{Word(r)}mail.example", Word(r) + r.Next(1000, 9999))).ToList();
-            Exes = ExeNames.Select(_ => FakePe(r, 12_000 + r.Next(40_000))).ToList();
+            Exes = ExeNames.Select(_ => FakePe(r, 12_000 + r.Next(40_000) + scenario.ExeExtraBytes)).ToList();
             if (scenario.Malware is { } malware)
             {
                 Exes[0] = malware;
@@ -138,7 +138,7 @@ namespace FluxForensics.Fixtures.Capture
 
                 c.C("DATA\r\n").S("354 End data with <CR><LF>.<CR><LF>\r\n");
                 string url = string.Format(RelayCast.PhishingUrls[r.Next(RelayCast.PhishingUrls.Length)], r.Next(100000, 999999));
-                c.C(Message(account, recipients, url, i) + ".\r\n").S($"250 2.0.0 Ok: queued as {r.Next():X}\r\n");
+                c.C(Message(account, recipients, url, i, Attachment(r, scenario.MailAttachmentBytes)) + ".\r\n").S($"250 2.0.0 Ok: queued as {r.Next():X}\r\n");
                 c.C("QUIT\r\n").S("221 2.0.0 Bye\r\n");
                 c.Close();
             }
@@ -146,17 +146,48 @@ namespace FluxForensics.Fixtures.Capture
 
         private static string B64(string s) => Convert.ToBase64String(Encoding.ASCII.GetBytes(s));
 
-        private static string Message(string from, List<string> to, string url, int n)
+        /// <summary>A zip-looking payload of the given size (none when 0): what spam with an attachment carries.</summary>
+        private static byte[]? Attachment(Random r, int size)
+        {
+            if (size <= 0)
+            {
+                return null;
+            }
+
+            var bytes = new byte[size];
+            r.NextBytes(bytes);
+            bytes[0] = (byte)'P'; bytes[1] = (byte)'K'; bytes[2] = 3; bytes[3] = 4;
+            return bytes;
+        }
+
+        private static string Message(string from, List<string> to, string url, int n, byte[]? attachment)
         {
             string text = $"Dear customer,\r\n\r\nYour account has been limited. Please confirm your details at {url} within 24 hours.\r\n";
             string html = $"<html><body><p>Dear customer,</p><p>Please <a href=\"{url}\">confirm your account</a> now.</p></body></html>";
             var sb = new StringBuilder();
             sb.Append($"From: Account Services <{from}>\r\nTo: {string.Join(", ", to)}\r\nSubject: Important: verify your account #{n}\r\n");
-            sb.Append("MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"=_flux_b\"\r\n\r\n");
+            if (attachment is not null)
+            {
+                // The phishing text and its HTML twin, then the payload: a multipart/mixed around the alternative.
+                sb.Append("MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"=_flux_m\"\r\n\r\n");
+                sb.Append("--=_flux_m\r\nContent-Type: multipart/alternative; boundary=\"=_flux_b\"\r\n\r\n");
+            }
+            else
+            {
+                sb.Append("MIME-Version: 1.0\r\nContent-Type: multipart/alternative; boundary=\"=_flux_b\"\r\n\r\n");
+            }
+
             sb.Append("--=_flux_b\r\nContent-Type: text/plain; charset=us-ascii\r\nContent-Transfer-Encoding: base64\r\n\r\n");
             sb.Append(Convert.ToBase64String(Encoding.ASCII.GetBytes(text), Base64FormattingOptions.InsertLineBreaks)).Append("\r\n");
             sb.Append("--=_flux_b\r\nContent-Type: text/html; charset=us-ascii\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n");
             sb.Append(QuotedPrintable(html)).Append("\r\n--=_flux_b--\r\n");
+            if (attachment is not null)
+            {
+                sb.Append($"\r\n--=_flux_m\r\nContent-Type: application/zip; name=\"invoice_{n}.zip\"\r\nContent-Transfer-Encoding: base64\r\n");
+                sb.Append($"Content-Disposition: attachment; filename=\"invoice_{n}.zip\"\r\n\r\n");
+                sb.Append(Convert.ToBase64String(attachment, Base64FormattingOptions.InsertLineBreaks)).Append("\r\n--=_flux_m--\r\n");
+            }
+
             return sb.ToString();
         }
 

@@ -131,7 +131,7 @@ namespace FluxForensics.Fixtures.Relay
             return frame;
         }
 
-        private static ushort Checksum(ReadOnlySpan<byte> data, uint sum)
+        internal static ushort Checksum(ReadOnlySpan<byte> data, uint sum)
         {
             int i = 0;
             for (; i + 1 < data.Length; i += 2)
