@@ -280,6 +280,23 @@ namespace FluxForensics.Remediation
         public int Sequence { get; }
         public RemediationRecord Intent { get; }
 
+        /// <summary>The typed form of <see cref="Intent"/>; null for a kind this version does not know.</summary>
+        public JournalRecord? Record
+        {
+            get
+            {
+                if (_record is null && JournalRecord.FromWire(Intent) is JournalRecord record)
+                {
+                    record.ItemId = Id;
+                    _record = record;
+                }
+
+                return _record;
+            }
+        }
+
+        private JournalRecord? _record;
+
         public string Id => Run.RunId + "-" + Sequence.ToString("D4", CultureInfo.InvariantCulture);
         public string Kind => Intent["Kind"] ?? string.Empty;
         public string Target => Intent["Target"] ?? string.Empty;
@@ -309,17 +326,6 @@ namespace FluxForensics.Remediation
                 State = state == ItemStates.Done ? ItemStates.Restored : ItemStates.Quarantined;
             }
         }
-    }
-
-    /// <summary>What an item is; decides how it is removed, checked and put back.</summary>
-    internal static class ItemKinds
-    {
-        public const string Process = "Process";
-        public const string File = "File";
-        public const string Link = "Link";
-        public const string Line = "Line";
-        public const string RegistryValue = "RegistryValue";
-        public const string Attributes = "Attributes";
     }
 
     /// <summary>A test hook: <c>FLUXFORENSICS_REMEDIATION_CRASH_AT=N</c> makes the process die (SIGKILL to itself) at the
