@@ -40,13 +40,33 @@ namespace FluxForensics.Remediation
         public IFluxReporter Reporter { get; }
         public bool Force { get; }
 
+        /// <summary>The store's runs, loaded from their journals; lines that could not be read are reported once per run.</summary>
+        public IReadOnlyList<StoreRun> Runs()
+        {
+            var runs = Store.Runs();
+            foreach (var run in runs)
+            {
+                if (_reported.Add(run.RunId))
+                {
+                    foreach (var issue in run.Issues)
+                    {
+                        Reporter.Issue(issue);
+                    }
+                }
+            }
+
+            return runs;
+        }
+
+        private readonly HashSet<string> _reported = new HashSet<string>(StringComparer.Ordinal);
+
         /// <summary>The id of a quarantined item with this target, so a rerun says where the thing went.</summary>
         public string? AlreadyHeld(string target)
         {
             if (_held is null)
             {
                 _held = new Dictionary<string, string>(StringComparer.Ordinal);
-                foreach (var item in Store.Runs().SelectMany(r => r.Items).Where(i => i.State == ItemStates.Quarantined))
+                foreach (var item in Runs().SelectMany(r => r.Items).Where(i => i.State == ItemStates.Quarantined))
                 {
                     _held[item.Target] = item.Id;
                 }

@@ -39,7 +39,7 @@ namespace FluxForensics.Remediation
 
         public List<FluxRemediation> Recover() => new RemediationRecovery(_context).Recover();
 
-        public IReadOnlyList<StoreItem> Items() => _context.Store.Runs().SelectMany(r => r.Items).ToList();
+        public IReadOnlyList<StoreItem> Items() => _context.Runs().SelectMany(r => r.Items).ToList();
 
         /// <summary>Puts the items back, asking <paramref name="approve"/> once per item.</summary>
         public List<FluxRemediation> Restore(IEnumerable<string> ids, Func<StoreItem, string, bool> approve, CancellationToken cancel) =>

@@ -25,7 +25,7 @@ namespace FluxForensics.Remediation
         public List<FluxRemediation> Recover()
         {
             var results = new List<FluxRemediation>();
-            foreach (var run in _context.Store.Runs())
+            foreach (var run in _context.Runs())
             {
                 var doubtful = run.Items.Where(i => i.InDoubt).ToList();
                 if (doubtful.Count == 0)

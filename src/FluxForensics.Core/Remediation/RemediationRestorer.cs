@@ -30,7 +30,7 @@ namespace FluxForensics.Remediation
         public List<FluxRemediation> Restore(IEnumerable<string> ids, Func<StoreItem, string, bool> approve, bool whatIf, CancellationToken cancel)
         {
             var results = new List<FluxRemediation>();
-            var runs = _context.Store.Runs();
+            var runs = _context.Runs();
             var wanted = new HashSet<string>(ids, StringComparer.OrdinalIgnoreCase);
             foreach (var id in wanted.Where(id => !runs.Any(r => r.Find(id) is not null)))
             {
