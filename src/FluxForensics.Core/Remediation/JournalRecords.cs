@@ -21,6 +21,9 @@ namespace FluxForensics.Remediation
         public string? By { get; set; }
         public DateTime? At { get; set; }
 
+        /// <summary>Fields of the journal line that could not be read, and what was used instead.</summary>
+        public List<string> Problems { get; } = new List<string>();
+
         /// <summary>The store's id of the item (run id and sequence); not journaled, it is where the record was found.</summary>
         public string ItemId { get; set; } = string.Empty;
 
@@ -212,18 +215,14 @@ namespace FluxForensics.Remediation
             Original = r["Original"] ?? string.Empty;
             OriginalSha256 = r["OriginalSha256"];
             ChangedSha256 = r["ChangedSha256"];
-            LineBytes = TryBase64(r["LineBytes"]);
-        }
-
-        private static byte[] TryBase64(string? text)
-        {
             try
             {
-                return text is null ? Array.Empty<byte>() : Convert.FromBase64String(text);
+                LineBytes = Convert.FromBase64String(r["LineBytes"] ?? throw new FormatException("missing"));
             }
             catch (FormatException)
             {
-                return Array.Empty<byte>();
+                LineBytes = System.Text.Encoding.UTF8.GetBytes((LineText ?? string.Empty) + "\n");
+                Problems.Add("LineBytes is missing or not base64; the line's text (LineText) with a newline is used instead");
             }
         }
     }

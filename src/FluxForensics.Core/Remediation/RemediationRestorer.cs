@@ -94,6 +94,11 @@ namespace FluxForensics.Remediation
                 return null;
             }
 
+            foreach (var problem in record.Problems)
+            {
+                _context.Reporter.Issue(new ParseIssue(item.Run.JournalPath, -1, $"item {item.Id}: {problem}", "journal record"));
+            }
+
             string? occupant;
             try
             {
