@@ -444,3 +444,47 @@ Describe 'The -PassThru stream of Remove-FluxInfection, saved and re-imported, r
         @(Get-FluxQuarantine -QuarantinePath $store -All)[0].QuarantinedAt.Kind | Should -Be 'Utc'
     }
 }
+
+Describe 'Restore-FluxQuarantine -WhatIf and -Confirm go through the same ShouldProcess as Remove-FluxInfection' {
+    BeforeAll {
+        $script:skip = if (-not $IsLinux) { 'the file lane runs on Linux' } else { $null }
+        if (-not $skip) {
+            $script:drive = Join-Path $temp 'whatif-drive'
+            New-Item -ItemType Directory -Force -Path $drive | Out-Null
+            $script:shortcut = Join-Path $drive 'photos.lnk'
+            $script:payload = Join-Path $drive 'click.exe'
+            Set-Content -LiteralPath $shortcut -Value 'L shortcut' -NoNewline
+            Set-Content -LiteralPath $payload -Value 'MZ payload' -NoNewline
+            $script:store = Join-Path $temp 'store-whatif'
+            # A finding as ConvertFrom-Json gives it back: its Kind names it.
+            $script:trap = [pscustomobject]@{ Kind = 'UsbLnkTrap'; DriveRoot = $drive; ShortcutPath = $shortcut; PayloadPath = $payload }
+        }
+    }
+
+    BeforeEach { if ($skip) { Set-ItResult -Skipped -Because $skip } }
+
+    It 'describes each restore under -WhatIf and changes neither the files nor the journal' {
+        $trap | Remove-FluxInfection -QuarantinePath $store -Confirm:$false -ErrorAction Stop
+        Test-Path -LiteralPath $payload | Should -BeFalse
+        $journal = @(Get-ChildItem -LiteralPath (Join-Path $store 'runs') -Recurse -Filter 'journal.log')[0].FullName
+        $before = (Get-FileHash -LiteralPath $journal).Hash
+
+        $planned = @(Get-FluxQuarantine -QuarantinePath $store | Restore-FluxQuarantine -QuarantinePath $store -WhatIf -PassThru)
+        $planned.Count | Should -Be 2
+        $planned.Status | Sort-Object -Unique | Should -Be 'WhatIf'
+        Test-Path -LiteralPath $payload | Should -BeFalse
+        (Get-FileHash -LiteralPath $journal).Hash | Should -Be $before
+
+        $restored = @(Restore-FluxQuarantine -RunId (Split-Path -Leaf (Split-Path -Parent $journal)) -QuarantinePath $store -Confirm:$false -PassThru -ErrorAction Stop)
+        $restored.Status | Sort-Object -Unique | Should -Be 'Restored'
+        Get-Content -Raw -LiteralPath $payload | Should -Be 'MZ payload'
+    }
+
+    It 'warns about a journal line it cannot read, and still lists the items' {
+        $journal = @(Get-ChildItem -LiteralPath (Join-Path $store 'runs') -Recurse -Filter 'journal.log')[0].FullName
+        Add-Content -LiteralPath $journal -Value 'not a journal record'
+        $items = @(Get-FluxQuarantine -QuarantinePath $store -All -WarningVariable warnings -WarningAction SilentlyContinue)
+        $items.Count | Should -Be 2
+        @($warnings | Where-Object { "$_" -match 'journal\.log @ \d+: journal line: not an intent or mark line' }).Count | Should -Be 1
+    }
+}

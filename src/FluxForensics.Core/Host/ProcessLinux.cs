@@ -32,6 +32,21 @@ namespace FluxForensics.Host
             _ticksPerSecond = LinuxNative.ClockTicksPerSecond();
         }
 
+        /// <summary>The PIDs that exist now (the numeric directories of the proc root).</summary>
+        public IReadOnlyList<int> ProcessIds()
+        {
+            var ids = new List<int>();
+            foreach (var dir in Directory.EnumerateDirectories(_proc))
+            {
+                if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
+                {
+                    ids.Add(pid);
+                }
+            }
+
+            return ids;
+        }
+
         public ProcessFacts Read(int processId)
         {
             var facts = new ProcessFacts(processId);
@@ -192,6 +207,13 @@ namespace FluxForensics.Host
             }
 
             var fields = text.Substring(close + 1).Split(new[] { ' ' }, StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length > 6)
+            {
+                facts.IsZombie = fields[0] == "Z" || fields[0] == "X";
+                facts.IsKernelThread = (long.TryParse(fields[6], NumberStyles.None, CultureInfo.InvariantCulture, out long flags) && (flags & 0x00200000 /* PF_KTHREAD */) != 0) ||
+                    (fields.Length > 1 && fields[1] == "2");
+            }
+
             // After ')': state is field 3 of stat(5), starttime field 22 → index 22 - 3 = 19.
             if (fields.Length > 19 && long.TryParse(fields[19], NumberStyles.None, CultureInfo.InvariantCulture, out long ticks) && _bootTimeUtc is DateTime boot && _ticksPerSecond > 0)
             {

@@ -31,6 +31,9 @@ namespace FluxForensics.Host
         private readonly Lazy<Dictionary<int, (string Name, int Parent)>> _snapshot = new Lazy<Dictionary<int, (string Name, int Parent)>>(Snapshot);
         private readonly Lazy<Dictionary<int, List<string>>> _services = new Lazy<Dictionary<int, List<string>>>(WindowsServices.ByProcess);
 
+        /// <summary>The PIDs of this reader's process snapshot.</summary>
+        public IReadOnlyList<int> ProcessIds() => new List<int>(_snapshot.Value.Keys);
+
         public ProcessFacts Read(int processId)
         {
             var facts = new ProcessFacts(processId);

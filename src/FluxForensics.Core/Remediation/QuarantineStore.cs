@@ -5,6 +5,7 @@ using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
 using System.Text;
+using FluxForensics.Model;
 
 namespace FluxForensics.Remediation
 {
@@ -121,6 +122,7 @@ namespace FluxForensics.Remediation
         public void Load()
         {
             Items.Clear();
+            Issues.Clear();
             if (!File.Exists(JournalPath))
             {
                 return;
@@ -134,17 +136,23 @@ namespace FluxForensics.Remediation
             }
 
             var lines = text.Split('\n');
+            long offset = 0;
             for (int i = 0; i < lines.Length; i++)
             {
-                // The last element is the text after the final newline: a line that was never completed.
-                if (i == lines.Length - 1 || lines[i].Length < 2)
+                long at = offset;
+                offset += Encoding.UTF8.GetByteCount(lines[i]) + 1;
+
+                // The last element is the text after the final newline: a line that was never completed (a run killed
+                // while writing it), which costs that line only and is expected.
+                if (i == lines.Length - 1 || lines[i].Length == 0)
                 {
                     continue;
                 }
 
-                var record = RemediationRecord.Parse(lines[i].Substring(2));
-                if (record is null || record.Long("Seq") is not long seq)
+                var record = lines[i].Length < 2 || lines[i][1] != '\t' ? null : RemediationRecord.Parse(lines[i].Substring(2));
+                if (record is null || record.Long("Seq") is not long seq || (lines[i][0] != 'I' && lines[i][0] != 'M'))
                 {
+                    Issues.Add(new ParseIssue(JournalPath, at, "not an intent or mark line; it is passed over", "journal line"));
                     continue;
                 }
 
@@ -160,12 +168,19 @@ namespace FluxForensics.Remediation
                     item.PendingOp = record["Op"];
                     item.PendingRecord = record;
                 }
-                else if (lines[i][0] == 'M' && item is not null)
+                else if (item is not null)
                 {
                     item.Apply(record["Op"] ?? string.Empty, record["State"] ?? string.Empty, record["Detail"]);
                 }
+                else
+                {
+                    Issues.Add(new ParseIssue(JournalPath, at, $"a mark for item {seq}, which has no intent before it; it is passed over", "journal line"));
+                }
             }
         }
+
+        /// <summary>Journal lines that could not be read, found by <see cref="Load"/> (a torn last line is not one).</summary>
+        public List<ParseIssue> Issues { get; } = new List<ParseIssue>();
 
         /// <summary>Appends an intent; it is on the disk only after <see cref="Flush"/>.</summary>
         public void Intend(RemediationRecord record)
@@ -280,6 +295,23 @@ namespace FluxForensics.Remediation
         public int Sequence { get; }
         public RemediationRecord Intent { get; }
 
+        /// <summary>The typed form of <see cref="Intent"/>; null for a kind this version does not know.</summary>
+        public JournalRecord? Record
+        {
+            get
+            {
+                if (_record is null && JournalRecord.FromWire(Intent) is JournalRecord record)
+                {
+                    record.ItemId = Id;
+                    _record = record;
+                }
+
+                return _record;
+            }
+        }
+
+        private JournalRecord? _record;
+
         public string Id => Run.RunId + "-" + Sequence.ToString("D4", CultureInfo.InvariantCulture);
         public string Kind => Intent["Kind"] ?? string.Empty;
         public string Target => Intent["Target"] ?? string.Empty;
@@ -309,17 +341,6 @@ namespace FluxForensics.Remediation
                 State = state == ItemStates.Done ? ItemStates.Restored : ItemStates.Quarantined;
             }
         }
-    }
-
-    /// <summary>What an item is; decides how it is removed, checked and put back.</summary>
-    internal static class ItemKinds
-    {
-        public const string Process = "Process";
-        public const string File = "File";
-        public const string Link = "Link";
-        public const string Line = "Line";
-        public const string RegistryValue = "RegistryValue";
-        public const string Attributes = "Attributes";
     }
 
     /// <summary>A test hook: <c>FLUXFORENSICS_REMEDIATION_CRASH_AT=N</c> makes the process die (SIGKILL to itself) at the

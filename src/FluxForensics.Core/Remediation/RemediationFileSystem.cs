@@ -327,31 +327,31 @@ namespace FluxForensics.Remediation
             }
         }
 
-        /// <summary>Records the times of the folder holding <paramref name="path"/>: moving a file in or out changes them.</summary>
-        public static void RecordParentTimes(string path, RemediationRecord r)
-        {
-            if (Path.GetDirectoryName(path) is string dir && TryStat(dir, out var m))
-            {
-                r.Set("PATime", m!.AccessSeconds).Set("PATimeNs", m.AccessNanoseconds).Set("PMTime", m.WriteSeconds).Set("PMTimeNs", m.WriteNanoseconds);
-            }
-        }
+        /// <summary>The times of the folder holding <paramref name="path"/>: moving a file in or out changes them.</summary>
+        public static ParentTimes? ParentTimesOf(string path) =>
+            Path.GetDirectoryName(path) is string dir && TryStat(dir, out var m)
+                ? new ParentTimes { AccessSeconds = m!.AccessSeconds, AccessNanoseconds = m.AccessNanoseconds, WriteSeconds = m.WriteSeconds, WriteNanoseconds = m.WriteNanoseconds }
+                : null;
 
         /// <summary>Puts the folder's times back as recorded; items restored newest first leave the oldest record in place.</summary>
-        public static void ApplyParentTimes(string path, RemediationRecord r)
+        public static void ApplyParentTimes(string path, ParentTimes? times)
         {
-            if (Path.GetDirectoryName(path) is not string dir || r.Long("PMTime") is not long mtime)
+            if (Path.GetDirectoryName(path) is not string dir || times is null)
             {
                 return;
             }
 
             if (IsWindows)
             {
-                Directory.SetLastWriteTimeUtc(dir, DateTimeOffset.FromUnixTimeSeconds(mtime).UtcDateTime.AddTicks((r.Long("PMTimeNs") ?? 0) / 100));
+                Directory.SetLastWriteTimeUtc(dir, DateTimeOffset.FromUnixTimeSeconds(times.WriteSeconds).UtcDateTime.AddTicks(times.WriteNanoseconds / 100));
                 return;
             }
 
-            var times = new long[] { r.Long("PATime") ?? 0, r.Long("PATimeNs") ?? 0, mtime, r.Long("PMTimeNs") ?? 0 };
-            Native.utimensat(-100, dir, times, 0);
+            var values = new long[] { times.AccessSeconds, times.AccessNanoseconds, times.WriteSeconds, times.WriteNanoseconds };
+            if (Native.utimensat(-100, dir, values, 0) != 0)
+            {
+                throw new IOException($"utimensat '{dir}' failed (errno {Marshal.GetLastWin32Error()}); the folder's times were not put back.");
+            }
         }
 
         /// <summary>Removes every execute bit (Unix) or denies execution to everyone (Windows ACL through icacls).</summary>

@@ -11,7 +11,7 @@ namespace FluxForensics.Remediation
     /// What remediation needs from a finding, read either from a live model object or by property name from a deserialized
     /// one (Import-Clixml, remoting), so both act the same.
     /// </summary>
-    internal sealed class RemediationInput
+    public sealed class RemediationInput
     {
         public string Kind { get; set; } = string.Empty;
         public string? ComputerName { get; set; }
@@ -25,6 +25,9 @@ namespace FluxForensics.Remediation
         public string? EntryType { get; set; }
         public string? EntryPath { get; set; }
         public string? EntryText { get; set; }
+
+        /// <summary>What the entry runs (for an AppInit_DLLs entry: the one DLL of the list).</summary>
+        public string? Command { get; set; }
         public int? LineNumber { get; set; }
         public string? Name { get; set; }
         public string? ImagePath { get; set; }
@@ -62,6 +65,7 @@ namespace FluxForensics.Remediation
                 EntryType = S("EntryType"),
                 EntryPath = S("EntryPath"),
                 EntryText = S("EntryText"),
+                Command = S("Command"),
                 LineNumber = I("LineNumber"),
                 Name = S("Name"),
                 ImagePath = S("ImagePath"),
@@ -120,6 +124,12 @@ namespace FluxForensics.Remediation
         /// <summary>For registry values: the data to set instead of deleting (a service's Start=4), or null to delete.</summary>
         public RegistryValueData? Replacement { get; set; }
 
+        /// <summary>For list values Windows needs (AppInit_DLLs, BootExecute): the one element to take out; the rest stays.</summary>
+        public string? ListElement { get; set; }
+
+        /// <summary>For registry keys: also delete the parent when the removal leaves it empty (a per-user CLSID key).</summary>
+        public bool RemoveEmptyParent { get; set; }
+
         /// <summary>Shared-host processes and protected system files need -Force; say so instead of acting.</summary>
         public bool NeedsForce { get; set; }
 
@@ -131,7 +141,9 @@ namespace FluxForensics.Remediation
         {
             "StopProcess" => $"Stop process {ProcessId} ({Target}) and its children",
             "RemoveAutorun" when Kind == ItemKinds.Line => $"Remove line {LineNumber} from {Target}",
+            "RemoveAutorun" when Kind == ItemKinds.RegistryValue && ListElement is not null => $"Take '{ListElement}' out of registry value {Target}",
             "RemoveAutorun" when Kind == ItemKinds.RegistryValue => Replacement is null ? $"Delete registry value {Target}" : $"Set {Target} to {Replacement.Data} (disable)",
+            "RemoveAutorun" when Kind == ItemKinds.RegistryKey => $"Move registry key {Target} into the quarantine",
             "RemoveAutorun" when Kind == ItemKinds.Link => $"Remove the enabling link {Target}",
             "RemoveAutorun" => $"Quarantine {Target}",
             "QuarantineFile" => $"Quarantine {Target}",
@@ -145,7 +157,7 @@ namespace FluxForensics.Remediation
     {
         private static readonly string[] ProtectedUnix = { "/usr/", "/bin/", "/sbin/", "/lib/", "/lib32/", "/lib64/", "/libx32/", "/boot/", "/proc/", "/sys/", "/dev/" };
 
-        public static List<RemediationAction> Plan(IEnumerable<RemediationInput> inputs, bool isWindows)
+        public static List<RemediationAction> Plan(IEnumerable<RemediationInput> inputs, bool isWindows, IFluxReporter? reporter = null)
         {
             var actions = new List<RemediationAction>();
             foreach (var input in inputs)
@@ -156,7 +168,7 @@ namespace FluxForensics.Remediation
                         PlanListener(input, actions);
                         break;
                     case "SuspiciousAutorun":
-                        PlanAutorun(input, actions, isWindows);
+                        PlanAutorun(input, actions, isWindows, reporter);
                         break;
                     case "UsbLnkTrap":
                         PlanTrap(input, actions);
@@ -180,6 +192,7 @@ namespace FluxForensics.Remediation
         {
             ItemKinds.Process => a.ProcessId.ToString(CultureInfo.InvariantCulture),
             ItemKinds.Line => a.Target + "\n" + a.LineText,
+            ItemKinds.RegistryValue when a.ListElement is not null => a.Target.ToUpperInvariant() + "\n" + a.ListElement.ToUpperInvariant(),
             _ => RemediationFileSystem.IsWindows ? a.Target.ToUpperInvariant() : a.Target,
         };
 
@@ -207,7 +220,7 @@ namespace FluxForensics.Remediation
             Finding = finding, Container = container, NeedsForce = IsProtectedSystemFile(path, container),
         };
 
-        private static void PlanAutorun(RemediationInput input, List<RemediationAction> actions, bool isWindows)
+        private static void PlanAutorun(RemediationInput input, List<RemediationAction> actions, bool isWindows, IFluxReporter? reporter)
         {
             string entryType = input.EntryType ?? string.Empty;
             string? entryPath = input.EntryPath;
@@ -222,35 +235,27 @@ namespace FluxForensics.Remediation
                 action.RefusalId = "AutorunLocationUnknown";
                 action.Refusal = $"The finding names no entry path for '{input.Name}'; nothing can be removed safely.";
             }
-            else if (entryType is "WmiEventConsumer" or "ComHijack" or "AppInitDll" or "ActiveSetup" or "BootExecute")
+            else if (entryType == "WmiEventConsumer")
             {
-                // One value or record among others that Windows needs (a multi-string, a list, the CIM repository):
-                // removing the whole location would break the system, so these are named for a person to remove.
+                // The repository (OBJECTS.DATA with its index and mapping files) is one database with its own checksums;
+                // editing it in place is not safe, live or offline, and CIM is not reachable from here.
                 action.RefusalId = "AutorunNotRemovable";
-                action.Refusal = entryType == "WmiEventConsumer"
-                    ? $"WMI consumer '{input.Name}' is removed with Remove-CimInstance (its __FilterToConsumerBinding, __EventFilter and the consumer in root\\subscription), not by editing OBJECTS.DATA."
-                    : $"{entryType} entry '{input.Name}' at '{entryPath}' is one part of a value Windows needs; edit that value by hand.";
+                action.Refusal = input.Root is not null
+                    ? $"WMI consumer '{input.Name}' was read from the repository '{entryPath}' under {input.Root}; the repository is not edited offline (its index and checksums would no longer agree). Boot that system and remove the consumer, its __EventFilter and __FilterToConsumerBinding from root\\subscription with Remove-CimInstance."
+                    : $"WMI consumer '{input.Name}' is removed with Remove-CimInstance (its __FilterToConsumerBinding, __EventFilter and the consumer in root\\subscription; export them with Get-CimInstance | Export-Clixml first); Remove-FluxInfection does not edit the WMI repository.";
             }
-            else if (entryType is "RegistryValue" or "Service")
+            else if (entryType is "RegistryValue" or "Service" or "ComHijack" or "AppInitDll" or "ActiveSetup" or "BootExecute")
             {
-                action.Kind = ItemKinds.RegistryValue;
-                action.KeyPath = entryPath;
-                action.ValueName = entryType == "Service" ? "Start" : input.Name;
-                action.Target = entryPath + "\\" + action.ValueName;
-                if (entryType == "Service")
-                {
-                    action.Replacement = new RegistryValueData("DWord", "4");
-                }
-
+                PlanRegistry(input, entryType, entryPath!, action);
                 if (input.Root is not null)
                 {
                     action.RefusalId = "OfflineRegistryNotSupported";
-                    action.Refusal = $"'{action.Target}' was read from an offline hive under {input.Root}; boot that system and run the removal there.";
+                    action.Refusal = $"'{action.Target}' was read from an offline hive under {input.Root}; offline hives are not edited (their logs and checksums would no longer agree). Boot that system and run the removal there.";
                 }
                 else if (!isWindows)
                 {
                     action.RefusalId = "RegistryNotAvailable";
-                    action.Refusal = $"'{action.Target}' is a Windows registry value; this is not Windows.";
+                    action.Refusal = $"'{action.Target}' is a Windows registry {(action.Kind == ItemKinds.RegistryKey ? "key" : "value")}; this is not Windows.";
                 }
             }
             else if (input.LineNumber is not null || entryType is "CronLine" or "ProfileLine" or "LdPreload")
@@ -269,7 +274,7 @@ namespace FluxForensics.Remediation
                 action.Kind = ItemKinds.File;
                 if (entryType == "SystemdUnit")
                 {
-                    PlanUnitLinks(entryPath!, input, actions);
+                    PlanUnitLinks(entryPath!, input, actions, reporter);
                 }
             }
 
@@ -280,8 +285,51 @@ namespace FluxForensics.Remediation
             }
         }
 
+        /// <summary>
+        /// What a registry entry's removal is: a Run value is deleted; a service is disabled (Start=4); an Active Setup
+        /// component loses its StubPath; a COM hijack's per-user server key is moved into the store (the machine's
+        /// registration answers again); one DLL is taken out of AppInit_DLLs and one program out of BootExecute, the rest
+        /// of those lists staying as they are.
+        /// </summary>
+        private static void PlanRegistry(RemediationInput input, string entryType, string entryPath, RemediationAction action)
+        {
+            action.Kind = ItemKinds.RegistryValue;
+            action.KeyPath = entryPath;
+            action.ValueName = input.Name;
+            switch (entryType)
+            {
+                case "Service":
+                    action.ValueName = "Start";
+                    action.Replacement = new RegistryValueData("DWord", "4");
+                    break;
+                case "ActiveSetup":
+                    action.ValueName = "StubPath";
+                    break;
+                case "AppInitDll":
+                    action.ValueName = "AppInit_DLLs";
+                    action.ListElement = input.Command;
+                    break;
+                case "BootExecute":
+                    action.ListElement = input.EntryText;
+                    break;
+                case "ComHijack":
+                    action.Kind = ItemKinds.RegistryKey;
+                    action.ValueName = null;
+                    action.RemoveEmptyParent = true;
+                    action.Target = entryPath;
+                    return;
+            }
+
+            action.Target = entryPath + "\\" + action.ValueName;
+            if (entryType is "AppInitDll" or "BootExecute" && string.IsNullOrEmpty(action.ListElement))
+            {
+                action.RefusalId = "AutorunTextUnknown";
+                action.Refusal = $"The finding does not carry the element of '{action.Target}' to take out; it cannot be identified safely.";
+            }
+        }
+
         /// <summary>The links that enable a unit (<c>*.wants/</c>, <c>*.requires/</c>) in the unit directories of the same root.</summary>
-        private static void PlanUnitLinks(string unitPath, RemediationInput input, List<RemediationAction> actions)
+        private static void PlanUnitLinks(string unitPath, RemediationInput input, List<RemediationAction> actions, IFluxReporter? reporter)
         {
             string unitName = System.IO.Path.GetFileName(unitPath);
             var dirs = new List<string>();
@@ -301,6 +349,7 @@ namespace FluxForensics.Remediation
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
+                    reporter?.Warning($"'{dir}' could not be read to find the links that enable {unitName} ({e.Message}); links there are left in place.");
                     continue;
                 }
 

@@ -5,6 +5,8 @@ using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Runtime.InteropServices;
+using FluxForensics.Host;
+using FluxForensics.Model;
 
 namespace FluxForensics.Remediation
 {
@@ -107,18 +109,43 @@ namespace FluxForensics.Remediation
             expected is null || actual is null || Math.Abs((expected.Value.ToUniversalTime() - actual.Value.ToUniversalTime()).TotalSeconds) < 1.0;
     }
 
-    /// <summary>Linux: /proc for facts, kill(2) for control.</summary>
+    /// <summary>
+    /// Facts about processes come from Host's reader (the same parser Get-FluxListener uses decides which process a finding
+    /// names and whether it may be stopped); this only turns them into identities and does the stopping.
+    /// </summary>
+    internal static class ProcessIdentities
+    {
+        public static ProcessIdentity? From(ProcessFacts facts)
+        {
+            if (facts.Exited)
+            {
+                return null;
+            }
+
+            return new ProcessIdentity
+            {
+                ProcessId = facts.ProcessId,
+                ParentProcessId = facts.ParentProcessId ?? 0,
+                Name = facts.Name ?? string.Empty,
+                ImagePath = facts.ImagePath,
+                StartTimeUtc = facts.StartTimeUtc,
+                IsKernelThread = facts.IsKernelThread,
+                IsZombie = facts.IsZombie,
+            };
+        }
+    }
+
+    /// <summary>Linux: Host's /proc reader for facts, kill(2) for control.</summary>
     internal sealed class LinuxProcessControl : IProcessControl
     {
-        private readonly DateTime _boot = ReadBootTime();
-        private readonly long _ticks = 100;
+        private readonly LinuxProcessReader _reader = new LinuxProcessReader("/proc");
 
         public IReadOnlyList<ProcessIdentity> Snapshot()
         {
             var list = new List<ProcessIdentity>();
-            foreach (var dir in Directory.EnumerateDirectories("/proc"))
+            foreach (int pid in _reader.ProcessIds())
             {
-                if (int.TryParse(Path.GetFileName(dir), NumberStyles.None, CultureInfo.InvariantCulture, out int pid) && Get(pid) is ProcessIdentity p)
+                if (Get(pid) is ProcessIdentity p)
                 {
                     list.Add(p);
                 }
@@ -127,54 +154,7 @@ namespace FluxForensics.Remediation
             return list;
         }
 
-        public ProcessIdentity? Get(int processId)
-        {
-            string stat;
-            try
-            {
-                stat = File.ReadAllText($"/proc/{processId}/stat");
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                return null;
-            }
-
-            int open = stat.IndexOf('(');
-            int close = stat.LastIndexOf(')');
-            if (open < 0 || close < open)
-            {
-                return null;
-            }
-
-            string[] fields = stat.Substring(close + 2).Split(' ');
-            if (fields.Length < 20)
-            {
-                return null;
-            }
-
-            string? image = null;
-            try
-            {
-                image = RemediationFileSystem.ReadLink($"/proc/{processId}/exe");
-            }
-            catch (IOException)
-            {
-            }
-
-            int ppid = int.Parse(fields[1], CultureInfo.InvariantCulture);
-            long start = long.Parse(fields[19], CultureInfo.InvariantCulture);
-            long flags = long.Parse(fields[6], CultureInfo.InvariantCulture);
-            return new ProcessIdentity
-            {
-                ProcessId = processId,
-                ParentProcessId = ppid,
-                Name = stat.Substring(open + 1, close - open - 1),
-                ImagePath = image,
-                StartTimeUtc = _boot.AddTicks(start * TimeSpan.TicksPerSecond / _ticks),
-                IsKernelThread = (flags & 0x00200000) != 0 /* PF_KTHREAD */ || ppid == 2,
-                IsZombie = fields[0] == "Z" || fields[0] == "X",
-            };
-        }
+        public ProcessIdentity? Get(int processId) => ProcessIdentities.From(_reader.Read(processId));
 
         public bool Suspend(int processId) => kill(processId, 19 /* SIGSTOP */) == 0;
 
@@ -186,40 +166,32 @@ namespace FluxForensics.Remediation
             }
         }
 
-        private static DateTime ReadBootTime()
-        {
-            foreach (var line in File.ReadLines("/proc/stat"))
-            {
-                if (line.StartsWith("btime ", StringComparison.Ordinal))
-                {
-                    return DateTimeOffset.FromUnixTimeSeconds(long.Parse(line.Substring(6).Trim(), CultureInfo.InvariantCulture)).UtcDateTime;
-                }
-            }
-
-            return new DateTime(1970, 1, 1, 0, 0, 0, DateTimeKind.Utc);
-        }
-
         [DllImport("libc", SetLastError = true)]
         private static extern int kill(int pid, int signal);
     }
 
-    /// <summary>Windows: System.Diagnostics.Process, parents through NtQueryInformationProcess.</summary>
+    /// <summary>Windows: Host's Win32 reader for facts (a fresh process snapshot per call), Process.Kill for control.</summary>
     internal sealed class WindowsProcessControl : IProcessControl
     {
-        public IReadOnlyList<ProcessIdentity> Snapshot() =>
-            Process.GetProcesses().Select(p => { using (p) { return Describe(p); } }).ToList();
+        public IReadOnlyList<ProcessIdentity> Snapshot()
+        {
+            var reader = new WindowsProcessReader();
+            var list = new List<ProcessIdentity>();
+            foreach (int pid in reader.ProcessIds())
+            {
+                if (ProcessIdentities.From(reader.Read(pid)) is ProcessIdentity p)
+                {
+                    list.Add(p);
+                }
+            }
+
+            return list;
+        }
 
         public ProcessIdentity? Get(int processId)
         {
-            try
-            {
-                using var p = Process.GetProcessById(processId);
-                return Describe(p);
-            }
-            catch (ArgumentException)
-            {
-                return null;
-            }
+            var reader = new WindowsProcessReader();
+            return reader.ProcessIds().Contains(processId) ? ProcessIdentities.From(reader.Read(processId)) : null;
         }
 
         public bool Suspend(int processId) => false;
@@ -230,40 +202,5 @@ namespace FluxForensics.Remediation
             p.Kill();
             p.WaitForExit(5000);
         }
-
-        private static ProcessIdentity Describe(Process p)
-        {
-            var id = new ProcessIdentity { ProcessId = p.Id, Name = p.ProcessName };
-            try
-            {
-                id.StartTimeUtc = p.StartTime.ToUniversalTime();
-                id.ImagePath = p.MainModule?.FileName;
-                var info = new ProcessBasicInformation();
-                if (NtQueryInformationProcess(p.Handle, 0, ref info, Marshal.SizeOf<ProcessBasicInformation>(), out _) == 0)
-                {
-                    id.ParentProcessId = (int)info.InheritedFromUniqueProcessId;
-                }
-            }
-            catch (Exception e) when (e is InvalidOperationException or System.ComponentModel.Win32Exception or NotSupportedException)
-            {
-                // Protected processes hide their image and handle; the name and PID still identify them for the guard.
-            }
-
-            return id;
-        }
-
-        [StructLayout(LayoutKind.Sequential)]
-        private struct ProcessBasicInformation
-        {
-            public IntPtr ExitStatus;
-            public IntPtr PebBaseAddress;
-            public IntPtr AffinityMask;
-            public IntPtr BasePriority;
-            public IntPtr UniqueProcessId;
-            public IntPtr InheritedFromUniqueProcessId;
-        }
-
-        [DllImport("ntdll.dll")]
-        private static extern int NtQueryInformationProcess(IntPtr process, int infoClass, ref ProcessBasicInformation info, int size, out int returned);
     }
 }

@@ -45,6 +45,11 @@ namespace FluxForensics.Commands
                     continue;
                 }
 
+                foreach (var issue in run.Issues)
+                {
+                    Reporter.Issue(issue);
+                }
+
                 foreach (var item in run.Items)
                 {
                     if (!All && (item.Kind == ItemKinds.Process || item.State is ItemStates.NotDone or ItemStates.Failed))

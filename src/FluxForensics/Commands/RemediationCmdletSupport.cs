@@ -1,6 +1,8 @@
 using System;
+using System.Collections.Generic;
 using System.IO;
 using System.Management.Automation;
+using FluxForensics.Model;
 using FluxForensics.Remediation;
 
 namespace FluxForensics.Commands
@@ -17,6 +19,34 @@ namespace FluxForensics.Commands
 
             object? preference = cmdlet.SessionState.PSVariable.GetValue("WhatIfPreference");
             return preference is SwitchParameter sp ? sp.IsPresent : preference is bool pb && pb;
+        }
+
+        /// <summary>
+        /// The remediation service for Remove-FluxInfection and Restore-FluxQuarantine: every change it makes is asked for
+        /// through this cmdlet's ShouldProcess (so -WhatIf and -Confirm act the same in both), and -WhatIf is passed on so
+        /// the service runs its checks and changes nothing.
+        /// </summary>
+        public static RemediationService Service(FluxCmdlet cmdlet, string? quarantinePath, bool force)
+        {
+            string? resolved = quarantinePath is null ? null : cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(quarantinePath);
+            return new RemediationService(cmdlet.Reporter, (target, action) => cmdlet.ShouldProcess(target, action), resolved, force, IsWhatIf(cmdlet));
+        }
+
+        /// <summary>Runs a service call; a store that cannot be used at all is a terminating error (nothing can run without it).</summary>
+        public static IReadOnlyList<FluxRemediation> Run(FluxCmdlet cmdlet, Func<IReadOnlyList<FluxRemediation>> call)
+        {
+            try
+            {
+                return call();
+            }
+            catch (QuarantineStoreUnavailableException e)
+            {
+                cmdlet.ThrowTerminatingError(new ErrorRecord(e.InnerException ?? e, "QuarantineStoreUnavailable", e.InnerException is UnauthorizedAccessException ? ErrorCategory.PermissionDenied : ErrorCategory.ResourceUnavailable, e.StorePath)
+                {
+                    ErrorDetails = new ErrorDetails($"{e.Message} It is readable by root/Administrators only; run elevated or choose -QuarantinePath."),
+                });
+                return Array.Empty<FluxRemediation>();
+            }
         }
 
         /// <summary>Opens the store; a terminating error when it cannot be used at all (nothing can run without it).</summary>

@@ -68,41 +68,10 @@ namespace FluxForensics.Commands
         {
             try
             {
-                var plan = RemediationPlanner.Plan(_inputs, RemediationFileSystem.IsWindows);
-                if (RemediationCmdletSupport.IsWhatIf(this))
-                {
-                    // -WhatIf: describe every action; the store is not even created.
-                    foreach (var action in plan)
-                    {
-                        if (action.RefusalId is not null)
-                        {
-                            WriteError(ToErrorRecord(new FluxError(action.RefusalId, FluxErrorCategory.InvalidOperation, action.Target, action.Refusal!)));
-                            continue;
-                        }
-
-                        if (ShouldProcess(action.Target, action.Description) || !PassThru)
-                        {
-                            continue;
-                        }
-
-                        WriteObject(new FluxRemediation { Action = action.Action, Target = action.Target, Status = "WhatIf", Detail = action.Description });
-                    }
-
-                    return;
-                }
-
-                if (plan.Count == 0)
-                {
-                    return;
-                }
-
-                using var store = RemediationCmdletSupport.OpenStore(this, QuarantinePath, create: true)!;
-                var engine = new RemediationEngine(store, RemediationEngine.DefaultProcessControl(), RemediationEngine.DefaultRegistry(), Reporter, Force.IsPresent);
-                var recovered = engine.Recover();
-                var results = engine.Execute(plan, a => ShouldProcess(a.Target, a.Description), CancellationToken);
+                var service = RemediationCmdletSupport.Service(this, QuarantinePath, Force.IsPresent);
+                var results = RemediationCmdletSupport.Run(this, () => service.Remove(_inputs, CancellationToken));
                 if (PassThru)
                 {
-                    WriteObject(recovered, enumerateCollection: true);
                     WriteObject(results, enumerateCollection: true);
                 }
             }

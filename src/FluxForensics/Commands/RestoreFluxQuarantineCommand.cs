@@ -56,36 +56,10 @@ namespace FluxForensics.Commands
         {
             try
             {
-                bool whatIf = RemediationCmdletSupport.IsWhatIf(this);
-                using var store = RemediationCmdletSupport.OpenStore(this, QuarantinePath, create: false);
-                if (store is null)
-                {
-                    WriteError(new ErrorRecord(new System.IO.DirectoryNotFoundException("No quarantine store."), "QuarantineStoreNotFound", ErrorCategory.ObjectNotFound, QuarantinePath ?? QuarantineStore.DefaultPath));
-                    return;
-                }
-
-                using var locked = whatIf ? null : RemediationCmdletSupport.OpenStore(this, store.Root, create: true);
-                var engine = new RemediationEngine(locked ?? store, RemediationEngine.DefaultProcessControl(), RemediationEngine.DefaultRegistry(), Reporter, Force.IsPresent) { DryRun = whatIf };
-                var results = new List<FluxRemediation>();
-                if (!whatIf)
-                {
-                    results.AddRange(engine.Recover());
-                }
-
-                IEnumerable<string> ids = _ids;
-                if (ParameterSetName == RunSet)
-                {
-                    var items = engine.Items().Where(i => string.Equals(i.Run.RunId, RunId, System.StringComparison.OrdinalIgnoreCase)).ToList();
-                    if (items.Count == 0)
-                    {
-                        WriteError(new ErrorRecord(new System.ArgumentException($"The store holds no run {RunId}."), "QuarantineRunNotFound", ErrorCategory.ObjectNotFound, RunId));
-                        return;
-                    }
-
-                    ids = items.Where(i => i.IsRestorable).Select(i => i.Id);
-                }
-
-                results.AddRange(engine.Restore(ids, (item, description) => ShouldProcess(item.Target, description), CancellationToken));
+                var service = RemediationCmdletSupport.Service(this, QuarantinePath, Force.IsPresent);
+                var results = RemediationCmdletSupport.Run(this, () => ParameterSetName == RunSet
+                    ? service.RestoreRun(RunId!, CancellationToken)
+                    : service.Restore(_ids, CancellationToken));
                 if (PassThru)
                 {
                     WriteObject(results, enumerateCollection: true);

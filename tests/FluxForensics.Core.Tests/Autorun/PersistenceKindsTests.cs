@@ -182,13 +182,16 @@ namespace FluxForensics.Tests.Autorun
         [Fact]
         public void RemediationNamesTheNewKindsForAPersonInsteadOfDeletingAnything()
         {
+            // These findings come from an offline volume: its WMI repository and hives are not edited in place, each
+            // refused on its own with what to do instead.
             var found = Plant();
             foreach (string kind in new[] { AutorunEntryType.WmiEventConsumer, AutorunEntryType.ComHijack, AutorunEntryType.AppInitDll, AutorunEntryType.ActiveSetup, AutorunEntryType.BootExecute })
             {
                 SuspiciousAutorun f = found.First(x => x.EntryType == kind);
                 var actions = RemediationPlanner.Plan(new[] { RemediationInput.From(f) }, isWindows: true);
                 RemediationAction remove = Assert.Single(actions, a => a.Action == "RemoveAutorun");
-                Assert.Equal("AutorunNotRemovable", remove.RefusalId);
+                Assert.Equal(kind == AutorunEntryType.WmiEventConsumer ? "AutorunNotRemovable" : "OfflineRegistryNotSupported", remove.RefusalId);
+                Assert.Contains(_root, remove.Refusal);
             }
         }
     }

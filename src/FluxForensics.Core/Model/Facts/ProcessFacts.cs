@@ -41,6 +41,12 @@ namespace FluxForensics.Model
         /// <summary>Windows: the services hosted in this process (svchost and friends).</summary>
         public IReadOnlyList<string> ServiceNames { get; internal set; } = Array.Empty<string>();
 
+        /// <summary>Linux: a kernel thread (PF_KTHREAD, or a child of kthreadd); it has no image and is never a program to stop.</summary>
+        public bool IsKernelThread { get; internal set; }
+
+        /// <summary>Linux: the process has exited and waits for its parent to reap it (state Z or X).</summary>
+        public bool IsZombie { get; internal set; }
+
         /// <summary>The process was gone when its details were read (exited mid-scan).</summary>
         public bool Exited { get; internal set; }
 
