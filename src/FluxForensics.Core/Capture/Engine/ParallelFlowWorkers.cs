@@ -18,7 +18,7 @@ namespace FluxForensics.Capture
     /// </summary>
     internal sealed class ParallelFlowWorkers : IDisposable
     {
-        private const int BatchPackets = 2048;
+        private const int BatchPackets = 8192;
         private const int BatchBytes = 1 << 20;
         private const int QueueDepth = 4;
 
