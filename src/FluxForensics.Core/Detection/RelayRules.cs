@@ -5,13 +5,25 @@ namespace FluxForensics.Detection
     /// <summary>How much each relay finding weighs, and why. Pure: reads the finding, returns reasons.</summary>
     internal static class RelayRules
     {
+        /// <summary>A relay serving this many clients is a relay for others, not one host's proxy.</summary>
+        public const int ManyClients = 2;
+
+        /// <summary>A relay reaching this many servers is fanning out (the report's relay mailed about 900).</summary>
+        public const int ManyServers = 5;
+
+        /// <summary>
+        /// Whether a relay's counts already earn every point they can: from then on more clients or servers do not change
+        /// a session's score, so its sessions can be reported as they pair.
+        /// </summary>
+        public static bool RelayCountsSettled(int relayClients, int relayServers) => relayClients >= ManyClients && relayServers >= ManyServers;
+
         public static ScoreCard ScoreSession(RelaySession session, int relayClients, int relayServers, bool relayNamedByAnalyst)
         {
             var card = new ScoreCard()
                 .Add("inbound and outbound connections carry the same bytes", 40)
                 .AddIf(relayNamedByAnalyst, "relay is the host the analyst named", 10)
-                .AddIf(relayClients >= 2, $"relay serves {relayClients} clients", 10)
-                .AddIf(relayServers >= 5, $"relay reaches {relayServers} servers", 10)
+                .AddIf(relayClients >= ManyClients, $"relay serves {relayClients} clients", 10)
+                .AddIf(relayServers >= ManyServers, $"relay reaches {relayServers} servers", 10)
                 .AddIf(session.Protocol == "Smtp", "mail sent through another host", 15)
                 .AddIf(session.Protocol == "Smtp" && session.ServerPort == 25, "outbound leg goes to SMTP port 25", 5)
                 .AddIf(session.Account is not null, "a login travels through the relay", 10)

@@ -375,16 +375,10 @@ namespace FluxForensics.Tests.Relay
             run.Complete();
             Assert.Equal(5, run.Of<RelaySession>().Count());
             Assert.Single(run.Analyzer.RelayHosts);
-            // Each session is reported when it pairs, scored on what its relay had done by then: the k-th pair of the
-            // relay has seen k bots, and the last one all five.
-            var inOrder = run.Of<RelaySession>().ToList();
-            Assert.DoesNotContain(inOrder[0].Reasons, r => r.Reason.StartsWith("relay serves", StringComparison.Ordinal));
-            for (int k = 1; k < inOrder.Count; k++)
-            {
-                Assert.Contains($"relay serves {k + 1} clients", inOrder[k].Reasons.Select(r => r.Reason));
-            }
-
-            Assert.Contains("relay serves 5 clients", inOrder[4].Reasons.Select(r => r.Reason));
+            // Sessions wait until their relay's counts can no longer raise a score (2 clients, 5 servers): here the fifth pair,
+            // so all five are reported then, each with the relay's five bots and five servers.
+            Assert.All(run.Of<RelaySession>(), s => Assert.Contains("relay serves 5 clients", s.Reasons.Select(r => r.Reason)));
+            Assert.All(run.Of<RelaySession>(), s => Assert.Contains("relay reaches 5 servers", s.Reasons.Select(r => r.Reason)));
             Assert.Equal(5, run.Of<ExposedCredential>().Count());
         }
 
@@ -495,16 +489,14 @@ namespace FluxForensics.Tests.Relay
             Assert.Equal(13, sessions.Count);
             var smtp = sessions.Where(x => x.Protocol == "Smtp").ToList();
             Assert.Equal(12, smtp.Count);
-            // Sessions are reported as they pair, each scored on what the relay had done by then: the FTP pair came first,
-            // so the k-th SMTP session (from 0) is the relay's (k + 2)-th pair, with as many bots and servers; the last has 13.
+            // Sessions wait until their relay's counts can no longer raise a score (2 clients, 5 servers) and are then reported as
+            // they pair: the FTP pair and the first three SMTP pairs wait for the fifth pair, so the first four SMTP sessions
+            // carry the relay's 5 bots and 5 servers, and the k-th (from 0) after them the relay's k + 2; the last has 13.
             for (int k = 0; k < smtp.Count; k++)
             {
-                int seen = k + 2;
+                int seen = Math.Max(5, k + 2);
                 Assert.Contains(smtp[k].Reasons, r => r.Reason == $"relay serves {seen} clients");
-                if (seen >= 5)
-                {
-                    Assert.Contains(smtp[k].Reasons, r => r.Reason == $"relay reaches {seen} servers");
-                }
+                Assert.Contains(smtp[k].Reasons, r => r.Reason == $"relay reaches {seen} servers");
             }
 
             Assert.Contains(smtp[11].Reasons, r => r.Reason == "relay serves 13 clients");

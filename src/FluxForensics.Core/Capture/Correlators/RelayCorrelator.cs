@@ -13,9 +13,10 @@ namespace FluxForensics.Capture
     /// <summary>
     /// Pairs each inbound conversation (client → relay) with the outbound one it caused (relay → server) by time and
     /// shared bytes, over the conversations the workers hand over in capture order, and turns them into RelaySession,
-    /// FluxDownload and ExposedCredential findings as soon as they are final: a session, its login and its downloads
-    /// when it pairs; an unpaired conversation's login or download when it can no longer pair. A session is scored on
-    /// what its relay had done by then (clients and servers seen so far). Publishes the relay hosts for the DNS rules.
+    /// FluxDownload and ExposedCredential findings as soon as they are final: a pair's logins and downloads when it pairs,
+    /// its session too once the relay has served enough clients and reached enough servers that the session's score can
+    /// no longer rise (until then it waits; at the end of the capture every waiting session goes); an unpaired
+    /// conversation's login or download when it can no longer pair. Publishes the relay hosts for the DNS rules.
     /// </summary>
     internal sealed class RelayCorrelator
     {
@@ -156,7 +157,18 @@ namespace FluxForensics.Capture
                     _tunnelProxies.Add(inbound.Server);
                 }
 
-                Emit(_findings.Session(pair, counts.Clients.Count, counts.Servers.Count));
+                var session = _findings.Session(pair);
+                if (RelayRules.RelayCountsSettled(counts.Clients.Count, counts.Servers.Count))
+                {
+                    ReleaseHeldSessions(counts);
+                    Emit(_findings.Score(session, counts.Clients.Count, counts.Servers.Count));
+                }
+                else
+                {
+                    // Until its relay has served enough clients and reached enough servers, a session's score could still
+                    // rise: it waits (its logins and downloads do not) and is reported once the relay's counts settle.
+                    counts.Held.Add(session);
+                }
 
                 if (outbound.HasLogins)
                 {
@@ -249,8 +261,22 @@ namespace FluxForensics.Capture
         }
 
         /// <summary>Distinct clients and servers of one relay, for the sessions' scores.</summary>
+        /// <summary>Reports the sessions of a relay that waited for its counts, scored on the counts now.</summary>
+        private void ReleaseHeldSessions(RelayCounts counts)
+        {
+            foreach (var held in counts.Held)
+            {
+                Emit(_findings.Score(held, counts.Clients.Count, counts.Servers.Count));
+            }
+
+            counts.Held.Clear();
+        }
+
         private sealed class RelayCounts
         {
+            /// <summary>Sessions that wait for the relay's counts to settle before they are scored and reported.</summary>
+            public List<RelaySession> Held { get; } = new List<RelaySession>();
+
             public HashSet<NetAddress> Clients { get; } = new HashSet<NetAddress>();
             public HashSet<NetAddress> Servers { get; } = new HashSet<NetAddress>();
         }
@@ -276,6 +302,11 @@ namespace FluxForensics.Capture
             foreach (var conversation in unpaired)
             {
                 Settle(conversation, letGo: false);
+            }
+
+            foreach (var counts in _relays.Values)
+            {
+                ReleaseHeldSessions(counts);
             }
 
             // What is left stays for inspection (tests, tools); the paired legs are gone.

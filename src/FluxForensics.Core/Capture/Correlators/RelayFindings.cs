@@ -24,8 +24,8 @@ namespace FluxForensics.Capture
             _relayNamed = relayNamedByAnalyst;
         }
 
-        /// <summary>The session of a pair, scored on its relay's <paramref name="relayClients"/> and <paramref name="relayServers"/> so far.</summary>
-        public RelaySession Session(RelayPair pair, int relayClients, int relayServers)
+        /// <summary>The session of a pair, not scored yet (its score depends on its relay's counts: <see cref="Score"/>).</summary>
+        public RelaySession Session(RelayPair pair)
         {
             var inbound = pair.Inbound;
             var outbound = pair.Outbound;
@@ -45,6 +45,12 @@ namespace FluxForensics.Capture
             };
             session.SetPairingEvidence(pair.Evidence());
             FillContent(session, outbound.Smtp is not null || outbound.Ftp is not null || outbound.HttpLogins is not null ? outbound : inbound);
+            return session;
+        }
+
+        /// <summary>Scores a relayed session on its relay's <paramref name="relayClients"/> and <paramref name="relayServers"/>.</summary>
+        public RelaySession Score(RelaySession session, int relayClients, int relayServers)
+        {
             session.SetScore(RelayRules.ScoreSession(session, relayClients, relayServers, _relayNamed));
             return session;
         }
