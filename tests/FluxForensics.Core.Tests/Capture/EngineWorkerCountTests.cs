@@ -1,10 +1,8 @@
 using System;
 using System.Collections.Generic;
-using System.Globalization;
 using System.IO;
 using System.Linq;
 using System.Net;
-using System.Text;
 using FluxForensics.Capture;
 using FluxForensics.Fixtures.Capture;
 using FluxForensics.Fixtures.Relay;

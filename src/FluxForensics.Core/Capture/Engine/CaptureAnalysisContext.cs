@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Threading;
 using FluxForensics.Model;
 
 namespace FluxForensics.Capture
@@ -10,17 +9,15 @@ namespace FluxForensics.Capture
     {
         private readonly List<ParseIssue> _issues = new List<ParseIssue>();
 
-        public CaptureAnalysisContext(CaptureAnalysisOptions options, IFluxReporter reporter, string source, CancellationToken cancellationToken = default)
+        public CaptureAnalysisContext(CaptureAnalysisOptions options, IFluxReporter reporter, string source)
         {
             Options = options ?? throw new ArgumentNullException(nameof(options));
             Reporter = reporter ?? NullReporter.Instance;
             Source = source;
-            CancellationToken = cancellationToken;
         }
 
         public CaptureAnalysisOptions Options { get; }
         public IFluxReporter Reporter { get; }
-        public CancellationToken CancellationToken { get; }
 
         /// <summary>The capture path(s) findings name as their Source.</summary>
         public string Source { get; }

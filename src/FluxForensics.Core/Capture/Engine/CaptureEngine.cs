@@ -77,8 +77,8 @@ namespace FluxForensics.Capture
         /// <summary>End of the capture: closes the flows, completes the correlators and the writer; returns <see cref="Findings"/>.</summary>
         public IReadOnlyList<FluxFinding> Complete()
         {
-            EndFlows();
-            Findings.AddRange(Dns.Complete(Relay.RelayHosts, Worker.Dns.DroppedTcpFlows));
+            Worker.End();
+            Findings.AddRange(Input.Complete(Worker.Dns.DroppedTcpFlows));
             Writer?.Complete();
             Geo?.Dispose();
             return Findings;

@@ -1,4 +1,5 @@
 using System;
+using System.Collections.Generic;
 using System.Linq;
 using System.Threading;
 using FluxForensics.Model;
@@ -32,26 +33,12 @@ namespace FluxForensics.Capture
 
         public CaptureSummary Run(CaptureSourceReader read, CancellationToken cancellationToken)
         {
-            var context = new CaptureAnalysisContext(_options, _reporter, _source, cancellationToken);
+            var context = new CaptureAnalysisContext(_options, _reporter, _source);
             var geo = CaptureEngine.OpenGeo(_options, _reporter);
             var writer = CaptureEngine.OpenWriter(_options, _reporter);
             int workerCount = Math.Max(1, _options.Workers);
-            CaptureEngine? inline = null;
-            RelayCorrelator relay;
-            DnsCorrelator dns;
-            CorrelatorInput? correlators = null;
-            if (workerCount == 1)
-            {
-                inline = new CaptureEngine(context, Emit, writer, geo);
-                relay = inline.Relay;
-                dns = inline.Dns;
-            }
-            else
-            {
-                relay = new RelayCorrelator(context, Emit, writer, geo);
-                dns = new DnsCorrelator(context);
-                correlators = new CorrelatorInput(context, relay, dns);
-            }
+            var inline = workerCount == 1 ? new CaptureEngine(context, Emit, writer, geo) : null;
+            var correlators = inline?.Input ?? new CorrelatorInput(context, new RelayCorrelator(context, Emit, writer, geo), new DnsCorrelator(context));
 
             CaptureReadResult? result = null;
             long flowCount = 0;
@@ -81,7 +68,7 @@ namespace FluxForensics.Capture
                     }
                     else
                     {
-                        using var workers = new ParallelFlowWorkers(workerCount, _options, _source, correlators!, _reporter);
+                        using var workers = new ParallelFlowWorkers(workerCount, _options, _source, correlators, _reporter);
                         try
                         {
                             result = workers.Run(read, cancellationToken);
@@ -98,8 +85,7 @@ namespace FluxForensics.Capture
                     // Even when reading failed midway, judge what was seen (not when the caller stopped taking findings).
                     if (!_emitFailed)
                     {
-                        relay.Complete();
-                        foreach (var finding in dns.Complete(relay.RelayHosts, droppedDnsTcp))
+                        foreach (var finding in correlators.Complete(droppedDnsTcp))
                         {
                             Emit(finding);
                         }
@@ -123,7 +109,7 @@ namespace FluxForensics.Capture
                 LastPacketTime = result.Last,
                 TimeSpan = result.First.HasValue && result.Last.HasValue ? result.Last.Value - result.First.Value : (TimeSpan?)null,
                 FlowCount = flowCount,
-                DnsMessageCount = dns.MessageCount,
+                DnsMessageCount = correlators.Dns.MessageCount,
                 PacketsPerSecond = Math.Round(result.PacketsPerSecond),
                 Elapsed = result.Elapsed,
                 Completed = completed,
@@ -184,6 +170,16 @@ namespace FluxForensics.Capture
 
         public void ClosingFlow(long flowId)
         {
+        }
+
+        /// <summary>
+        /// End of the capture, once every worker has closed its flows: completes the relay correlator (its last findings
+        /// are emitted) and returns the DNS correlator's judgement, which needs the relay hosts.
+        /// </summary>
+        public IReadOnlyList<FluxFinding> Complete(long droppedDnsTcpFlows)
+        {
+            Relay.Complete();
+            return Dns.Complete(Relay.RelayHosts, droppedDnsTcpFlows);
         }
     }
 }

@@ -149,7 +149,6 @@ namespace FluxForensics.Capture
             for (int i = 0; i < count; i++)
             {
                 pending[i] = new Queue<OutputBatch>();
-                watermark[i] = 0;
             }
 
             int endedCount = 0;
@@ -200,7 +199,7 @@ namespace FluxForensics.Capture
                     bool safe = true;
                     for (int w = 0; w < count && safe; w++)
                     {
-                        if (w != best && !ended[w] && !HasItems(pending[w], cursor, w) && CurrentWatermark(pending[w], watermark, w) < bestKey.Index)
+                        if (w != best && !ended[w] && !HasItems(pending[w], cursor, w) && watermark[w] < bestKey.Index)
                         {
                             safe = false;
                         }
@@ -253,8 +252,6 @@ namespace FluxForensics.Capture
                 _slots[w].ReturnOutput(done);
             }
         }
-
-        private static long CurrentWatermark(Queue<OutputBatch> queue, long[] watermark, int w) => watermark[w];
 
         private static bool HasItems(Queue<OutputBatch> queue, int[] cursor, int w) => queue.Count > 0 && cursor[w] < queue.Peek().Count;
 
@@ -369,7 +366,6 @@ namespace FluxForensics.Capture
         /// <summary>The reading thread's side: deals packets out to the workers' input batches.</summary>
         private sealed class Dispatcher
         {
-            private readonly ParallelFlowWorkers _owner;
             private readonly WorkerSlot[] _slots;
             private readonly InputBatch[] _current;
             private readonly SweepClock _clock;
@@ -377,7 +373,6 @@ namespace FluxForensics.Capture
 
             public Dispatcher(ParallelFlowWorkers owner)
             {
-                _owner = owner;
                 _slots = owner._slots;
                 _current = new InputBatch[_slots.Length];
                 for (int i = 0; i < _slots.Length; i++)
