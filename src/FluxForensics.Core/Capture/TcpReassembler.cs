@@ -26,6 +26,12 @@ namespace FluxForensics.Capture
         /// <summary>Bytes that were never seen (lost, or not captured): the stream jumps forward by <paramref name="missing"/>.</summary>
         void OnGap(TcpFlow flow, bool fromClient, long missing, long ticks);
 
+        /// <summary>
+        /// The flow starts to leave the table: what it still delivers (held segments, the gaps before them) and its
+        /// <see cref="OnClose"/> follow, all part of this close.
+        /// </summary>
+        void OnClosing(TcpFlow flow);
+
         /// <summary>The flow is leaving the table; no more calls for it.</summary>
         void OnClose(TcpFlow flow, TcpCloseReason reason);
     }
@@ -465,6 +471,8 @@ namespace FluxForensics.Capture
             {
                 return;
             }
+
+            _handler.OnClosing(flow);
 
             // Whatever still waits behind a hole is delivered after the hole is reported; nothing is invented.
             while (flow.FromClient.Pending is { Count: > 0 })

@@ -121,6 +121,10 @@ namespace FluxForensics.Tests.Relay
 
         public void OnGap(TcpFlow flow, bool fromClient, long missing, long ticks) => Gaps.Add((fromClient, missing));
 
+        public void OnClosing(TcpFlow flow)
+        {
+        }
+
         public void OnClose(TcpFlow flow, TcpCloseReason reason) => Closes.Add(reason);
 
         public string ClientText => Encoding.ASCII.GetString(FromClient.ToArray());

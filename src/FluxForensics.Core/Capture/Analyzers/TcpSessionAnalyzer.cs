@@ -117,8 +117,6 @@ namespace FluxForensics.Capture
 
         void ITcpStreamHandler.OnData(TcpFlow flow, bool fromClient, ReadOnlySpan<byte> data, long ticks)
         {
-            // A sweep's close delivers held segments before it closes: they are part of that flow's close.
-            _sink.ClosingFlow(flow.Id);
             var conversation = (RelayConversation)flow.State!;
             if (conversation.Protocol != RelayProtocol.Ignored)
             {
@@ -128,13 +126,14 @@ namespace FluxForensics.Capture
 
         void ITcpStreamHandler.OnGap(TcpFlow flow, bool fromClient, long missing, long ticks)
         {
-            _sink.ClosingFlow(flow.Id);
             ((RelayConversation)flow.State!).OnGap(fromClient, missing);
         }
 
+        // A close delivers held segments and reports holes before OnClose: all of it is that flow's close.
+        void ITcpStreamHandler.OnClosing(TcpFlow flow) => _sink.ClosingFlow(flow.Id);
+
         void ITcpStreamHandler.OnClose(TcpFlow flow, TcpCloseReason reason)
         {
-            _sink.ClosingFlow(flow.Id);
             var conversation = (RelayConversation)flow.State!;
             flow.State = null;
             conversation.OnClose(reason, flow.LastTicks);
