@@ -27,13 +27,11 @@ namespace FluxForensics.Capture
 
         private long _droppedTcpFlows;
 
-        /// <summary>Where the packet being analysed lies (its file and record offset), for parse issues.</summary>
-        public string? File { get; set; }
-
-        public long Offset { get; set; } = -1;
-
+        /// <param name="packet">A decoded packet, valid during the call.</param>
+        /// <param name="file">The capture file of the packet, for parse issues (null when live).</param>
+        /// <param name="offset">The offset of the packet's record in <paramref name="file"/>, or -1.</param>
         [MethodImpl(Jit.Hot)]
-        public void OnPacket(in DecodedPacket packet)
+        public void OnPacket(in DecodedPacket packet, string? file, long offset)
         {
             if (packet.SourcePort != DnsPort && packet.DestinationPort != DnsPort)
             {
@@ -44,16 +42,16 @@ namespace FluxForensics.Capture
             {
                 if (packet.Payload.Length > 0)
                 {
-                    _sink.DnsMessage(packet.Payload, packet.Source, packet.Destination, packet.TimestampTicks, packet.PayloadTruncated, File, Offset);
+                    _sink.DnsMessage(packet.Payload, packet.Source, packet.Destination, packet.TimestampTicks, packet.PayloadTruncated, file, offset);
                 }
             }
             else if (packet.Protocol == TransportProtocol.Tcp)
             {
-                OnTcpSegment(packet);
+                OnTcpSegment(packet, file, offset);
             }
         }
 
-        private void OnTcpSegment(in DecodedPacket packet)
+        private void OnTcpSegment(in DecodedPacket packet, string? file, long offset)
         {
             var key = new TcpFlowKey(packet.Source, packet.Destination, packet.SourcePort, packet.DestinationPort);
             bool closing = (packet.TcpFlags & (TcpFlags.Fin | TcpFlags.Rst)) != 0;
@@ -99,7 +97,7 @@ namespace FluxForensics.Capture
                     continue;
                 }
 
-                _sink.DnsMessage(message, packet.Source, packet.Destination, packet.TimestampTicks, false, File, Offset);
+                _sink.DnsMessage(message, packet.Source, packet.Destination, packet.TimestampTicks, false, file, offset);
             }
 
             stream.Compact();

@@ -43,12 +43,7 @@ namespace FluxForensics.Capture
                 Tcp.OnPacket(in packet, packetIndex);
             }
 
-            if (packet.SourcePort == DnsFlowAnalyzer.DnsPort || packet.DestinationPort == DnsFlowAnalyzer.DnsPort)
-            {
-                Dns.File = file;
-                Dns.Offset = offset;
-                Dns.OnPacket(in packet);
-            }
+            Dns.OnPacket(in packet, file, offset);
         }
 
         /// <summary>Closes the flows idle for the flow timeout at capture time <paramref name="now"/>.</summary>
